@@ -1,0 +1,68 @@
+"""Users and the offices (units) they work in. Roles are the Groups named in `roles`."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import roles
+
+
+class Unit(models.Model):
+    """An office of an authority, for example the Migration Department's Asylum Division.
+
+    Caseworkers and decision-makers see and act on the cases of their own unit only.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return f"{full} ({self.username})" if full else self.username
+
+    def has_role(self, role: str) -> bool:
+        """Whether this active user belongs to the role group `role` (cached per instance)."""
+        if not self.is_active:
+            return False
+        cache = getattr(self, "_role_cache", None)
+        if cache is None:
+            cache = set(self.groups.values_list("name", flat=True))
+            self._role_cache = cache
+        return role in cache
+
+    @property
+    def is_caseworker(self) -> bool:
+        return self.has_role(roles.CASEWORKER)
+
+    @property
+    def is_decision_maker(self) -> bool:
+        return self.has_role(roles.DECISION_MAKER)
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.has_role(roles.ADMINISTRATOR)

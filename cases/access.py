@@ -1,0 +1,54 @@
+"""The one door to a case.
+
+Every view, export, admin page and command that reaches a case goes through
+`visible_applications(user)` or `get_application_for_user(user, pk, write=...)`. A case that
+does not exist and a case that is not yours answer the same (404), so that the answer does not
+reveal that a case exists.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts import roles
+
+from . import predicates
+from .models import Application
+
+
+def visible_applications(user) -> QuerySet[Application]:
+    """The cases `user` may read: their unit's, or all for administrators and superusers."""
+    qs = Application.objects.all()
+    if not (user and user.is_authenticated and user.is_active):
+        return qs.none()
+    if user.is_superuser or user.has_role(roles.ADMINISTRATOR):
+        return qs
+    if user.unit_id and (user.has_role(roles.CASEWORKER) or user.has_role(roles.DECISION_MAKER)):
+        return qs.filter(unit_id=user.unit_id)
+    return qs.none()
+
+
+def get_application_for_user(user, pk, *, write: bool = False, queryset=None) -> Application:
+    """The case `pk` if `user` may read it (or work on it, with `write=True`); else 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if pk <= 0 or pk > 2**63 - 1:
+        raise Http404
+    base = queryset if queryset is not None else Application.objects.all()
+    application = base.filter(pk=pk, pk__in=visible_applications(user).values("pk")).first()
+    if application is None:
+        raise Http404
+    if write and not predicates.can_work_on_case(user, application):
+        raise Http404
+    return application
+
+
+def can_work_on(user, application: Application) -> bool:
+    return bool(predicates.can_work_on_case(user, application))
+
+
+def can_see_access_log(user, application: Application) -> bool:
+    return bool(predicates.can_see_access_log(user, application))

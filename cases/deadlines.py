@@ -1,0 +1,261 @@
+"""Statutory deadlines: pure date arithmetic, and the deadline rows that follow a case.
+
+The first half is pure functions of dates and rules (no database), tested on their own.
+The second half opens, meets and cancels `Deadline` rows for `cases.workflow`; it knows no
+request and enqueues nothing. Every change to a deadline is a `CaseEvent` of kind `deadline`.
+
+Conventions:
+- Day, working-day and month limits end at the end of their last day in Vilnius
+  (`due_at` = 23:59:59.999999 Europe/Vilnius on `due_on`).
+- Hour limits are counted in UTC, so that 48 hours are 48 real hours across a clock change.
+- Months: the same day number in the target month, or its last day when it has no such day.
+- With `roll_forward`, a last day on a Saturday, Sunday or Lithuanian public holiday moves to
+  the next working day (Civil Code Art. 1.121).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.db.models import Min
+from django.utils import timezone
+
+from .audit import record_event
+from .models import Application, CaseEvent, Deadline, DeadlineRule, Placement
+
+VILNIUS = ZoneInfo("Europe/Vilnius")
+NOON = dt.time(12, 0)
+
+# ------------------------------------------------------------------------------------------
+# Pure date arithmetic
+# ------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def lithuanian_holidays() -> holidays.HolidayBase:
+    """One calendar instance: `holidays` fills in years lazily as they are looked up."""
+    return holidays.country_holidays("LT")
+
+
+def is_working_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in lithuanian_holidays()
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """`day` itself if it is a working day, else the next one."""
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The `count`-th working day after `day` (the start day itself is not counted)."""
+    current = day
+    remaining = count
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def add_months(day: dt.date, count: int) -> dt.date:
+    """Same day number `count` months later, or the last day of that month."""
+    month_index = day.month - 1 + count
+    year = day.year + month_index // 12
+    month = month_index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last moment of a legal day in Vilnius, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=VILNIUS)
+
+
+def at_noon(day: dt.date) -> dt.datetime:
+    """Events known only by their day are placed at 12:00 Vilnius time."""
+    return dt.datetime.combine(day, NOON, tzinfo=VILNIUS)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(VILNIUS).date()
+
+
+def elapsed_hours(start: dt.datetime, end: dt.datetime) -> float:
+    """Real hours between two aware moments (computed in UTC, immune to DST)."""
+    return (end.astimezone(dt.UTC) - start.astimezone(dt.UTC)).total_seconds() / 3600
+
+
+def due_date(
+    *, duration: int, unit: str, roll_forward: bool, start: dt.datetime
+) -> tuple[dt.date, dt.datetime]:
+    """(due_on, due_at) for a limit of `duration` `unit`s running from `start`."""
+    units = DeadlineRule.TimeUnit
+    if unit == units.HOURS:
+        due_at = (start.astimezone(dt.UTC) + dt.timedelta(hours=duration)).astimezone(VILNIUS)
+        return due_at.date(), due_at
+    start_day = local_date(start)
+    if unit == units.CALENDAR_DAYS:
+        day = start_day + dt.timedelta(days=duration)
+    elif unit == units.WORKING_DAYS:
+        day = add_working_days(start_day, duration)
+    elif unit == units.MONTHS:
+        day = add_months(start_day, duration)
+    else:
+        raise ValueError(f"unknown time unit {unit!r}")
+    if roll_forward:
+        day = next_working_day(day)
+    return day, end_of_day(day)
+
+
+def rule_due(rule: DeadlineRule, start: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    return due_date(
+        duration=rule.duration, unit=rule.unit, roll_forward=rule.roll_forward, start=start
+    )
+
+
+def reminder_level(lead_days: Iterable[int], due_at: dt.datetime, now: dt.datetime) -> int | None:
+    """The most urgent reminder level reached at `now`: 0 when overdue, else the smallest
+    lead time (in days) whose window has opened, or None when no window is open yet.
+
+    A sweep that ran late therefore sends only the most urgent level reached, and a window
+    that opened while nothing ran is still caught by the next sweep.
+    """
+    if now > due_at:
+        return 0
+    remaining = due_at - now
+    reached = [d for d in lead_days if remaining <= dt.timedelta(days=d)]
+    return min(reached) if reached else None
+
+
+# ------------------------------------------------------------------------------------------
+# Deadline rows
+# ------------------------------------------------------------------------------------------
+
+
+def applicable_rules(application: Application, start_event: str) -> list[DeadlineRule]:
+    return [
+        rule
+        for rule in DeadlineRule.objects.filter(is_active=True, start_event=start_event)
+        if rule.applies_to(application.submitted_on)
+    ]
+
+
+def open_deadlines(
+    application: Application,
+    start_event: str,
+    start: dt.datetime,
+    *,
+    actor=None,
+    placement: Placement | None = None,
+) -> list[Deadline]:
+    """Open the deadlines of every rule in force that runs from `start_event`.
+
+    A rule whose deadline is already open for this case is restarted: the old one is closed
+    (met or missed against the new start) and a new one opened, as when a court extends a
+    detention order.
+    """
+    opened: list[Deadline] = []
+    for rule in applicable_rules(application, start_event):
+        for previous in Deadline.objects.open().filter(application=application, rule=rule):
+            _close(previous, start, actor=actor, how="superseded")
+        due_on, due_at = rule_due(rule, start)
+        deadline = Deadline.objects.create(
+            application=application,
+            rule=rule,
+            placement=placement,
+            starts_at=start,
+            due_on=due_on,
+            due_at=due_at,
+            legal_reference=rule.legal_source,
+        )
+        record_event(
+            application,
+            kind=CaseEvent.Kind.DEADLINE,
+            action="opened",
+            actor=actor,
+            at=start,
+            data={"deadline": deadline.pk, "rule": rule.code, "due_on": due_on.isoformat()},
+        )
+        opened.append(deadline)
+    refresh_next_deadline(application)
+    return opened
+
+
+def _close(deadline: Deadline, at: dt.datetime, *, actor, how: str, reason: str = "") -> None:
+    """Close one open deadline. `how`: met (checked against due_at), cancelled, waived,
+    superseded (a new clock of the same rule replaces it; met or missed as for `met`)."""
+    statuses = Deadline.Status
+    if how in ("met", "superseded"):
+        status = statuses.MET if at <= deadline.due_at else statuses.MISSED
+    elif how == "cancelled":
+        status = statuses.CANCELLED
+    elif how == "waived":
+        status = statuses.WAIVED
+    else:
+        raise ValueError(how)
+    deadline.status = status
+    deadline.closed_at = at
+    deadline.waive_reason = reason if how == "waived" else ""
+    deadline.save(update_fields=["status", "closed_at", "waive_reason"])
+    record_event(
+        deadline.application,
+        kind=CaseEvent.Kind.DEADLINE,
+        action=status,
+        actor=actor,
+        at=max(at, timezone.now()) if how == "waived" else at,
+        reason=reason,
+        data={"deadline": deadline.pk, "rule": deadline.rule_id, "due_on": str(deadline.due_on)},
+    )
+
+
+def meet_deadlines(
+    application: Application, stop_event: str, at: dt.datetime, *, actor=None
+) -> list[Deadline]:
+    """Close as met (or missed, if late) the open deadlines that `stop_event` satisfies."""
+    closed = list(
+        Deadline.objects.open()
+        .filter(application=application, rule__stop_event=stop_event)
+        .select_related("rule")
+    )
+    for deadline in closed:
+        _close(deadline, at, actor=actor, how="met")
+    refresh_next_deadline(application)
+    return closed
+
+
+def end_placement_deadlines(
+    application: Application, placement: Placement, at: dt.datetime, *, actor=None
+) -> None:
+    """Detention ended: its clocks (court order, review, cap) are met, or missed if late."""
+    for deadline in Deadline.objects.open().filter(application=application, placement=placement):
+        _close(deadline, at, actor=actor, how="met")
+    refresh_next_deadline(application)
+
+
+def cancel_open_deadlines(application: Application, at: dt.datetime, *, actor=None) -> None:
+    """The case ended (withdrawn, closed): what is still open no longer runs."""
+    for deadline in Deadline.objects.open().filter(application=application):
+        _close(deadline, at, actor=actor, how="cancelled")
+    refresh_next_deadline(application)
+
+
+def waive_deadline(deadline: Deadline, *, actor, reason: str) -> None:
+    _close(deadline, timezone.now(), actor=actor, how="waived", reason=reason)
+    refresh_next_deadline(deadline.application)
+
+
+def refresh_next_deadline(application: Application) -> None:
+    """Keep the stored nearest open deadline current (the case list sorts on it)."""
+    nearest = Deadline.objects.open().filter(application=application).aggregate(
+        m=Min("due_at")
+    )["m"]
+    if nearest != application.next_deadline_at:
+        application.next_deadline_at = nearest
+        Application.objects.filter(pk=application.pk).update(next_deadline_at=nearest)

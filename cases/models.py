@@ -1,0 +1,986 @@
+"""The asylum-case domain: applicants, applications (cases), facilities, placements,
+the append-only case timeline, statutory deadlines and their reminders.
+
+The state graph of a case is declared here, on `Application`, with django-fsm transitions
+(source, target, permission, conditions), so that it can be introspected and drawn. What a
+transition does beyond changing the state (placements, events, deadlines, notifications)
+lives in `cases.workflow`, which is the only caller of the transition methods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import Unit
+
+from . import predicates
+from .names import search_key
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Facilities
+# ---------------------------------------------------------------------------------------------
+
+
+class Facility(models.Model):
+    class Kind(models.TextChoices):
+        RECEPTION = "reception", _("Reception centre")
+        DETENTION = "detention", _("Detention centre")
+        MIXED = "mixed", _("Reception and detention")
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    operator = models.CharField(_("operator"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), validators=[MaxValueValidator(100_000)], help_text=_("Number of places.")
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_placements(self):
+        return self.placements.filter(ends_at__isnull=True)
+
+    def occupancy(self) -> int:
+        """Places taken now (open placements of any regime)."""
+        return self.current_placements().count()
+
+    def has_free_place(self) -> bool:
+        return self.occupancy() < self.capacity
+
+
+# ---------------------------------------------------------------------------------------------
+# Applicants
+# ---------------------------------------------------------------------------------------------
+
+
+@pghistory.track(
+    exclude=["search_key"],
+    model_name="ApplicantHistory",
+    obj_field=pghistory.ObjForeignKey(related_name="history", db_constraint=False),
+)
+class Applicant(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class MilitaryStatus(models.TextChoices):
+        CONSCRIPT = "conscript", _("Conscript")
+        CONTRACT = "contract", _("Contract soldier")
+        OFFICER = "officer", _("Officer")
+        RESERVIST = "reservist", _("Reservist")
+
+    family_name = models.CharField(_("family name (Latin script)"), max_length=150)
+    given_names = models.CharField(_("given names (Latin script)"), max_length=150, blank=True)
+    name_original = models.CharField(
+        _("name in original script"), max_length=300, blank=True
+    )
+    aliases = models.TextField(
+        _("aliases"), blank=True, help_text=_("Other names or spellings, one per line.")
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    nationality = CountryField(
+        _("nationality"), blank=True, help_text=_("Leave empty if stateless or unknown.")
+    )
+    languages = models.CharField(_("languages"), max_length=200, blank=True)
+    military_status = models.CharField(
+        _("military status"), max_length=20, choices=MilitaryStatus.choices, blank=True
+    )
+    military_rank = models.CharField(_("military rank"), max_length=100, blank=True)
+    military_unit = models.CharField(_("military unit"), max_length=200, blank=True)
+    military_background = models.TextField(_("military background"), blank=True)
+    search_key = models.TextField(editable=False, default="", db_index=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["family_name", "given_names"]
+        verbose_name = _("applicant")
+        verbose_name_plural = _("applicants")
+        indexes = [models.Index(fields=["date_of_birth"], name="applicant_dob_idx")]
+        # The trigram index on search_key is created by a PostgreSQL-only migration step.
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_names, self.family_name.upper()) if p)
+
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    def refresh_search_key(self) -> None:
+        self.search_key = search_key(
+            f"{self.given_names} {self.family_name}",
+            f"{self.family_name} {self.given_names}",
+            self.name_original,
+            *self.alias_list(),
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        # The key is derived data, not domain logic: it must follow every name change.
+        self.refresh_search_key()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_key"}
+        super().save(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Applications (cases) and the state machine
+# ---------------------------------------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    EXAMINATION = "examination", _("Under examination")
+    DETENTION = "detention", _("In detention")
+    DECIDED = "decided", _("Decided")
+    APPEALED = "appealed", _("Appealed")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = (
+    Status.SUBMITTED,
+    Status.EXAMINATION,
+    Status.DETENTION,
+    Status.DECIDED,
+    Status.APPEALED,
+)
+FINAL_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
+
+
+class Condition:
+    """A transition condition with a sentence that says why it blocks."""
+
+    def __init__(self, func, message) -> None:
+        self.func = func
+        self.message = message
+        self.__name__ = func.__name__
+
+    def __call__(self, application) -> bool:
+        return bool(self.func(application))
+
+
+def _interview_recorded(application) -> bool:
+    return bool(application.interviewed_on or application.interview_waiver_reason.strip())
+
+
+def _can_be_closed(application) -> bool:
+    if application.final_judgment_on:
+        return True
+    if application.status != Status.DECIDED or not application.served_on:
+        return False
+    window = application.deadlines.filter(rule__start_event=DeadlineRule.StartEvent.SERVED).order_by(
+        "-due_at"
+    ).first()
+    if window is not None:
+        return window.due_at < timezone.now()
+    return timezone.localdate() - application.served_on >= dt.timedelta(days=14)
+
+
+INTERVIEW_RECORDED = Condition(
+    _interview_recorded,
+    _("No interview is recorded and no reason for waiving it is given."),
+)
+CAN_BE_CLOSED = Condition(
+    _can_be_closed,
+    _(
+        "No final judgment is recorded and the appeal window after service of the decision "
+        "has not passed."
+    ),
+)
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def of_unit(self, unit):
+        return self.filter(unit=unit)
+
+
+@pghistory.track(
+    exclude=["next_deadline_at", "updated_at"],
+    model_name="ApplicationHistory",
+    obj_field=pghistory.ObjForeignKey(related_name="history", db_constraint=False),
+)
+class Application(ConcurrentTransitionMixin, models.Model):
+    class Procedure(models.TextChoices):
+        REGULAR = "regular", _("Regular procedure")
+        ACCELERATED = "accelerated", _("Accelerated procedure")
+        BORDER = "border", _("Border procedure")
+        DUBLIN = "dublin", _("Dublin procedure")
+
+    class Authority(models.TextChoices):
+        BORDER_GUARD = "border_guard", _("State Border Guard Service")
+        MIGRATION_DEPARTMENT = "migration_department", _("Migration Department")
+        OTHER = "other", _("Other authority")
+
+    class Ground(models.TextChoices):
+        RACE = "race", _("Race")
+        RELIGION = "religion", _("Religion")
+        NATIONALITY = "nationality", _("Nationality")
+        SOCIAL_GROUP = "social_group", _("Membership of a particular social group")
+        POLITICAL_OPINION = "political_opinion", _("Political opinion")
+        MILITARY_SERVICE = "military_service", _(
+            "Refusal of military service (desertion, draft evasion)"
+        )
+        SERIOUS_HARM = "serious_harm", _("Serious harm (subsidiary protection)")
+
+    class Outcome(models.TextChoices):
+        REFUGEE_STATUS = "refugee_status", _("Refugee status granted")
+        SUBSIDIARY_PROTECTION = "subsidiary_protection", _("Subsidiary protection granted")
+        REJECTED = "rejected", _("Rejected")
+        INADMISSIBLE = "inadmissible", _("Inadmissible")
+
+    POSITIVE_OUTCOMES = (Outcome.REFUGEE_STATUS, Outcome.SUBSIDIARY_PROTECTION)
+
+    class Withdrawal(models.TextChoices):
+        EXPLICIT = "explicit", _("Explicit withdrawal")
+        IMPLICIT = "implicit", _("Implicit withdrawal")
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    applicant = models.ForeignKey(
+        Applicant, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="applications"
+    )
+    status = FSMField(
+        _("status"), default=Status.SUBMITTED, choices=Status.choices, protected=True
+    )
+    status_changed_at = models.DateTimeField(_("in this state since"), default=timezone.now)
+    procedure = models.CharField(
+        _("procedure"), max_length=20, choices=Procedure.choices, default=Procedure.REGULAR
+    )
+    apprehended_on = models.DateField(_("apprehended on"), null=True, blank=True)
+    apprehension_place = models.CharField(_("place of apprehension"), max_length=200, blank=True)
+    entered_on = models.DateField(
+        _("entered the territory on"),
+        null=True,
+        blank=True,
+        help_text=_("Start of the 18-month cap on restrictions of liberty."),
+    )
+    submitted_on = models.DateField(_("application made on"))
+    lodged_on = models.DateField(_("lodged on"), null=True, blank=True)
+    submission_place = models.CharField(_("place of submission"), max_length=200, blank=True)
+    submission_authority = models.CharField(
+        _("authority of submission"),
+        max_length=30,
+        choices=Authority.choices,
+        default=Authority.MIGRATION_DEPARTMENT,
+    )
+    grounds = models.JSONField(_("grounds"), default=list, blank=True)
+    claim_summary = models.TextField(_("claim summary"), blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="applications"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned caseworker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_applications",
+    )
+    interviewed_on = models.DateField(_("personal interview held on"), null=True, blank=True)
+    interview_waiver_reason = models.TextField(_("reason the interview was waived"), blank=True)
+    decision_outcome = models.CharField(
+        _("decision"), max_length=30, choices=Outcome.choices, blank=True
+    )
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    served_on = models.DateField(_("decision served on"), null=True, blank=True)
+    appeal_court = models.CharField(_("appeal court"), max_length=200, blank=True)
+    appeal_lodged_on = models.DateField(_("appeal lodged on"), null=True, blank=True)
+    final_judgment_on = models.DateField(_("final judgment on"), null=True, blank=True)
+    withdrawal = models.CharField(
+        _("withdrawal"), max_length=20, choices=Withdrawal.choices, blank=True
+    )
+    next_deadline_at = models.DateTimeField(
+        _("nearest open deadline"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_on", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        indexes = [
+            models.Index(fields=["unit", "status"], name="app_unit_status_idx"),
+            models.Index(fields=["unit", "next_deadline_at"], name="app_unit_deadline_idx"),
+            models.Index(fields=["unit", "-submitted_on", "-id"], name="app_unit_submitted_idx"),
+            models.Index(fields=["assigned_to", "status"], name="app_assignee_status_idx"),
+            models.Index(fields=["status_changed_at"], name="app_status_changed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="application_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(lodged_on__isnull=True) | Q(lodged_on__gte=models.F("submitted_on")),
+                name="application_lodged_after_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_on__isnull=True)
+                | Q(decided_on__gte=models.F("submitted_on")),
+                name="application_decided_after_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(served_on__isnull=True) | Q(decided_on__isnull=False),
+                name="application_served_only_if_decided",
+            ),
+        ]
+        permissions = [("run_transitions", "Can run case transitions")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    # ---- derived facts ----------------------------------------------------------------------
+
+    def get_grounds_display(self) -> list[str]:
+        labels = dict(self.Ground.choices)
+        return [str(labels.get(code, code)) for code in self.grounds or []]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def open_detention(self):
+        return (
+            self.placements.filter(regime=Placement.Regime.DETENTION, ends_at__isnull=True)
+            .select_related("facility")
+            .first()
+        )
+
+    def current_placement(self):
+        return (
+            self.placements.filter(ends_at__isnull=True)
+            .select_related("facility")
+            .order_by("-starts_at")
+            .first()
+        )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        codes = set(self.Ground.values)
+        if not isinstance(self.grounds, list) or any(g not in codes for g in self.grounds):
+            errors["grounds"] = _("Unknown ground.")
+        if self.lodged_on and self.submitted_on and self.lodged_on < self.submitted_on:
+            errors["lodged_on"] = _("An application cannot be lodged before it was made.")
+        if self.apprehended_on and self.submitted_on and self.apprehended_on > self.submitted_on:
+            errors["apprehended_on"] = _(
+                "Apprehension after the application was made: record it as a separate event."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    # ---- the state graph ---------------------------------------------------------------------
+    # Each method only sets the facts that belong to the transition; `cases.workflow` locks
+    # the row, checks permission and inputs, and records the consequences.
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.EXAMINATION,
+        permission=predicates.CASE_WORKER,
+        custom={"label": _("Start examination"), "help_text": _("Assign and examine the case.")},
+    )
+    def start_examination(self, *, assignee=None) -> None:
+        if assignee is not None:
+            self.assigned_to = assignee
+
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.EXAMINATION],
+        target=Status.DETENTION,
+        permission=predicates.CASE_WORKER,
+        custom={"label": _("Detain"), "help_text": _("Place the applicant in detention.")},
+    )
+    def detain(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.DETENTION,
+        target=Status.EXAMINATION,
+        permission=predicates.CASE_WORKER,
+        custom={"label": _("Release"), "help_text": _("End detention; examination goes on.")},
+    )
+    def release(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.EXAMINATION, Status.DETENTION],
+        target=Status.DECIDED,
+        permission=predicates.DECISION_MAKER,
+        conditions=[INTERVIEW_RECORDED],
+        custom={"label": _("Decide"), "help_text": _("Record the first-instance decision.")},
+    )
+    def decide(self, *, outcome: str, decided_on: dt.date, served_on: dt.date | None) -> None:
+        self.decision_outcome = outcome
+        self.decided_on = decided_on
+        self.served_on = served_on
+
+    @transition(
+        field=status,
+        source=Status.DECIDED,
+        target=Status.APPEALED,
+        permission=predicates.CASE_WORKER,
+        custom={"label": _("Appeal"), "help_text": _("Record an appeal to the court.")},
+    )
+    def appeal(self, *, court: str, lodged_on: dt.date) -> None:
+        self.appeal_court = court
+        self.appeal_lodged_on = lodged_on
+
+    @transition(
+        field=status,
+        source=Status.APPEALED,
+        target=Status.EXAMINATION,
+        permission=predicates.DECISION_MAKER,
+        custom={
+            "label": _("Remit"),
+            "help_text": _("The court sent the case back for a new examination."),
+        },
+    )
+    def remit(self) -> None:
+        self.decision_outcome = ""
+
+    @transition(
+        field=status,
+        source=[Status.DECIDED, Status.APPEALED],
+        target=Status.CLOSED,
+        permission=predicates.DECISION_MAKER,
+        conditions=[CAN_BE_CLOSED],
+        custom={"label": _("Close"), "help_text": _("The decision is final.")},
+    )
+    def close(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION],
+        target=Status.WITHDRAWN,
+        permission=predicates.CASE_WORKER,
+        custom={
+            "label": _("Withdraw"),
+            "help_text": _("The applicant withdrew the application (explicitly or implicitly)."),
+        },
+    )
+    def withdraw(self, *, kind: str) -> None:
+        self.withdrawal = kind
+
+
+TRANSITION_NAMES = (
+    "start_examination",
+    "detain",
+    "release",
+    "decide",
+    "appeal",
+    "remit",
+    "close",
+    "withdraw",
+)
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out per year, for human references such as LT-2023-000001."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+
+
+# ---------------------------------------------------------------------------------------------
+# Placements
+# ---------------------------------------------------------------------------------------------
+
+
+class PlacementQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(ends_at__isnull=True)
+
+
+class Placement(models.Model):
+    class Regime(models.TextChoices):
+        ACCOMMODATION = "accommodation", _("Open accommodation")
+        RESTRICTED = "restricted", _("Restricted accommodation (alternative to detention)")
+        DETENTION = "detention", _("Detention")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="placements"
+    )
+    facility = models.ForeignKey(
+        Facility, verbose_name=_("facility"), on_delete=models.PROTECT, related_name="placements"
+    )
+    regime = models.CharField(_("regime"), max_length=20, choices=Regime.choices)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    ordering_authority = models.CharField(_("ordered by"), max_length=200, blank=True)
+    order_reference = models.CharField(_("order reference"), max_length=100, blank=True)
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"), null=True, blank=True)
+    end_reason = models.TextField(_("reason for ending"), blank=True)
+    review_due = models.DateField(_("review due"), null=True, blank=True)
+    court_name = models.CharField(_("court"), max_length=200, blank=True)
+    court_case_number = models.CharField(_("court case number"), max_length=100, blank=True)
+    court_order_on = models.DateField(_("court order of"), null=True, blank=True)
+    court_order_until = models.DateField(_("court order until"), null=True, blank=True)
+
+    objects = PlacementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+        indexes = [
+            models.Index(
+                fields=["facility", "regime"],
+                condition=Q(ends_at__isnull=True),
+                name="placement_current_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+                name="placement_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(ends_at__isnull=True),
+                name="placement_one_current_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_regime_display()} — {self.facility}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The case timeline (append-only, hash-chained)
+# ---------------------------------------------------------------------------------------------
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Case events are append-only: they are never updated.")
+
+    def delete(self):
+        raise TypeError("Case events are append-only: they are never deleted.")
+
+    def bulk_create(self, *args, **kwargs):
+        raise TypeError("Case events are written one by one by cases.audit.record_event.")
+
+    def timeline(self):
+        """The main timeline: everything but views of the case."""
+        return self.exclude(kind=CaseEvent.Kind.ACCESS)
+
+    def access_log(self):
+        return self.filter(kind=CaseEvent.Kind.ACCESS)
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline. Inserted by `cases.audit.record_event` only.
+
+    Events point at personal data and never copy it: `data` holds ids, codes and dates;
+    the free text that belongs to the event (a transition's reason) is `reason`, which
+    retention may redact (setting `redacted_by`); `reason_digest` keeps the chain verifiable.
+    """
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", _("Status change")
+        NOTE = "note", _("Note")
+        DOCUMENT = "document", _("Document")
+        PLACEMENT = "placement", _("Placement")
+        DEADLINE = "deadline", _("Deadline")
+        RECORD = "record", _("Case record")
+        ACCESS = "access", _("Access")
+        RETENTION = "retention", _("Retention")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    action = models.CharField(_("action"), max_length=40, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    reason_digest = models.CharField(max_length=64, blank=True, editable=False)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    redacted_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        indexes = [
+            models.Index(fields=["application", "-at", "-id"], name="event_case_time_idx"),
+            models.Index(fields=["application", "kind"], name="event_case_kind_idx"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="caseevent_no_delete", operation=pgtrigger.Delete),
+            # Only retention may touch a row, and only to redact its free-text payload.
+            pgtrigger.Protect(
+                name="caseevent_no_update",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=["reason", "redacted_by"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and documents
+# ---------------------------------------------------------------------------------------------
+
+
+class Note(models.Model):
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("note"), max_length=20_000)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+
+    def __str__(self) -> str:
+        return f"{self.application} — {self.created_at:%Y-%m-%d}"
+
+
+def _document_path(instance, filename: str) -> str:
+    # A random name: the original name is kept in the row, never in the file system.
+    return f"documents/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents"
+    )
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "sha256"], name="document_unique_per_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+# ---------------------------------------------------------------------------------------------
+# Statutory deadlines
+# ---------------------------------------------------------------------------------------------
+
+
+def _validate_lead_days(value: str) -> None:
+    parts = [p.strip() for p in (value or "").split(",") if p.strip()]
+    if not all(p.isascii() and p.isdigit() and 0 < int(p) <= 365 for p in parts):
+        raise ValidationError(
+            _("Give whole numbers of days between 1 and 365, separated by commas (e.g. 14,3,1).")
+        )
+
+
+class DeadlineRule(models.Model):
+    """A statutory time limit, as data: administrators edit these in the admin."""
+
+    class StartEvent(models.TextChoices):
+        SUBMITTED = "submitted", _("Application made (submitted)")
+        DETAINED = "detained", _("Detention started")
+        COURT_ORDER_UNTIL = "court_order_until", _("Court order's 'until' date")
+        ENTERED = "entered", _("Entry into the territory")
+        SERVED = "served", _("Decision served")
+        REMITTED = "remitted", _("Court remittal")
+
+    class TimeUnit(models.TextChoices):
+        HOURS = "hours", _("hours")
+        CALENDAR_DAYS = "calendar_days", _("calendar days")
+        WORKING_DAYS = "working_days", _("working days")
+        MONTHS = "months", _("months")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    legal_source = models.CharField(_("legal source"), max_length=300)
+    class StopEvent(models.TextChoices):
+        NONE = "", _("Only when the case or the detention ends")
+        LODGED = "lodged", _("Application lodged")
+        DECIDED = "decided", _("First-instance decision")
+        COURT_ORDER = "court_order", _("Court order on detention recorded")
+        APPEAL_LODGED = "appeal_lodged", _("Appeal lodged")
+
+    start_event = models.CharField(_("starts at"), max_length=30, choices=StartEvent.choices)
+    stop_event = models.CharField(
+        _("met by"), max_length=30, choices=StopEvent.choices, blank=True, default=""
+    )
+    duration = models.PositiveIntegerField(
+        _("length"), validators=[MaxValueValidator(10_000)]
+    )
+    unit = models.CharField(_("unit"), max_length=20, choices=TimeUnit.choices)
+    roll_forward = models.BooleanField(
+        _("moves off weekends and holidays"),
+        default=False,
+        help_text=_(
+            "A last day on a weekend or public holiday moves to the next working day "
+            "(Civil Code Art. 1.121)."
+        ),
+    )
+    reminder_days = models.CharField(
+        _("reminder lead times (days)"),
+        max_length=50,
+        default="14,3,1",
+        blank=True,
+        validators=[_validate_lead_days],
+    )
+    applies_from = models.DateField(_("applies to cases submitted from"), null=True, blank=True)
+    applies_until = models.DateField(
+        _("applies to cases submitted until"), null=True, blank=True
+    )
+    is_active = models.BooleanField(_("in force"), default=True)
+
+    class Meta:
+        ordering = ["start_event", "code"]
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(applies_from__isnull=True)
+                | Q(applies_until__isnull=True)
+                | Q(applies_until__gte=models.F("applies_from")),
+                name="deadlinerule_period_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lead_days(self) -> list[int]:
+        return sorted(
+            {int(p) for p in self.reminder_days.split(",") if p.strip().isdigit()}, reverse=True
+        )
+
+    def applies_to(self, submitted_on: dt.date) -> bool:
+        if self.applies_from and submitted_on < self.applies_from:
+            return False
+        return not (self.applies_until and submitted_on > self.applies_until)
+
+
+class DeadlineQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=Deadline.Status.OPEN)
+
+    def overdue(self, now: dt.datetime | None = None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class Deadline(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        MET = "met", _("Met")
+        MISSED = "missed", _("Missed")
+        WAIVED = "waived", _("Waived")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="deadlines"
+    )
+    rule = models.ForeignKey(
+        DeadlineRule,
+        verbose_name=_("rule"),
+        to_field="code",
+        db_column="rule",
+        on_delete=models.PROTECT,
+        related_name="deadlines",
+    )
+    placement = models.ForeignKey(
+        Placement, on_delete=models.PROTECT, null=True, blank=True, related_name="deadlines"
+    )
+    starts_at = models.DateTimeField(_("clock started"))
+    due_on = models.DateField(_("due on"))
+    due_at = models.DateTimeField(_("met until"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    waive_reason = models.TextField(_("reason for waiving"), blank=True)
+    legal_reference = models.CharField(_("legal source"), max_length=300)
+
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(status="open"), name="deadline_open_due_idx"
+            ),
+            models.Index(fields=["application", "status"], name="deadline_case_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "rule"],
+                condition=Q(status="open"),
+                name="deadline_one_open_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="waived") | ~Q(waive_reason=""),
+                name="deadline_waiver_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} — {self.due_on}"
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < (now or timezone.now())
+
+    def days_left(self, today: dt.date | None = None) -> int:
+        """Calendar days from today (Vilnius) to the legal date; negative when overdue."""
+        return (self.due_on - (today or timezone.localdate())).days
+
+
+class Reminder(models.Model):
+    """One reminder of one deadline, at one lead-time level, to one person.
+
+    The unique constraint is what makes a repeated sweep send nothing twice.
+    Level: the lead time in days that was reached (14, 3, 1), or 0 for overdue.
+    """
+
+    deadline = models.ForeignKey(
+        Deadline, verbose_name=_("deadline"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    level = models.PositiveSmallIntegerField(_("days before"), validators=[MinValueValidator(0)])
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deadline", "level", "recipient"], name="reminder_once_per_level"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="reminder_unsent_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deadline} / {self.level} / {self.recipient_id}"
+
+
+class Notification(models.Model):
+    """An in-app message to one user."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    text = models.CharField(_("text"), max_length=500)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    reminder = models.OneToOneField(
+        Reminder, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text

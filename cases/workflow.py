@@ -1,0 +1,1117 @@
+"""Everything that changes a case goes through here.
+
+One function per verb. A transition function takes the case, the actor, the status the actor
+saw, a reason and the transition's own data, and then, in one database transaction:
+
+1. locks the case row (`SELECT ... FOR UPDATE`);
+2. refuses if the case is no longer in the status the actor saw (`StaleCase`, HTTP 409),
+   even where the transition would also be allowed from the new status;
+3. refuses if the transition does not start from this status, the actor may not run it, or a
+   condition on the case is not met (`TransitionForbidden`, HTTP 403, with the reason);
+4. checks the transition's inputs (`django.core.exceptions.ValidationError`, per field);
+5. runs the django-fsm transition and saves with the concurrent-transition guard;
+6. writes the `CaseEvent`, opens, meets or cancels deadlines, and notifies the assignee.
+
+Views, the admin, management commands, tasks and the seed import call these functions and
+nothing else. No function here knows about requests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import mimetypes
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from accounts import roles
+from accounts.models import User
+
+from . import deadlines, notifications, predicates
+from .audit import record_event
+from .models import (
+    Applicant,
+    Application,
+    CaseEvent,
+    Deadline,
+    DeadlineRule,
+    Document,
+    Facility,
+    Note,
+    Placement,
+    ReferenceCounter,
+    Status,
+)
+
+__all__ = [
+    "StaleCase",
+    "TransitionForbidden",
+    "WorkflowError",
+    "add_document",
+    "add_note",
+    "appeal",
+    "assign",
+    "available_transitions",
+    "close",
+    "decide",
+    "detain",
+    "record_court_order",
+    "record_interview",
+    "record_judgment",
+    "record_service",
+    "release",
+    "remit",
+    "start_examination",
+    "submit_application",
+    "waive_deadline",
+    "withdraw",
+]
+
+
+class WorkflowError(Exception):
+    """A refused change. `status_code` says how HTTP callers answer it."""
+
+    status_code = 403
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionForbidden(WorkflowError):
+    """This actor may not do this to the case now (role, unit, state or a condition)."""
+
+    status_code = 403
+
+
+class StaleCase(WorkflowError):
+    """The case changed since the actor looked at it."""
+
+    status_code = 409
+
+
+# ------------------------------------------------------------------------------------------
+# Which transitions a user may run, and why the others are blocked
+# ------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TransitionOption:
+    name: str
+    label: str
+    help_text: str
+    target: str
+    blocked_reason: str | None  # None: the user may run it now
+
+    @property
+    def allowed(self) -> bool:
+        return self.blocked_reason is None
+
+
+def _transition_meta(name: str):
+    if name not in TRANSITION_NAMES_SET:
+        raise TransitionForbidden(_("There is no such transition."))
+    return getattr(Application, name)._django_fsm
+
+
+TRANSITION_NAMES_SET = frozenset(
+    t.name for t in Application._meta.get_field("status").get_all_transitions(Application)
+)
+
+
+def blocked_reason(application: Application, name: str, user: User) -> str | None:
+    """Why `user` may not run transition `name` on the case as it is; None if they may."""
+    meta = _transition_meta(name)
+    transition = meta.get_transition(application.status)
+    if transition is None:
+        return _("Not possible while the case is “%(status)s”.") % {
+            "status": application.get_status_display()
+        }
+    permission = transition.permission
+    if isinstance(permission, predicates.RolePermission):
+        refusal = permission.explain(application, user)
+        if refusal:
+            return refusal
+    elif permission is not None and not transition.has_perm(application, user):
+        return _("You may not do this.")
+    for condition in transition.conditions:
+        if not condition(application):
+            return str(getattr(condition, "message", _("A condition is not met.")))
+    return None
+
+
+def available_transitions(application: Application, user: User) -> list[TransitionOption]:
+    """The transitions that start from the case's status, each allowed or with its reason.
+
+    Transitions this user could never run on this case (another role's) are listed with the
+    reason too, so the page can say "only a decision-maker may decide" instead of hiding it.
+    """
+    options = []
+    seen: set[str] = set()
+    for t in Application._meta.get_field("status").get_all_transitions(Application):
+        if t.name in seen or t.source != application.status:
+            continue
+        seen.add(t.name)
+        options.append(
+            TransitionOption(
+                name=t.name,
+                label=str(t.custom.get("label", t.name)),
+                help_text=str(t.custom.get("help_text", "")),
+                target=str(t.target),
+                blocked_reason=blocked_reason(application, t.name, user),
+            )
+        )
+    order = {name: i for i, name in enumerate(TRANSITION_ORDER)}
+    return sorted(options, key=lambda o: order.get(o.name, 99))
+
+
+TRANSITION_ORDER = (
+    "start_examination",
+    "detain",
+    "release",
+    "decide",
+    "appeal",
+    "remit",
+    "close",
+    "withdraw",
+)
+
+
+# ------------------------------------------------------------------------------------------
+# The shared skeleton
+# ------------------------------------------------------------------------------------------
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    return at or timezone.now()
+
+
+def _lock(application: Application | int) -> Application:
+    pk = application.pk if isinstance(application, Application) else application
+    return Application.objects.select_for_update().select_related("applicant", "unit").get(pk=pk)
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why (this is recorded on the case's timeline).")})
+    if len(reason) > 5000:
+        raise ValidationError({"reason": _("Keep the reason under 5,000 characters.")})
+    return reason
+
+
+def _run_transition(
+    application: Application | int,
+    name: str,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    at: dt.datetime | None,
+    prepare: Callable[[Application], dict[str, Any]] | None = None,
+    effects: Callable[[Application, dict[str, Any], dt.datetime], dict[str, Any]] | None = None,
+    update_fields: tuple[str, ...] = (),
+) -> Application:
+    """Lock, check, transition, save, record, and run the transition's effects.
+
+    `prepare(case)` validates the inputs against the locked case and returns the keyword
+    arguments of the model's transition method; `effects(case, kwargs, at)` creates and ends
+    placements and deadlines and returns extra event data.
+    """
+    reason = _require_reason(reason)
+    moment = _now(at)
+    with transaction.atomic():
+        case = _lock(application)
+        if case.status != expected_status:
+            raise StaleCase(
+                _(
+                    "This case changed while you were looking at it: it is now “%(now)s”, "
+                    "not “%(seen)s”. Nothing was changed; reload the case and try again."
+                )
+                % {
+                    "now": case.get_status_display(),
+                    "seen": Status(expected_status).label
+                    if expected_status in Status.values
+                    else expected_status,
+                }
+            )
+        refusal = blocked_reason(case, name, actor)
+        if refusal:
+            raise TransitionForbidden(refusal)
+        kwargs = prepare(case) if prepare else {}
+        from_status = case.status
+        getattr(case, name)(**kwargs)
+        case.status_changed_at = moment
+        try:
+            case.save(update_fields=["status", "status_changed_at", "updated_at", *update_fields])
+        except ConcurrentTransition as exc:  # pragma: no cover - the row lock prevents it
+            raise StaleCase(_("This case changed while you were looking at it.")) from exc
+        data = {"transition": name}
+        data.update({k: _plain(v) for k, v in kwargs.items() if k in _EVENT_FIELDS})
+        event = record_event(
+            case,
+            kind=CaseEvent.Kind.TRANSITION,
+            action=name,
+            actor=actor,
+            at=moment,
+            from_status=from_status,
+            to_status=case.status,
+            reason=reason,
+            data=data,
+        )
+        if effects:
+            effects(case, kwargs, moment)
+        notifications.case_changed(case, event, actor=actor)
+    return case
+
+
+# Transition inputs that are safe to copy into an event (codes, dates, ids; no free text).
+_EVENT_FIELDS = {"outcome", "decided_on", "served_on", "lodged_on", "kind", "assignee"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _check_worker_action(case: Application, actor: User, permission=predicates.CASE_WORKER):
+    refusal = permission.explain(case, actor)
+    if refusal:
+        raise TransitionForbidden(refusal)
+
+
+def _not_in_future(value: dt.date | None, field: str) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError({field: _("This date is in the future.")})
+
+
+# ------------------------------------------------------------------------------------------
+# Creating a case
+# ------------------------------------------------------------------------------------------
+
+
+def _next_reference(year: int) -> str:
+    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"LT-{year}-{counter.last:06d}"
+
+
+def submit_application(
+    *,
+    actor: User,
+    applicant: Applicant | None = None,
+    applicant_data: dict[str, Any] | None = None,
+    unit=None,
+    at: dt.datetime | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> Application:
+    """Create a case in status `submitted`, with a new applicant or an existing one.
+
+    Opens the clocks that run from the making of the application (registration,
+    examination, right to work); a `lodged_on` date meets the registration limit.
+    """
+    unit = unit or actor.unit
+    if unit is None:
+        raise ValidationError({"unit": _("Choose the unit responsible for the case.")})
+    if not actor.is_superuser and (
+        actor.unit_id != unit.pk
+        or not (actor.has_role(roles.CASEWORKER) or actor.has_role(roles.DECISION_MAKER))
+    ):
+        raise TransitionForbidden(
+            _("Only a caseworker or decision-maker of the unit may open a case.")
+        )
+    submitted_on = fields.get("submitted_on")
+    if not isinstance(submitted_on, dt.date):
+        raise ValidationError({"submitted_on": _("Give the date the application was made.")})
+    for name in ("submitted_on", "lodged_on", "apprehended_on", "entered_on"):
+        _not_in_future(fields.get(name), name)
+    moment = at or deadlines.at_noon(submitted_on)
+    with transaction.atomic():
+        if applicant is None:
+            applicant = Applicant(**(applicant_data or {}))
+            applicant.full_clean()
+            applicant.save()
+        case = Application(applicant=applicant, unit=unit, status_changed_at=moment, **fields)
+        case.reference = "pending"
+        case.full_clean(exclude=["status", "reference"])
+        case.reference = _next_reference(submitted_on.year)
+        case.save(force_insert=True)
+        record_event(
+            case,
+            kind=CaseEvent.Kind.TRANSITION,
+            action="submit",
+            actor=actor,
+            at=moment,
+            to_status=case.status,
+            reason=reason or _("Application registered."),
+            data={"applicant": applicant.pk, "submitted_on": submitted_on.isoformat()},
+        )
+        deadlines.open_deadlines(case, DeadlineRule.StartEvent.SUBMITTED, moment, actor=actor)
+        if case.lodged_on:
+            deadlines.meet_deadlines(
+                case,
+                DeadlineRule.StopEvent.LODGED,
+                max(deadlines.at_noon(case.lodged_on), moment),
+                actor=actor,
+            )
+    return case
+
+
+# ------------------------------------------------------------------------------------------
+# Transitions
+# ------------------------------------------------------------------------------------------
+
+
+def _check_assignee(case: Application, assignee: User | None) -> None:
+    if assignee is None:
+        return
+    if not (
+        assignee.is_active
+        and assignee.unit_id == case.unit_id
+        and (assignee.has_role(roles.CASEWORKER) or assignee.has_role(roles.DECISION_MAKER))
+    ):
+        raise ValidationError(
+            {"assignee": _("Choose an active caseworker or decision-maker of the case's unit.")}
+        )
+
+
+def start_examination(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    assignee: User | None = None,
+    at: dt.datetime | None = None,
+) -> Application:
+    """Begin the examination and assign a caseworker (the acting one by default).
+
+    The examination clock already runs from the making of the application.
+    """
+
+    def prepare(case: Application) -> dict[str, Any]:
+        chosen = assignee
+        if chosen is None and case.assigned_to_id is None and actor.unit_id == case.unit_id:
+            chosen = actor
+        _check_assignee(case, chosen)
+        return {"assignee": chosen}
+
+    return _run_transition(
+        application,
+        "start_examination",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        prepare=prepare,
+        update_fields=("assigned_to",),
+    )
+
+
+def detain(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    facility: Facility,
+    legal_basis: str,
+    order_reference: str,
+    ordering_authority: str = "",
+    at: dt.datetime | None = None,
+) -> Application:
+    """Place the applicant in detention at `facility`.
+
+    Checks that the facility takes detainees and has a free place (the facility row is
+    locked, so two detentions cannot take the last place at once); ends any current
+    open placement; opens the 48-hour court-order limit and the cap on restrictions of
+    liberty counted from entry.
+    """
+    legal_basis = (legal_basis or "").strip()
+    order_reference = (order_reference or "").strip()
+    state: dict[str, Any] = {}
+
+    def prepare(case: Application) -> dict[str, Any]:
+        errors: dict[str, str] = {}
+        if not legal_basis:
+            errors["legal_basis"] = _("Give the legal basis of the detention.")
+        if not order_reference:
+            errors["order_reference"] = _("Give the reference of the detention order.")
+        locked = Facility.objects.select_for_update().filter(pk=getattr(facility, "pk", None))
+        place = locked.first()
+        if place is None or not place.is_active:
+            errors["facility"] = _("Choose a facility in use.")
+        elif place.kind == Facility.Kind.RECEPTION:
+            errors["facility"] = _("%(name)s is a reception centre; it does not hold detainees.") % {
+                "name": place.name
+            }
+        else:
+            current = case.current_placement()
+            taken = place.occupancy() - (1 if current and current.facility_id == place.pk else 0)
+            if taken >= place.capacity:
+                errors["facility"] = _("%(name)s is full (%(taken)s of %(capacity)s places).") % {
+                    "name": place.name,
+                    "taken": taken,
+                    "capacity": place.capacity,
+                }
+        if errors:
+            raise ValidationError(errors)
+        state["facility"] = place
+        return {}
+
+    def effects(case: Application, _kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        current = case.current_placement()
+        if current is not None:
+            _end_placement(case, current, moment, actor=actor, reason=_("Moved to detention."))
+        placement = Placement.objects.create(
+            application=case,
+            facility=state["facility"],
+            regime=Placement.Regime.DETENTION,
+            legal_basis=legal_basis[:300],
+            ordering_authority=(ordering_authority or "").strip()[:200],
+            order_reference=order_reference[:100],
+            starts_at=moment,
+        )
+        record_event(
+            case,
+            kind=CaseEvent.Kind.PLACEMENT,
+            action="placed",
+            actor=actor,
+            at=moment,
+            data={"placement": placement.pk, "facility": placement.facility_id, "regime": "detention"},
+        )
+        deadlines.open_deadlines(
+            case, DeadlineRule.StartEvent.DETAINED, moment, actor=actor, placement=placement
+        )
+        entry_day = case.entered_on or case.apprehended_on or case.submitted_on
+        if not case.deadlines.open().filter(rule__start_event=DeadlineRule.StartEvent.ENTERED):
+            deadlines.open_deadlines(
+                case,
+                DeadlineRule.StartEvent.ENTERED,
+                deadlines.at_noon(entry_day),
+                actor=actor,
+                placement=placement,
+            )
+
+    if len(legal_basis) > 300 or len(order_reference) > 100 or len(ordering_authority or "") > 200:
+        raise ValidationError(_("One of the fields is too long."))
+    return _run_transition(
+        application,
+        "detain",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        prepare=prepare,
+        effects=effects,
+    )
+
+
+def _end_placement(
+    case: Application, placement: Placement, moment: dt.datetime, *, actor: User, reason: str
+) -> None:
+    placement.ends_at = max(moment, placement.starts_at)
+    placement.end_reason = reason
+    placement.save(update_fields=["ends_at", "end_reason"])
+    record_event(
+        case,
+        kind=CaseEvent.Kind.PLACEMENT,
+        action="ended",
+        actor=actor,
+        at=moment,
+        data={"placement": placement.pk, "facility": placement.facility_id},
+    )
+    deadlines.end_placement_deadlines(case, placement, moment, actor=actor)
+
+
+def release(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> Application:
+    """End detention; the case returns to examination (assigned or not, as it was)."""
+
+    def effects(case: Application, _kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        placement = case.open_detention()
+        if placement is not None:
+            _end_placement(case, placement, moment, actor=actor, reason=reason.strip())
+
+    return _run_transition(
+        application,
+        "release",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        effects=effects,
+    )
+
+
+def decide(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    outcome: str,
+    decided_on: dt.date,
+    served_on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Application:
+    """Record the first-instance decision (decision-makers only; an interview or its
+    reasoned waiver must be on record). Meets the examination limit; a positive decision
+    ends detention; a served decision opens the appeal window.
+    """
+
+    def prepare(case: Application) -> dict[str, Any]:
+        errors: dict[str, str] = {}
+        if outcome not in Application.Outcome.values:
+            errors["outcome"] = _("Choose the decision.")
+        if not isinstance(decided_on, dt.date):
+            errors["decided_on"] = _("Give the date of the decision.")
+        elif decided_on < case.submitted_on:
+            errors["decided_on"] = _("A decision cannot precede the application.")
+        elif decided_on > timezone.localdate():
+            errors["decided_on"] = _("This date is in the future.")
+        if served_on is not None and isinstance(decided_on, dt.date):
+            if served_on < decided_on:
+                errors["served_on"] = _("A decision cannot be served before it is taken.")
+            elif served_on > timezone.localdate():
+                errors["served_on"] = _("This date is in the future.")
+        if errors:
+            raise ValidationError(errors)
+        return {"outcome": outcome, "decided_on": decided_on, "served_on": served_on}
+
+    def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        deadlines.meet_deadlines(case, DeadlineRule.StopEvent.DECIDED, moment, actor=actor)
+        if outcome in Application.POSITIVE_OUTCOMES:
+            placement = case.open_detention()
+            if placement is not None:
+                _end_placement(
+                    case, placement, moment, actor=actor, reason=_("Protection granted.")
+                )
+        if served_on:
+            deadlines.open_deadlines(
+                case, DeadlineRule.StartEvent.SERVED, deadlines.at_noon(served_on), actor=actor
+            )
+
+    return _run_transition(
+        application,
+        "decide",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        prepare=prepare,
+        effects=effects,
+        update_fields=("decision_outcome", "decided_on", "served_on"),
+    )
+
+
+def appeal(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    court: str,
+    lodged_on: dt.date,
+    late_reason: str = "",
+    at: dt.datetime | None = None,
+) -> Application:
+    """Record an appeal to the court. An appeal lodged after the appeal window needs a
+    reason (for example a request to restore the time limit)."""
+    court = (court or "").strip()
+
+    def prepare(case: Application) -> dict[str, Any]:
+        errors: dict[str, str] = {}
+        if not court:
+            errors["court"] = _("Name the court.")
+        elif len(court) > 200:
+            errors["court"] = _("Keep the court's name under 200 characters.")
+        if not isinstance(lodged_on, dt.date):
+            errors["lodged_on"] = _("Give the date the appeal was lodged.")
+        elif case.decided_on and lodged_on < case.decided_on:
+            errors["lodged_on"] = _("An appeal cannot precede the decision.")
+        elif lodged_on > timezone.localdate():
+            errors["lodged_on"] = _("This date is in the future.")
+        else:
+            window = case.deadlines.filter(
+                rule__start_event=DeadlineRule.StartEvent.SERVED
+            ).order_by("-due_at").first()
+            if window and lodged_on > window.due_on and not (late_reason or "").strip():
+                errors["late_reason"] = _(
+                    "The appeal window closed on %(date)s: say why a late appeal is recorded."
+                ) % {"date": window.due_on.isoformat()}
+        if errors:
+            raise ValidationError(errors)
+        return {"court": court, "lodged_on": lodged_on}
+
+    def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        deadlines.meet_deadlines(
+            case,
+            DeadlineRule.StopEvent.APPEAL_LODGED,
+            deadlines.at_noon(lodged_on),
+            actor=actor,
+        )
+        if late_reason.strip():
+            record_event(
+                case,
+                kind=CaseEvent.Kind.RECORD,
+                action="late_appeal",
+                actor=actor,
+                at=moment,
+                reason=late_reason.strip(),
+            )
+
+    return _run_transition(
+        application,
+        "appeal",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        prepare=prepare,
+        effects=effects,
+        update_fields=("appeal_court", "appeal_lodged_on"),
+    )
+
+
+def remit(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    judgment_final_on: dt.date,
+    at: dt.datetime | None = None,
+) -> Application:
+    """The court sent the case back: examination again, within 3 months of the judgment
+    becoming final (re-examination limit)."""
+
+    def prepare(case: Application) -> dict[str, Any]:
+        if not isinstance(judgment_final_on, dt.date):
+            raise ValidationError({"judgment_final_on": _("Give the date the judgment became final.")})
+        if case.appeal_lodged_on and judgment_final_on < case.appeal_lodged_on:
+            raise ValidationError(
+                {"judgment_final_on": _("A judgment cannot precede the appeal.")}
+            )
+        _not_in_future(judgment_final_on, "judgment_final_on")
+        return {}
+
+    def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        deadlines.cancel_open_deadlines(case, moment, actor=actor)
+        deadlines.open_deadlines(
+            case,
+            DeadlineRule.StartEvent.REMITTED,
+            deadlines.at_noon(judgment_final_on),
+            actor=actor,
+        )
+
+    return _run_transition(
+        application,
+        "remit",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        prepare=prepare,
+        effects=effects,
+        update_fields=("decision_outcome",),
+    )
+
+
+def close(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> Application:
+    """Close a decided case whose decision is final (judgment recorded or window passed)."""
+
+    def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        deadlines.cancel_open_deadlines(case, moment, actor=actor)
+
+    return _run_transition(
+        application,
+        "close",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        effects=effects,
+    )
+
+
+def withdraw(
+    application: Application | int,
+    *,
+    actor: User,
+    expected_status: str,
+    reason: str,
+    kind: str,
+    at: dt.datetime | None = None,
+) -> Application:
+    """Explicit or implicit withdrawal: ends any placement and cancels open deadlines."""
+
+    def prepare(case: Application) -> dict[str, Any]:
+        if kind not in Application.Withdrawal.values:
+            raise ValidationError({"kind": _("Choose explicit or implicit withdrawal.")})
+        return {"kind": kind}
+
+    def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        current = case.current_placement()
+        if current is not None:
+            _end_placement(case, current, moment, actor=actor, reason=_("Application withdrawn."))
+        deadlines.cancel_open_deadlines(case, moment, actor=actor)
+
+    return _run_transition(
+        application,
+        "withdraw",
+        actor=actor,
+        expected_status=expected_status,
+        reason=reason,
+        at=at,
+        prepare=prepare,
+        effects=effects,
+        update_fields=("withdrawal",),
+    )
+
+
+TRANSITIONS: dict[str, Callable[..., Application]] = {
+    "start_examination": start_examination,
+    "detain": detain,
+    "release": release,
+    "decide": decide,
+    "appeal": appeal,
+    "remit": remit,
+    "close": close,
+    "withdraw": withdraw,
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Actions that change no state
+# ------------------------------------------------------------------------------------------
+
+
+def _record_action(
+    application: Application | int,
+    *,
+    actor: User,
+    action: str,
+    apply: Callable[[Application], tuple[list[str], dict[str, Any]]],
+    reason: str = "",
+    kind: str = CaseEvent.Kind.RECORD,
+    permission: predicates.RolePermission = predicates.CASE_WORKER,
+    at: dt.datetime | None = None,
+) -> Application:
+    """Lock, check the actor's role and unit, apply the change, save, record the event."""
+    moment = _now(at)
+    with transaction.atomic():
+        case = _lock(application)
+        _check_worker_action(case, actor, permission)
+        if case.status in (Status.CLOSED, Status.WITHDRAWN) and action not in _ALLOWED_WHEN_ENDED:
+            raise TransitionForbidden(_("The case has ended; it can no longer be changed."))
+        fields, data = apply(case)
+        if fields:
+            case.save(update_fields=[*fields, "updated_at"])
+        record_event(case, kind=kind, action=action, actor=actor, at=moment, reason=reason, data=data)
+    return case
+
+
+_ALLOWED_WHEN_ENDED = {"note_added", "document_added"}
+
+
+def assign(
+    application: Application | int, *, actor: User, assignee: User | None, reason: str = ""
+) -> Application:
+    """Assign the case to a caseworker of its unit, or unassign it (decision-makers)."""
+
+    def apply(case: Application):
+        _check_assignee(case, assignee)
+        case.assigned_to = assignee
+        return ["assigned_to"], {"assignee": assignee.pk if assignee else None}
+
+    case = _record_action(
+        application,
+        actor=actor,
+        action="assigned",
+        apply=apply,
+        reason=reason,
+        permission=predicates.DECISION_MAKER,
+    )
+    if assignee is not None and assignee.pk != actor.pk:
+        transaction.on_commit(
+            lambda: notifications.notify(
+                assignee,
+                _("Case %(ref)s was assigned to you.") % {"ref": case.reference},
+                case,
+            )
+        )
+    return case
+
+
+def record_interview(
+    application: Application | int,
+    *,
+    actor: User,
+    interviewed_on: dt.date | None = None,
+    waiver_reason: str = "",
+) -> Application:
+    """Record the personal interview's date, or the reason it was waived."""
+    waiver_reason = (waiver_reason or "").strip()
+
+    def apply(case: Application):
+        if not interviewed_on and not waiver_reason:
+            raise ValidationError(
+                {"interviewed_on": _("Give the interview's date or the reason it was waived.")}
+            )
+        if interviewed_on:
+            if interviewed_on < case.submitted_on:
+                raise ValidationError(
+                    {"interviewed_on": _("An interview cannot precede the application.")}
+                )
+            _not_in_future(interviewed_on, "interviewed_on")
+        case.interviewed_on = interviewed_on
+        case.interview_waiver_reason = "" if interviewed_on else waiver_reason
+        data = {"interviewed_on": interviewed_on.isoformat() if interviewed_on else None}
+        return ["interviewed_on", "interview_waiver_reason"], data
+
+    return _record_action(
+        application,
+        actor=actor,
+        action="interview_recorded",
+        apply=apply,
+        reason=waiver_reason,
+    )
+
+
+def record_court_order(
+    application: Application | int,
+    *,
+    actor: User,
+    court: str,
+    case_number: str,
+    order_on: dt.date,
+    until: dt.date,
+) -> Application:
+    """A court authorised the detention until `until`: the 48-hour limit is met (or missed)
+    and the review clock runs to the order's "until" date. Changes no state."""
+    court = (court or "").strip()
+    case_number = (case_number or "").strip()
+
+    def apply(case: Application):
+        placement = case.open_detention()
+        errors: dict[str, str] = {}
+        if placement is None:
+            raise TransitionForbidden(_("The applicant is not in detention."))
+        if not court or len(court) > 200:
+            errors["court"] = _("Name the court (under 200 characters).")
+        if not case_number or len(case_number) > 100:
+            errors["case_number"] = _("Give the court's case number (under 100 characters).")
+        if not isinstance(order_on, dt.date):
+            errors["order_on"] = _("Give the date of the order.")
+        elif order_on < deadlines.local_date(placement.starts_at):
+            errors["order_on"] = _("The order cannot precede the detention.")
+        elif order_on > timezone.localdate():
+            errors["order_on"] = _("This date is in the future.")
+        if not isinstance(until, dt.date):
+            errors["until"] = _("Give the date until which detention is authorised.")
+        elif isinstance(order_on, dt.date) and until < order_on:
+            errors["until"] = _("The 'until' date cannot precede the order.")
+        if errors:
+            raise ValidationError(errors)
+        placement.court_name = court
+        placement.court_case_number = case_number
+        placement.court_order_on = order_on
+        placement.court_order_until = until
+        placement.review_due = until
+        placement.save(
+            update_fields=[
+                "court_name",
+                "court_case_number",
+                "court_order_on",
+                "court_order_until",
+                "review_due",
+            ]
+        )
+        order_moment = deadlines.at_noon(order_on)
+        deadlines.meet_deadlines(
+            case, DeadlineRule.StopEvent.COURT_ORDER, order_moment, actor=actor
+        )
+        deadlines.open_deadlines(
+            case,
+            DeadlineRule.StartEvent.COURT_ORDER_UNTIL,
+            deadlines.at_noon(until),
+            actor=actor,
+            placement=placement,
+        )
+        return [], {
+            "placement": placement.pk,
+            "order_on": order_on.isoformat(),
+            "until": until.isoformat(),
+        }
+
+    return _record_action(application, actor=actor, action="court_order", apply=apply)
+
+
+def record_service(
+    application: Application | int, *, actor: User, served_on: dt.date
+) -> Application:
+    """The decision was served on the applicant: the appeal window opens."""
+
+    def apply(case: Application):
+        if case.status != Status.DECIDED:
+            raise TransitionForbidden(_("Only a decided case can have its decision served."))
+        if case.served_on:
+            raise TransitionForbidden(_("The service of the decision is already recorded."))
+        if not isinstance(served_on, dt.date):
+            raise ValidationError({"served_on": _("Give the date of service.")})
+        if case.decided_on and served_on < case.decided_on:
+            raise ValidationError(
+                {"served_on": _("A decision cannot be served before it is taken.")}
+            )
+        _not_in_future(served_on, "served_on")
+        case.served_on = served_on
+        deadlines.open_deadlines(
+            case, DeadlineRule.StartEvent.SERVED, deadlines.at_noon(served_on), actor=actor
+        )
+        return ["served_on"], {"served_on": served_on.isoformat()}
+
+    return _record_action(application, actor=actor, action="served", apply=apply)
+
+
+def record_judgment(
+    application: Application | int, *, actor: User, judgment_on: dt.date
+) -> Application:
+    """The court's final judgment on the appeal (the case may then be closed)."""
+
+    def apply(case: Application):
+        if case.status != Status.APPEALED:
+            raise TransitionForbidden(_("Only an appealed case has a judgment to record."))
+        if not isinstance(judgment_on, dt.date):
+            raise ValidationError({"judgment_on": _("Give the date of the final judgment.")})
+        if case.appeal_lodged_on and judgment_on < case.appeal_lodged_on:
+            raise ValidationError({"judgment_on": _("A judgment cannot precede the appeal.")})
+        _not_in_future(judgment_on, "judgment_on")
+        case.final_judgment_on = judgment_on
+        return ["final_judgment_on"], {"judgment_on": judgment_on.isoformat()}
+
+    return _record_action(application, actor=actor, action="judgment", apply=apply)
+
+
+def waive_deadline(deadline: Deadline, *, actor: User, reason: str) -> Deadline:
+    """A decision-maker waives an open deadline, with a reason."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        case = _lock(deadline.application_id)
+        _check_worker_action(case, actor, predicates.DECISION_MAKER)
+        locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
+        if locked.status != Deadline.Status.OPEN:
+            raise StaleCase(_("This deadline is no longer open."))
+        locked.application = case
+        deadlines.waive_deadline(locked, actor=actor, reason=reason)
+    return locked
+
+
+def add_note(application: Application | int, *, actor: User, text: str) -> Note:
+    """Add a note. The timeline points at the note; it does not copy its text."""
+    text = (text or "").replace("\x00", "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the note.")})
+    if len(text) > 20_000:
+        raise ValidationError({"text": _("Keep a note under 20,000 characters.")})
+    holder: dict[str, Note] = {}
+
+    def apply(case: Application):
+        holder["note"] = Note.objects.create(application=case, author=actor, text=text)
+        return [], {"note": holder["note"].pk}
+
+    _record_action(application, actor=actor, action="note_added", apply=apply, kind=CaseEvent.Kind.NOTE)
+    return holder["note"]
+
+
+def add_document(
+    application: Application | int,
+    *,
+    actor: User,
+    file: File,
+    original_name: str,
+    content_type: str = "",
+    description: str = "",
+    at: dt.datetime | None = None,
+) -> Document:
+    """Store a document with its checksum; the same file twice on one case is refused."""
+    original_name = (original_name or "document").replace("\x00", "").strip()[:255]
+    description = (description or "").replace("\x00", "").strip()
+    if len(description) > 300:
+        raise ValidationError({"description": _("Keep the description under 300 characters.")})
+    digest = hashlib.sha256()
+    size = 0
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1024 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    content_type = content_type or mimetypes.guess_type(original_name)[0] or "application/octet-stream"
+    holder: dict[str, Document] = {}
+
+    def apply(case: Application):
+        sha = digest.hexdigest()
+        if Document.objects.filter(application=case, sha256=sha).exists():
+            raise ValidationError({"file": _("This file is already on the case.")})
+        document = Document(
+            application=case,
+            original_name=original_name,
+            content_type=content_type,
+            size=size,
+            sha256=sha,
+            description=description,
+            uploaded_by=actor,
+        )
+        if at:
+            document.uploaded_at = at
+        document.file.save(original_name, file, save=False)
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError as exc:
+            document.file.delete(save=False)
+            raise ValidationError({"file": _("This file is already on the case.")}) from exc
+        holder["document"] = document
+        return [], {"document": document.pk, "sha256": sha, "size": size}
+
+    try:
+        _record_action(
+            application,
+            actor=actor,
+            action="document_added",
+            apply=apply,
+            kind=CaseEvent.Kind.DOCUMENT,
+            at=at,
+        )
+    except Exception:
+        stored = holder.get("document")
+        if stored is not None and stored.file:
+            stored.file.storage.delete(stored.file.name)
+        raise
+    return holder["document"]

@@ -1,0 +1,5 @@
+"""Haven: asylum-case workflow."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)
