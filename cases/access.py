@@ -8,6 +8,8 @@ reveal that a case exists.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -52,3 +54,37 @@ def can_work_on(user, application: Application) -> bool:
 
 def can_see_access_log(user, application: Application) -> bool:
     return bool(predicates.can_see_access_log(user, application))
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or the first X-Forwarded-For hop only when the
+    request came through a proxy listed in TRUSTED_PROXIES."""
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded and remote in settings.TRUSTED_PROXIES:
+        candidate = forwarded.split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return remote
+    return remote
+
+
+def log_access(application: Application, user, request, *, what: str, **data) -> None:
+    """Record that `user` viewed, downloaded or exported something of the case.
+
+    Kept off the main timeline (kind `access`); decision-makers and administrators see it in
+    the case's access log. `what`: "case", "document", "export", ...
+    """
+    from .audit import record_event
+    from .models import CaseEvent
+
+    record_event(
+        application,
+        kind=CaseEvent.Kind.ACCESS,
+        action=what,
+        actor=user,
+        data={"ip": client_ip(request), **data},
+    )

@@ -133,8 +133,10 @@ def verify_chain(application_id: int) -> ChainReport:
             application_id=application_id, kind=CaseEvent.Kind.RETENTION
         ).values_list("pk", flat=True)
     )
-    for event in CaseEvent.objects.filter(application_id=application_id).order_by("pk").iterator(
-        chunk_size=2000
+    for event in (
+        CaseEvent.objects.filter(application_id=application_id)
+        .order_by("pk")
+        .iterator(chunk_size=2000)
     ):
         count += 1
         if event.prev_hash != prev:

@@ -253,9 +253,9 @@ def waive_deadline(deadline: Deadline, *, actor, reason: str) -> None:
 
 def refresh_next_deadline(application: Application) -> None:
     """Keep the stored nearest open deadline current (the case list sorts on it)."""
-    nearest = Deadline.objects.open().filter(application=application).aggregate(
-        m=Min("due_at")
-    )["m"]
+    nearest = (
+        Deadline.objects.open().filter(application=application).aggregate(m=Min("due_at"))["m"]
+    )
     if nearest != application.next_deadline_at:
         application.next_deadline_at = nearest
         Application.objects.filter(pk=application.pk).update(next_deadline_at=nearest)

@@ -29,8 +29,6 @@ from accounts.models import Unit
 from . import predicates
 from .names import search_key
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Facilities
 # ---------------------------------------------------------------------------------------------
@@ -96,9 +94,7 @@ class Applicant(models.Model):
 
     family_name = models.CharField(_("family name (Latin script)"), max_length=150)
     given_names = models.CharField(_("given names (Latin script)"), max_length=150, blank=True)
-    name_original = models.CharField(
-        _("name in original script"), max_length=300, blank=True
-    )
+    name_original = models.CharField(_("name in original script"), max_length=300, blank=True)
     aliases = models.TextField(
         _("aliases"), blank=True, help_text=_("Other names or spellings, one per line.")
     )
@@ -196,9 +192,11 @@ def _can_be_closed(application) -> bool:
         return True
     if application.status != Status.DECIDED or not application.served_on:
         return False
-    window = application.deadlines.filter(rule__start_event=DeadlineRule.StartEvent.SERVED).order_by(
-        "-due_at"
-    ).first()
+    window = (
+        application.deadlines.filter(rule__start_event=DeadlineRule.StartEvent.SERVED)
+        .order_by("-due_at")
+        .first()
+    )
     if window is not None:
         return window.due_at < timezone.now()
     return timezone.localdate() - application.served_on >= dt.timedelta(days=14)
@@ -248,8 +246,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         NATIONALITY = "nationality", _("Nationality")
         SOCIAL_GROUP = "social_group", _("Membership of a particular social group")
         POLITICAL_OPINION = "political_opinion", _("Political opinion")
-        MILITARY_SERVICE = "military_service", _(
-            "Refusal of military service (desertion, draft evasion)"
+        MILITARY_SERVICE = (
+            "military_service",
+            _("Refusal of military service (desertion, draft evasion)"),
         )
         SERIOUS_HARM = "serious_harm", _("Serious harm (subsidiary protection)")
 
@@ -267,11 +266,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
     applicant = models.ForeignKey(
-        Applicant, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="applications"
+        Applicant,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
-    status = FSMField(
-        _("status"), default=Status.SUBMITTED, choices=Status.choices, protected=True
-    )
+    status = FSMField(_("status"), default=Status.SUBMITTED, choices=Status.choices, protected=True)
     status_changed_at = models.DateTimeField(_("in this state since"), default=timezone.now)
     procedure = models.CharField(
         _("procedure"), max_length=20, choices=Procedure.choices, default=Procedure.REGULAR
@@ -347,8 +347,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 name="application_lodged_after_submitted",
             ),
             models.CheckConstraint(
-                condition=Q(decided_on__isnull=True)
-                | Q(decided_on__gte=models.F("submitted_on")),
+                condition=Q(decided_on__isnull=True) | Q(decided_on__gte=models.F("submitted_on")),
                 name="application_decided_after_submitted",
             ),
             models.CheckConstraint(
@@ -517,6 +516,9 @@ class ReferenceCounter(models.Model):
 
     class Meta:
         verbose_name = _("reference counter")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -690,7 +692,10 @@ class Note(models.Model):
         Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="notes"
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     text = models.TextField(_("note"), max_length=20_000)
     created_at = models.DateTimeField(_("written"), default=timezone.now)
@@ -777,6 +782,7 @@ class DeadlineRule(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     legal_source = models.CharField(_("legal source"), max_length=300)
+
     class StopEvent(models.TextChoices):
         NONE = "", _("Only when the case or the detention ends")
         LODGED = "lodged", _("Application lodged")
@@ -788,9 +794,7 @@ class DeadlineRule(models.Model):
     stop_event = models.CharField(
         _("met by"), max_length=30, choices=StopEvent.choices, blank=True, default=""
     )
-    duration = models.PositiveIntegerField(
-        _("length"), validators=[MaxValueValidator(10_000)]
-    )
+    duration = models.PositiveIntegerField(_("length"), validators=[MaxValueValidator(10_000)])
     unit = models.CharField(_("unit"), max_length=20, choices=TimeUnit.choices)
     roll_forward = models.BooleanField(
         _("moves off weekends and holidays"),
@@ -808,9 +812,7 @@ class DeadlineRule(models.Model):
         validators=[_validate_lead_days],
     )
     applies_from = models.DateField(_("applies to cases submitted from"), null=True, blank=True)
-    applies_until = models.DateField(
-        _("applies to cases submitted until"), null=True, blank=True
-    )
+    applies_until = models.DateField(_("applies to cases submitted until"), null=True, blank=True)
     is_active = models.BooleanField(_("in force"), default=True)
 
     class Meta:
@@ -927,7 +929,10 @@ class Reminder(models.Model):
     )
     level = models.PositiveSmallIntegerField(_("days before"), validators=[MinValueValidator(0)])
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -26,9 +26,17 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("cases", "run_transitions"),
     ],
     roles.ADMINISTRATOR: [
-        *[("accounts", f"{verb}_{m}") for m in ("user", "unit") for verb in ("view", "add", "change")],
+        *[
+            ("accounts", f"{verb}_{m}")
+            for m in ("user", "unit")
+            for verb in ("view", "add", "change")
+        ],
         ("auth", "view_group"),
-        *[("cases", f"{verb}_{m}") for m in ("facility", "deadlinerule") for verb in ("view", "add", "change")],
+        *[
+            ("cases", f"{verb}_{m}")
+            for m in ("facility", "deadlinerule")
+            for verb in ("view", "add", "change")
+        ],
         *[("cases", f"view_{m}") for m in (*_CASE_MODELS, "caseevent", "deadline")],
         *[("cases", f"{verb}_reminder") for verb in ("view", "change")],
     ],

@@ -15,7 +15,9 @@ DEFAULT_RULES: list[dict] = [
     {
         "code": "registration",
         "name": "Registration of the application",
-        "legal_source": "Directive 2013/32/EU Art. 6(1): 3 working days after the application is made",
+        "legal_source": (
+            "Directive 2013/32/EU Art. 6(1): 3 working days after the application is made"
+        ),
         "start_event": "submitted",
         "stop_event": "lodged",
         "duration": 3,
@@ -27,7 +29,9 @@ DEFAULT_RULES: list[dict] = [
     {
         "code": "registration-apr",
         "name": "Registration of the application (APR)",
-        "legal_source": "Regulation (EU) 2024/1348 Art. 27(1): 5 days after the application is made",
+        "legal_source": (
+            "Regulation (EU) 2024/1348 Art. 27(1): 5 days after the application is made"
+        ),
         "start_event": "submitted",
         "stop_event": "lodged",
         "duration": 5,

@@ -455,9 +455,9 @@ def detain(
         if place is None or not place.is_active:
             errors["facility"] = _("Choose a facility in use.")
         elif place.kind == Facility.Kind.RECEPTION:
-            errors["facility"] = _("%(name)s is a reception centre; it does not hold detainees.") % {
-                "name": place.name
-            }
+            errors["facility"] = _(
+                "%(name)s is a reception centre; it does not hold detainees."
+            ) % {"name": place.name}
         else:
             current = case.current_placement()
             taken = place.occupancy() - (1 if current and current.facility_id == place.pk else 0)
@@ -491,7 +491,11 @@ def detain(
             action="placed",
             actor=actor,
             at=moment,
-            data={"placement": placement.pk, "facility": placement.facility_id, "regime": "detention"},
+            data={
+                "placement": placement.pk,
+                "facility": placement.facility_id,
+                "regime": "detention",
+            },
         )
         deadlines.open_deadlines(
             case, DeadlineRule.StartEvent.DETAINED, moment, actor=actor, placement=placement
@@ -652,9 +656,11 @@ def appeal(
         elif lodged_on > timezone.localdate():
             errors["lodged_on"] = _("This date is in the future.")
         else:
-            window = case.deadlines.filter(
-                rule__start_event=DeadlineRule.StartEvent.SERVED
-            ).order_by("-due_at").first()
+            window = (
+                case.deadlines.filter(rule__start_event=DeadlineRule.StartEvent.SERVED)
+                .order_by("-due_at")
+                .first()
+            )
             if window and lodged_on > window.due_on and not (late_reason or "").strip():
                 errors["late_reason"] = _(
                     "The appeal window closed on %(date)s: say why a late appeal is recorded."
@@ -707,11 +713,11 @@ def remit(
 
     def prepare(case: Application) -> dict[str, Any]:
         if not isinstance(judgment_final_on, dt.date):
-            raise ValidationError({"judgment_final_on": _("Give the date the judgment became final.")})
-        if case.appeal_lodged_on and judgment_final_on < case.appeal_lodged_on:
             raise ValidationError(
-                {"judgment_final_on": _("A judgment cannot precede the appeal.")}
+                {"judgment_final_on": _("Give the date the judgment became final.")}
             )
+        if case.appeal_lodged_on and judgment_final_on < case.appeal_lodged_on:
+            raise ValidationError({"judgment_final_on": _("A judgment cannot precede the appeal.")})
         _not_in_future(judgment_final_on, "judgment_final_on")
         return {}
 
@@ -834,7 +840,9 @@ def _record_action(
         fields, data = apply(case)
         if fields:
             case.save(update_fields=[*fields, "updated_at"])
-        record_event(case, kind=kind, action=action, actor=actor, at=moment, reason=reason, data=data)
+        record_event(
+            case, kind=kind, action=action, actor=actor, at=moment, reason=reason, data=data
+        )
     return case
 
 
@@ -1046,7 +1054,9 @@ def add_note(application: Application | int, *, actor: User, text: str) -> Note:
         holder["note"] = Note.objects.create(application=case, author=actor, text=text)
         return [], {"note": holder["note"].pk}
 
-    _record_action(application, actor=actor, action="note_added", apply=apply, kind=CaseEvent.Kind.NOTE)
+    _record_action(
+        application, actor=actor, action="note_added", apply=apply, kind=CaseEvent.Kind.NOTE
+    )
     return holder["note"]
 
 
@@ -1072,7 +1082,9 @@ def add_document(
         digest.update(chunk)
         size += len(chunk)
     file.seek(0)
-    content_type = content_type or mimetypes.guess_type(original_name)[0] or "application/octet-stream"
+    content_type = (
+        content_type or mimetypes.guess_type(original_name)[0] or "application/octet-stream"
+    )
     holder: dict[str, Document] = {}
 
     def apply(case: Application):

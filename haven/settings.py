@@ -71,7 +71,11 @@ DEBUG = _bool("DEBUG", False)
 SECRET_KEY = _secret("SECRET_KEY", INSECURE_DEFAULT_KEY)
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS", [])
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", [])
-TESTING = _bool("HAVEN_TESTING", False)
+# pytest sets PYTEST_VERSION; tests run against PostgreSQL and Redis (defaults below).
+TESTING = _bool("HAVEN_TESTING", "PYTEST_VERSION" in os.environ)
+if TESTING:
+    os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/haven")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 if not DEBUG and not TESTING:
     if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_KEY or len(SECRET_KEY) < 32:

@@ -1,0 +1,55 @@
+# Haven: the verbs of README.md. `make run` and `make test` are all a new user needs.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+# pip prints a warning per package about a missing local index on some machines: hide it.
+PIPQUIET := grep -v "is ignored: it is neither a file nor a directory" || true
+TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/haven
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run test worker lint check demo clean
+
+$(STAMP): pyproject.toml
+	@set -o pipefail; python=$$(scripts/find-python) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; fi
+	@set -o pipefail; ($(PY) -m pip install -q --upgrade pip 2>&1 | $(PIPQUIET))
+	@set -o pipefail; ($(PY) -m pip install -q -e '.[dev]' 2>&1 | $(PIPQUIET))
+	@$(PY) -m pip check
+	@touch $(STAMP)
+
+install: $(STAMP) ## the virtual environment and dependencies only
+
+.env:
+	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env (DEBUG=true, a random SECRET_KEY)."
+
+demo: $(STAMP) .env ## migrate the embedded database, import the sample case, create demo users
+	@$(PY) manage.py migrate --no-input -v0
+	@$(PY) manage.py import_seed
+	@$(PY) manage.py create_demo_users
+
+run: demo ## install, prepare and serve Haven at http://127.0.0.1:8000 (SQLite, tasks in-process)
+	@echo "Serving Haven at http://127.0.0.1:8000 (Ctrl-C stops it)."
+	@$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP) ## the whole suite against PostgreSQL and Redis
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+worker: $(STAMP) ## a Celery worker with beat against REDIS_URL
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (for example redis://127.0.0.1:6379/0)."; exit 1; }
+	@mkdir -p var
+	@$(BIN)/celery -A haven worker --beat --schedule var/celerybeat-schedule --loglevel INFO
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+check: $(STAMP)
+	@$(PY) manage.py check
+	@$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles test-artifacts

@@ -1,0 +1,180 @@
+"""The tiny world the tests live in.
+
+Unit "Asylum Division" has alice (caseworker) and dora (decision-maker); unit "Border
+Division" has oscar (caseworker, an outsider to alice's cases); adam is an administrator;
+root is a superuser. Cases are built by calling `cases.workflow`, never by setting `status`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts import roles
+from accounts.models import Unit, User
+from cases import workflow
+from cases.models import Facility
+from cases.roles import ensure_roles
+from cases.rule_defaults import ensure_default_rules
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hundreds of users are created across the suite; production uses Argon2 (tested).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Role groups and default deadline rules, which a transactional test's flush removes."""
+    names = set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") or names & {"db", "transactional_db"}:
+        request.getfixturevalue("_django_db_helper")
+        ensure_roles()
+        ensure_default_rules()
+
+
+def make_user(username: str, role: str | None, unit: Unit | None, **extra) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password="correct horse battery staple",
+        unit=unit,
+        first_name=username.title(),
+        email=f"{username}@example.test",
+        **extra,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def unit(db) -> Unit:
+    return Unit.objects.create(name="Asylum Division")
+
+
+@pytest.fixture
+def other_unit(db) -> Unit:
+    return Unit.objects.create(name="Border Division")
+
+
+@pytest.fixture
+def alice(unit) -> User:
+    return make_user("alice", roles.CASEWORKER, unit)
+
+
+@pytest.fixture
+def dora(unit) -> User:
+    return make_user("dora", roles.DECISION_MAKER, unit)
+
+
+@pytest.fixture
+def oscar(other_unit) -> User:
+    return make_user("oscar", roles.CASEWORKER, other_unit)
+
+
+@pytest.fixture
+def adam(db) -> User:
+    return make_user("adam", roles.ADMINISTRATOR, None, is_staff=True)
+
+
+@pytest.fixture
+def root(db) -> User:
+    return User.objects.create_superuser(
+        "root", "root@example.test", "correct horse battery staple"
+    )
+
+
+@pytest.fixture
+def pabrade(db) -> Facility:
+    return Facility.objects.create(
+        name="Foreigners' Registration Centre, Pabradė",
+        code="frc-pabrade",
+        kind=Facility.Kind.DETENTION,
+        operator="State Border Guard Service",
+        capacity=3,
+    )
+
+
+@pytest.fixture
+def rukla(db) -> Facility:
+    return Facility.objects.create(
+        name="Reception centre, Rukla", code="rukla", kind=Facility.Kind.RECEPTION, capacity=50
+    )
+
+
+def submit(actor: User, *, family_name="Korolev", given_names="Ivan", submitted_on=None, **extra):
+    return workflow.submit_application(
+        actor=actor,
+        applicant_data={
+            "family_name": family_name,
+            "given_names": given_names,
+            "name_original": extra.pop("name_original", "Иван Королёв"),
+            "nationality": extra.pop("nationality", "RU"),
+        },
+        submitted_on=submitted_on or dt.date(2023, 8, 11),
+        **extra,
+    )
+
+
+@pytest.fixture
+def case(alice):
+    """A freshly submitted case of alice's unit."""
+    return submit(alice)
+
+
+@pytest.fixture
+def build_case(alice, dora, pabrade):
+    """Builds a case in any status through the real workflow."""
+
+    def build(status: str):
+        c = submit(alice)
+        if status == "submitted":
+            return c
+        if status == "withdrawn":
+            return workflow.withdraw(
+                c, actor=alice, expected_status="submitted", reason="Left", kind="explicit"
+            )
+        c = workflow.start_examination(c, actor=alice, expected_status="submitted", reason="Go")
+        if status == "examination":
+            return c
+        if status == "detention":
+            return workflow.detain(
+                c,
+                actor=alice,
+                expected_status="examination",
+                reason="Risk of absconding",
+                facility=pabrade,
+                legal_basis="Law on the Legal Status of Aliens Art. 113",
+                order_reference="SBGS-1",
+            )
+        workflow.record_interview(c, actor=alice, interviewed_on=dt.date(2023, 9, 1))
+        c = workflow.decide(
+            c,
+            actor=dora,
+            expected_status="examination",
+            reason="Assessed",
+            outcome="rejected",
+            decided_on=dt.date(2024, 1, 10),
+            served_on=dt.date(2024, 1, 12),
+        )
+        if status == "decided":
+            return c
+        c = workflow.appeal(
+            c,
+            actor=alice,
+            expected_status="decided",
+            reason="Appeal lodged",
+            court="Regional Administrative Court",
+            lodged_on=dt.date(2024, 1, 20),
+        )
+        if status == "appealed":
+            return c
+        if status == "closed":
+            workflow.record_judgment(c, actor=alice, judgment_on=dt.date(2024, 6, 1))
+            return workflow.close(c, actor=dora, expected_status="appealed", reason="Final")
+        raise ValueError(status)
+
+    return build
