@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import mimetypes
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +33,7 @@ from django_fsm import ConcurrentTransition
 from accounts import roles
 from accounts.models import User
 
-from . import deadlines, notifications, predicates
+from . import deadlines, notifications, predicates, uploads
 from .audit import record_event
 from .models import (
     Applicant,
@@ -1070,25 +1068,24 @@ def add_document(
     description: str = "",
     at: dt.datetime | None = None,
 ) -> Document:
-    """Store a document with its checksum; the same file twice on one case is refused."""
-    original_name = (original_name or "document").replace("\x00", "").strip()[:255]
+    """Store a document with its checksum; the same file twice on one case is refused.
+
+    The file is checked by `cases.uploads.check_upload` before anything is written: its size,
+    its type judged by its bytes (the stored content type is the sniffed one; the
+    `content_type` a browser claimed is ignored), and an extension that does not match the
+    content. A refused file raises `ValidationError({"file": ...})` and leaves nothing behind.
+    """
+    original_name = uploads.clean_original_name(original_name)
     description = (description or "").replace("\x00", "").strip()
     if len(description) > 300:
         raise ValidationError({"description": _("Keep the description under 300 characters.")})
-    digest = hashlib.sha256()
-    size = 0
-    file.seek(0)
-    for chunk in iter(lambda: file.read(1024 * 1024), b""):
-        digest.update(chunk)
-        size += len(chunk)
-    file.seek(0)
-    content_type = (
-        content_type or mimetypes.guess_type(original_name)[0] or "application/octet-stream"
-    )
+    checked = uploads.check_upload(file, original_name=original_name)
+    size = checked.size
+    content_type = checked.content_type
     holder: dict[str, Document] = {}
 
     def apply(case: Application):
-        sha = digest.hexdigest()
+        sha = checked.sha256
         if Document.objects.filter(application=case, sha256=sha).exists():
             raise ValidationError({"file": _("This file is already on the case.")})
         document = Document(
