@@ -1,0 +1,341 @@
+"""The Django admin for Haven.
+
+Staff who are not superusers see exactly `visible_applications(user)` and what hangs off
+those cases. The timeline, placements, deadlines, notes and documents are read-only here for
+everyone: they change only through `cases.workflow`. No admin form carries `status`; the
+transitions run through `workflow` from the application page (see `ApplicationAdmin`).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+from . import access
+from .audit import record_event
+from .models import (
+    Applicant,
+    Application,
+    CaseEvent,
+    Deadline,
+    DeadlineRule,
+    Document,
+    Facility,
+    Note,
+    Placement,
+)
+
+
+class CaseScopedMixin:
+    """Limits rows to those hanging off cases the user may see (superusers see all).
+
+    `case_path` is the lookup from this model to its Application ("" for Application).
+    """
+
+    case_path = "application"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        visible = access.visible_applications(request.user).values("pk")
+        if not self.case_path:
+            return qs.filter(pk__in=visible)
+        return qs.filter(**{f"{self.case_path}__in": visible}).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Drop-downs must not leak names of cases or people of other units.
+        if not request.user.is_superuser:
+            if db_field.related_model is Application:
+                kwargs["queryset"] = access.visible_applications(request.user)
+            elif db_field.related_model is Applicant:
+                kwargs["queryset"] = Applicant.objects.filter(
+                    applications__in=access.visible_applications(request.user)
+                ).distinct()
+            elif db_field.related_model is User and request.user.unit_id:
+                kwargs["queryset"] = User.objects.filter(unit_id=request.user.unit_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(CaseScopedMixin, admin.ModelAdmin):
+    """Rows written only by the workflow: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PlacementInline(ReadOnlyInline):
+    model = Placement
+    fields = ("facility", "regime", "starts_at", "ends_at", "legal_basis", "court_order_until")
+    readonly_fields = fields
+
+
+class DeadlineInline(ReadOnlyInline):
+    model = Deadline
+    fields = ("rule", "due_on", "status", "legal_reference")
+    readonly_fields = fields
+
+
+# Facts that change only through workflow functions (so that each change is on the timeline).
+WORKFLOW_FIELDS = (
+    "reference",
+    "status",
+    "status_changed_at",
+    "unit",
+    "assigned_to",
+    "interviewed_on",
+    "interview_waiver_reason",
+    "decision_outcome",
+    "decided_on",
+    "served_on",
+    "appeal_court",
+    "appeal_lodged_on",
+    "final_judgment_on",
+    "withdrawal",
+    "next_deadline_at",
+    "created_at",
+    "updated_at",
+)
+
+
+class ApplicationAdminForm(forms.ModelForm):
+    grounds = forms.MultipleChoiceField(
+        label=_("Grounds"),
+        choices=Application.Ground.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Application
+        fields = (
+            "applicant",
+            "procedure",
+            "apprehended_on",
+            "apprehension_place",
+            "entered_on",
+            "submitted_on",
+            "lodged_on",
+            "submission_place",
+            "submission_authority",
+            "grounds",
+            "claim_summary",
+        )
+
+
+@admin.register(Application)
+class ApplicationAdmin(CaseScopedMixin, admin.ModelAdmin):
+    case_path = ""
+    form = ApplicationAdminForm
+    list_display = (
+        "reference",
+        "applicant",
+        "status",
+        "procedure",
+        "unit",
+        "assigned_to",
+        "submitted_on",
+        "next_deadline_at",
+    )
+    list_filter = ("status", "procedure", "submission_authority", "unit")
+    search_fields = ("reference", "applicant__family_name", "applicant__given_names")
+    list_select_related = ("applicant", "unit", "assigned_to")
+    readonly_fields = WORKFLOW_FIELDS
+    inlines = (PlacementInline, DeadlineInline)
+    date_hierarchy = "submitted_on"
+    fieldsets = (
+        (None, {"fields": ("reference", "applicant", "status", "status_changed_at", "unit")}),
+        (
+            _("Application"),
+            {
+                "fields": (
+                    "procedure",
+                    "apprehended_on",
+                    "apprehension_place",
+                    "entered_on",
+                    "submitted_on",
+                    "lodged_on",
+                    "submission_place",
+                    "submission_authority",
+                    "grounds",
+                    "claim_summary",
+                )
+            },
+        ),
+        (
+            _("Examination and decision (changed through transitions)"),
+            {
+                "fields": (
+                    "assigned_to",
+                    "interviewed_on",
+                    "interview_waiver_reason",
+                    "decision_outcome",
+                    "decided_on",
+                    "served_on",
+                    "appeal_court",
+                    "appeal_lodged_on",
+                    "final_judgment_on",
+                    "withdrawal",
+                    "next_deadline_at",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request) -> bool:
+        # Cases are opened through the intake, which runs the workflow and starts the clocks.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.full_clean(exclude=["status"])
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # The field names, not their values: events point at data, never copy it.
+            record_event(
+                obj,
+                kind=CaseEvent.Kind.RECORD,
+                action="admin_edit",
+                actor=request.user,
+                data={"fields": sorted(form.changed_data)},
+            )
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(CaseScopedMixin, admin.ModelAdmin):
+    case_path = "applications"
+    list_display = ("family_name", "given_names", "name_original", "nationality", "date_of_birth")
+    list_filter = ("nationality", "sex", "military_status")
+    search_fields = ("family_name", "given_names", "name_original", "search_key")
+    readonly_fields = ("created_at",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "operator", "capacity", "occupied", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "code", "operator")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_occupied=Count("placements", filter=Q(placements__ends_at__isnull=True)))
+        )
+
+    @admin.display(description=_("occupied now"), ordering="_occupied")
+    def occupied(self, obj) -> int:
+        return obj._occupied
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Facilities with placements are protected by the database; retire them instead.
+        return request.user.is_superuser and (obj is None or not obj.placements.exists())
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "start_event",
+        "stop_event",
+        "duration",
+        "unit",
+        "roll_forward",
+        "reminder_days",
+        "applies_from",
+        "applies_until",
+        "is_active",
+    )
+    list_filter = ("start_event", "unit", "is_active")
+    search_fields = ("code", "name", "legal_source")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Deadlines point at rules by code: a rule's code is fixed once it exists.
+        return ("code",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Placement)
+class PlacementAdmin(ReadOnlyAdmin):
+    list_display = ("application", "facility", "regime", "starts_at", "ends_at", "review_due")
+    list_filter = ("regime", "facility")
+    list_select_related = ("application", "facility")
+    search_fields = ("application__reference",)
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(ReadOnlyAdmin):
+    list_display = ("application", "rule", "due_on", "due_at", "status", "closed_at")
+    list_filter = ("status", "rule")
+    list_select_related = ("application", "rule")
+    search_fields = ("application__reference",)
+    date_hierarchy = "due_on"
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "application", "kind", "action", "actor", "from_status", "to_status")
+    list_filter = ("kind", "action")
+    list_select_related = ("application", "actor")
+    search_fields = ("application__reference",)
+    date_hierarchy = "at"
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdmin):
+    list_display = ("application", "author", "created_at")
+    list_select_related = ("application", "author")
+    search_fields = ("application__reference",)
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("original_name", "application", "content_type", "size", "uploaded_at")
+    list_select_related = ("application",)
+    search_fields = ("application__reference", "original_name")
+    exclude = ("file",)
+    readonly_fields = ("download",)
+
+    @admin.display(description=_("file"))
+    def download(self, obj) -> str:
+        # Never link to the storage path: only the access-checked, logged view serves files.
+        try:
+            url = reverse("cases:document_download", args=[obj.application_id, obj.pk])
+        except Exception:  # noqa: BLE001 - the UI may not be mounted
+            return "—"
+        return format_html('<a href="{}">{}</a>', url, _("Download"))

@@ -314,9 +314,13 @@ def submit_application(
     unit=None,
     at: dt.datetime | None = None,
     reason: str = "",
+    source: str = "",
     **fields: Any,
 ) -> Application:
     """Create a case in status `submitted`, with a new applicant or an existing one.
+
+    `source` names where the case came from when it was not typed in (for example the key of
+    a sample case file); it is kept on the submission event.
 
     Opens the clocks that run from the making of the application (registration,
     examination, right to work); a `lodged_on` date meets the registration limit.
@@ -355,7 +359,11 @@ def submit_application(
             at=moment,
             to_status=case.status,
             reason=reason or _("Application registered."),
-            data={"applicant": applicant.pk, "submitted_on": submitted_on.isoformat()},
+            data={
+                "applicant": applicant.pk,
+                "submitted_on": submitted_on.isoformat(),
+                **({"seed": source} if source else {}),
+            },
         )
         deadlines.open_deadlines(case, DeadlineRule.StartEvent.SUBMITTED, moment, actor=actor)
         if case.lodged_on:
