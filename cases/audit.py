@@ -1,10 +1,12 @@
 """The case timeline: append-only `CaseEvent` rows forming one hash chain per case.
 
-`record_event` is the only writer. Each row stores the SHA-256 of its own content and of the
-previous row of the same case, so that a row changed or removed behind the application's back
-breaks the chain, and `verify_chain` names the first broken row. Free text that belongs to an
-event (a reason) is covered through its digest: retention may redact the text (the row then
-points at the retention event), and verification reports that as redaction, not tampering.
+`record_event` is the only writer of rows and `redact_reasons` (retention) the only change to
+them; a database trigger refuses everything else on PostgreSQL. Each row stores the SHA-256 of
+its own content and of the previous row of the same case, so that a row changed or removed
+behind the application's back breaks the chain, and `verify_chains` names the first broken
+row. Free text that belongs to an event (a reason) is covered through its digest: retention
+may redact the text (the row then points at the retention event, which lists the rows it
+redacted), and verification reports that as redaction, not tampering.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Application, CaseEvent
 
@@ -123,53 +127,110 @@ class ChainReport:
     problem: ChainProblem | None
 
 
+class _ChainCheck:
+    """Walks one case's events in chain order (by id) and stops at the first broken row.
+
+    `retention` maps the case's retention events to the ids they list as redacted (read
+    ahead of the walk, because a redacted row comes before the retention event that
+    redacted it; the retention event's own row is then checked when the walk reaches it).
+    """
+
+    def __init__(self, application_id: int, retention: dict[int, set[int] | None]) -> None:
+        self.application_id = application_id
+        self.retention = retention
+        self.prev_hash = ""
+        self.prev_id: int | None = None
+        self.count = 0
+        self.redacted: list[tuple[int, int]] = []
+        self.problem: ChainProblem | None = None
+
+    def feed(self, event: CaseEvent) -> None:
+        if self.problem is not None:
+            return
+        self.count += 1
+        problem = self._check(event)
+        if problem:
+            self.problem = ChainProblem(self.application_id, event.pk, problem)
+            return
+        self.prev_hash = event.hash
+        self.prev_id = event.pk
+
+    def _check(self, event: CaseEvent) -> str:
+        if event.prev_hash != self.prev_hash:
+            if self.prev_id is None:
+                return _(
+                    "it is the case's first event but links to an earlier one: "
+                    "earlier events were removed"
+                )
+            return _(
+                "it does not link to the event before it (event %(prev)s): an event between "
+                "them was removed, or one of them was altered"
+            ) % {"prev": self.prev_id}
+        if event_hash(event) != event.hash:
+            return _("its content does not match its hash: the row was altered")
+        if event.redacted_by_id is not None:
+            listed = self.retention.get(event.redacted_by_id, set())
+            if (
+                event.redacted_by_id not in self.retention
+                or event.reason != REDACTED_TEXT
+                or event.redacted_by_id <= event.pk
+                or (listed is not None and event.pk not in listed)
+            ):
+                return _(
+                    "its reason is marked redacted by event %(by)s, which is not a retention "
+                    "event of this case that lists it"
+                ) % {"by": event.redacted_by_id}
+            self.redacted.append((event.pk, event.redacted_by_id))
+        elif _digest(event.reason) != event.reason_digest:
+            return _("its reason was changed (it no longer matches the recorded digest)")
+        return ""
+
+    def report(self) -> ChainReport:
+        return ChainReport(self.application_id, self.count, self.redacted, self.problem)
+
+
+def verify_chains(application_ids: Iterable[int]) -> list[ChainReport]:
+    """Check the chains of a batch of cases with two queries: their retention events, then
+    all their events in chain order. Returns one report per case, in the order given."""
+    ids = list(dict.fromkeys(application_ids))
+    retention: dict[int, dict[int, set[int] | None]] = {pk: {} for pk in ids}
+    for pk, app_id, data in CaseEvent.objects.filter(
+        application_id__in=ids, kind=CaseEvent.Kind.RETENTION
+    ).values_list("pk", "application_id", "data"):
+        listed = data.get("redacted_events") if isinstance(data, dict) else None
+        retention[app_id][pk] = (
+            {int(x) for x in listed if isinstance(x, int)} if isinstance(listed, list) else None
+        )
+    checks = {pk: _ChainCheck(pk, retention[pk]) for pk in ids}
+    events = (
+        CaseEvent.objects.filter(application_id__in=ids)
+        .order_by("application_id", "pk")
+        .iterator(chunk_size=5000)
+    )
+    for event in events:
+        checks[event.application_id].feed(event)
+    return [checks[pk].report() for pk in ids]
+
+
 def verify_chain(application_id: int) -> ChainReport:
     """Check one case's chain from its first event; stop at the first broken row."""
-    prev = ""
-    count = 0
-    redacted: list[tuple[int, int]] = []
-    retention_ids = set(
-        CaseEvent.objects.filter(
-            application_id=application_id, kind=CaseEvent.Kind.RETENTION
-        ).values_list("pk", flat=True)
-    )
-    for event in (
-        CaseEvent.objects.filter(application_id=application_id)
-        .order_by("pk")
-        .iterator(chunk_size=2000)
-    ):
-        count += 1
-        if event.prev_hash != prev:
-            return ChainReport(
-                application_id,
-                count,
-                redacted,
-                ChainProblem(application_id, event.pk, "does not link to the previous event"),
-            )
-        if event_hash(event) != event.hash:
-            return ChainReport(
-                application_id,
-                count,
-                redacted,
-                ChainProblem(application_id, event.pk, "content does not match its hash"),
-            )
-        if event.redacted_by_id is not None:
-            if event.redacted_by_id not in retention_ids or event.reason != REDACTED_TEXT:
-                return ChainReport(
-                    application_id,
-                    count,
-                    redacted,
-                    ChainProblem(
-                        application_id, event.pk, "marked redacted without a retention event"
-                    ),
-                )
-            redacted.append((event.pk, event.redacted_by_id))
-        elif _digest(event.reason) != event.reason_digest:
-            return ChainReport(
-                application_id,
-                count,
-                redacted,
-                ChainProblem(application_id, event.pk, "reason was changed"),
-            )
-        prev = event.hash
-    return ChainReport(application_id, count, redacted, None)
+    return verify_chains([application_id])[0]
+
+
+def redact_reasons(application: Application, event_ids: list[int], retention: CaseEvent) -> int:
+    """Replace the free-text reason of the given events of one case by `REDACTED_TEXT`,
+    pointing them at the retention event that did it.
+
+    One SQL UPDATE that touches only `reason` and `redacted_by`, the two columns the
+    append-only trigger lets through; the chain stays verifiable because it covers the
+    reason's digest, not its text. Returns the number of rows changed.
+    """
+    if not event_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CaseEvent._meta.db_table} SET reason = %s, redacted_by_id = %s "  # noqa: S608
+            "WHERE application_id = %s AND id = ANY(%s) AND redacted_by_id IS NULL",
+            [REDACTED_TEXT, retention.pk, application.pk, list(event_ids)],
+        )
+        return cursor.rowcount
