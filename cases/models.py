@@ -832,9 +832,10 @@ class DeadlineRule(models.Model):
         return self.name
 
     def lead_days(self) -> list[int]:
-        return sorted(
-            {int(p) for p in self.reminder_days.split(",") if p.strip().isdigit()}, reverse=True
-        )
+        """The reminder lead times in days, largest first. Anything that is not a plain
+        whole number is ignored (the form validator refuses it; this guards old rows)."""
+        parts = (p.strip() for p in (self.reminder_days or "").split(","))
+        return sorted({int(p) for p in parts if p.isascii() and p.isdigit()}, reverse=True)
 
     def applies_to(self, submitted_on: dt.date) -> bool:
         if self.applies_from and submitted_on < self.applies_from:
@@ -918,10 +919,13 @@ class Deadline(models.Model):
 
 
 class Reminder(models.Model):
-    """One reminder of one deadline, at one lead-time level, to one person.
+    """One reminder of one deadline, at one lead-time level, to one person: an outbox row.
 
-    The unique constraint is what makes a repeated sweep send nothing twice.
-    Level: the lead time in days that was reached (14, 3, 1), or 0 for overdue.
+    The unique constraint is what makes a repeated sweep create nothing twice. Level: the
+    lead time in days that was reached (14, 3, 1), or 0 for overdue. A send first claims the
+    row (`claimed_at`, a conditional UPDATE that must touch one row) and marks `sent_at` when
+    the message went out; a claim older than the grace period belongs to a dead worker and
+    the sweep releases it (see `cases.reminders`).
     """
 
     deadline = models.ForeignKey(
@@ -935,6 +939,7 @@ class Reminder(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -957,9 +962,24 @@ class Reminder(models.Model):
     def __str__(self) -> str:
         return f"{self.deadline} / {self.level} / {self.recipient_id}"
 
+    def level_label(self) -> str:
+        if self.level == 0:
+            return str(_("overdue"))
+        return str(_("%(days)s days before") % {"days": self.level})
+
 
 class Notification(models.Model):
-    """An in-app message to one user."""
+    """An in-app message to one user (the header's unread count reads these).
+
+    A reminder's notification is tied to it one-to-one and created in the same transaction
+    as the send's claim, so it exists exactly once. A daily digest is one row per recipient
+    and day (`digest_on`); its email is claimed and marked on the row like a reminder's.
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("Message")
+        REMINDER = "reminder", _("Deadline reminder")
+        DIGEST = "digest", _("Daily digest")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -967,13 +987,17 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.MESSAGE)
     text = models.CharField(_("text"), max_length=500)
     link = models.CharField(_("link"), max_length=300, blank=True)
     reminder = models.OneToOneField(
         Reminder, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
     )
+    digest_on = models.DateField(_("digest of"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("email being sent since"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -984,7 +1008,23 @@ class Notification(models.Model):
                 fields=["recipient", "-created_at"],
                 condition=Q(read_at__isnull=True),
                 name="notification_unread_idx",
-            )
+            ),
+            models.Index(
+                fields=["digest_on"],
+                condition=Q(kind="digest", emailed_at__isnull=True),
+                name="notification_digest_unsent_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "digest_on"],
+                condition=Q(kind="digest"),
+                name="notification_one_digest_per_day",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="digest") | Q(digest_on__isnull=False),
+                name="notification_digest_has_day",
+            ),
         ]
 
     def __str__(self) -> str:
