@@ -9,16 +9,21 @@ transitions run through `workflow` from the application page (see `ApplicationAd
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
 from accounts.models import User
 
-from . import access
+from . import access, workflow
 from .audit import record_event
+from .forms import TRANSITION_FORMS, attach_errors
 from .models import (
     Applicant,
     Application,
@@ -148,9 +153,20 @@ class ApplicationAdminForm(forms.ModelForm):
 
 
 @admin.register(Application)
-class ApplicationAdmin(CaseScopedMixin, admin.ModelAdmin):
+class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
+    """Applications, with their transitions as buttons.
+
+    django-fsm-2's admin would call the model's transition method and save, bypassing the
+    workflow; here every button opens the transition's form (data, reason, the status the
+    user saw) and runs `workflow.<transition>`, so the admin changes a case exactly as the
+    caseworker UI does: locked, checked, on the timeline.
+    """
+
     case_path = ""
     form = ApplicationAdminForm
+    fsm_fields = ["status"]
+    fsm_forms = TRANSITION_FORMS
+    change_form_template = "admin/cases/application/change_form.html"
     list_display = (
         "reference",
         "applicant",
@@ -209,6 +225,95 @@ class ApplicationAdmin(CaseScopedMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Cases are opened through the intake, which runs the workflow and starts the clocks.
         return False
+
+    # ---- transitions through the workflow -----------------------------------------------
+
+    def _get_fsm_extra_context(self, *, request, obj):
+        if obj is None:
+            return
+        allowed = [
+            FSMTransitionContext(name=o.name, label=o.label, help_text=o.help_text)
+            for o in workflow.available_transitions(obj, request.user)
+            if o.allowed
+        ]
+        if allowed:
+            yield FSMObjectTransition(
+                fsm_field="status", block_label=str(_("Transitions")), available_transitions=allowed
+            )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if obj is not None:
+            context["blocked_transitions"] = [
+                o for o in workflow.available_transitions(obj, request.user) if not o.allowed
+            ]
+            context["timeline_url"] = (
+                reverse("admin:cases_caseevent_changelist") + f"?application__id__exact={obj.pk}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def _get_fsm_transition_func(self, *, obj, transition_name):
+        if transition_name not in TRANSITION_FORMS:
+            raise Http404(_("There is no such transition."))
+        return super()._get_fsm_transition_func(obj=obj, transition_name=transition_name)
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        # Every transition has a form; this path (calling the model directly) is never taken.
+        self.message_user(request, _("Use the transition's form."), level=messages.ERROR)
+        return False
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form_class = TRANSITION_FORMS.get(transition_name)
+        if form_class is None:
+            raise Http404(_("There is no such transition."))
+        change_url = reverse("admin:cases_application_change", args=[obj.pk])
+        refusal = workflow.blocked_reason(obj, transition_name, request.user)
+        if refusal and request.method != "POST":
+            self.message_user(request, refusal, level=messages.ERROR)
+            return redirect(change_url)
+        transition = self._get_fsm_transition_by_name(obj=obj, transition_name=transition_name)
+        form = form_class(request.POST or None, case=obj)
+        if request.method == "POST" and form.is_valid():
+            try:
+                workflow.TRANSITIONS[transition_name](
+                    obj.pk,
+                    actor=request.user,
+                    expected_status=form.cleaned_data["expected_status"],
+                    **form.workflow_kwargs(),
+                )
+            except workflow.WorkflowError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+                return redirect(change_url)
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                self.message_user(
+                    request,
+                    _("%(transition)s: done, and recorded on the timeline.")
+                    % {"transition": self.get_fsm_label(transition)},
+                    level=messages.SUCCESS,
+                )
+                return redirect(change_url)
+        return render(
+            request,
+            self.fsm_transition_form_template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": obj,
+                "transition": FSMTransitionContext(
+                    name=transition_name,
+                    label=self.get_fsm_label(transition),
+                    help_text=self.get_help_text(transition),
+                ),
+                "transition_form": form,
+            },
+            status=400 if form.is_bound else 200,
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,0 +1,80 @@
+"""Smoke test of the embedded default (SQLite, tasks in-process), as `make run` sets it up.
+
+Run by .ci/run after `migrate`, `import_seed` and `create_demo_users` on a throw-away SQLite
+database: a signed-in superuser gets 200 from the admin index, the application list and the
+sample case's pages, and each demo user from the caseworker UI's main pages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
+django.setup()
+
+from django.test import Client  # noqa: E402
+from django.urls import NoReverseMatch, reverse  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from cases.models import Application  # noqa: E402
+from cases.seeding import find_imported  # noqa: E402
+
+failures: list[str] = []
+
+
+def check(client: Client, url: str, who: str) -> None:
+    response = client.get(url, HTTP_HOST="localhost")
+    status = response.status_code
+    print(f"{status}  {who:<14} {url}")
+    if status != 200:
+        failures.append(f"{who} {url} -> {status}")
+
+
+case = find_imported("korolev-2023")
+if case is None or case.status != "detention":
+    sys.exit("The sample case was not imported in state 'detention'.")
+
+root, _ = User.objects.get_or_create(username="smoke-root", defaults={"is_staff": True})
+root.is_superuser = root.is_staff = True
+root.save()
+client = Client(raise_request_exception=False)
+client.force_login(root)
+for url in (
+    reverse("admin:index"),
+    reverse("admin:cases_application_changelist"),
+    reverse("admin:cases_application_change", args=[case.pk]),
+    reverse("admin:cases_caseevent_changelist") + f"?application__id__exact={case.pk}",
+):
+    check(client, url, "superuser")
+
+ui_pages = []
+for name, args in (
+    ("cases:dashboard", []),
+    ("cases:list", []),
+    ("cases:detail", [case.pk]),
+    ("cases:facilities", []),
+    ("cases:intake", []),
+):
+    try:
+        ui_pages.append(reverse(name, args=args))
+    except NoReverseMatch:
+        pass
+for username in ("caseworker", "decider"):
+    user = User.objects.get(username=username)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    for url in ui_pages:
+        check(client, url, username)
+    if ui_pages:
+        search = reverse("cases:list") + "?q=Королёв"
+        response = client.get(search, HTTP_HOST="localhost")
+        if case.reference not in response.content.decode():
+            failures.append(f"{username}: searching Королёв does not find {case.reference}")
+
+print(f"{Application.objects.count()} case(s) in the embedded database.")
+if failures:
+    sys.exit("Smoke test failed:\n  " + "\n  ".join(failures))
+print("Smoke test of the embedded default passed.")
