@@ -120,18 +120,35 @@ def rule_due(rule: DeadlineRule, start: dt.datetime) -> tuple[dt.date, dt.dateti
     )
 
 
+def window_opens(due_at: dt.datetime, lead_days: int) -> dt.datetime:
+    """When the reminder window of `lead_days` days before `due_at` opens: the start of the
+    Vilnius day `lead_days` days before the last day, so that "3 days before" a deadline
+    due on a Friday covers all of Tuesday, not only its last minute."""
+    day = local_date(due_at) - dt.timedelta(days=lead_days)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=VILNIUS)
+
+
 def reminder_level(lead_days: Iterable[int], due_at: dt.datetime, now: dt.datetime) -> int | None:
     """The most urgent reminder level reached at `now`: 0 when overdue, else the smallest
     lead time (in days) whose window has opened, or None when no window is open yet.
 
     A sweep that ran late therefore sends only the most urgent level reached, and a window
-    that opened while nothing ran is still caught by the next sweep.
+    that opened while nothing ran is still caught by the next sweep: levels are ranges
+    ("3 days or less left"), never "exactly N days before".
     """
     if now > due_at:
         return 0
-    remaining = due_at - now
-    reached = [d for d in lead_days if remaining <= dt.timedelta(days=d)]
+    reached = [d for d in lead_days if now >= window_opens(due_at, d)]
     return min(reached) if reached else None
+
+
+def day_moment(day: dt.date, recorded_at: dt.datetime) -> dt.datetime:
+    """The moment a fact known only by its day happened, for meeting a deadline: the
+    moment it was recorded when that is the same Vilnius day (a court order recorded at
+    09:00 meets a 48-hour limit ending at 10:00), else 12:00 on that day (DESIGN.md)."""
+    if local_date(recorded_at) == day:
+        return recorded_at
+    return at_noon(day)
 
 
 # ------------------------------------------------------------------------------------------
@@ -154,13 +171,19 @@ def open_deadlines(
     *,
     actor=None,
     placement: Placement | None = None,
+    at: dt.datetime | None = None,
 ) -> list[Deadline]:
     """Open the deadlines of every rule in force that runs from `start_event`.
+
+    `start` is when the clock starts (which may lie in the past, or in the future for a
+    court order's "until" date); `at` is when the change is recorded on the timeline
+    (default: `start`, but never later than now, so the timeline holds no future events).
 
     A rule whose deadline is already open for this case is restarted: the old one is closed
     (met or missed against the new start) and a new one opened, as when a court extends a
     detention order.
     """
+    recorded = at or min(start, timezone.now())
     opened: list[Deadline] = []
     for rule in applicable_rules(application, start_event):
         for previous in Deadline.objects.open().filter(application=application, rule=rule):
@@ -180,7 +203,7 @@ def open_deadlines(
             kind=CaseEvent.Kind.DEADLINE,
             action="opened",
             actor=actor,
-            at=start,
+            at=recorded,
             data={"deadline": deadline.pk, "rule": rule.code, "due_on": due_on.isoformat()},
         )
         opened.append(deadline)
@@ -239,9 +262,18 @@ def end_placement_deadlines(
     refresh_next_deadline(application)
 
 
-def cancel_open_deadlines(application: Application, at: dt.datetime, *, actor=None) -> None:
-    """The case ended (withdrawn, closed): what is still open no longer runs."""
-    for deadline in Deadline.objects.open().filter(application=application):
+def cancel_open_deadlines(
+    application: Application, at: dt.datetime, *, actor=None, keep_detention: bool = False
+) -> None:
+    """The case ended (withdrawn, closed): what is still open no longer runs.
+
+    With `keep_detention`, the clocks of a detention that goes on (court order, review,
+    18-month cap) keep running: a court remittal does not release anyone.
+    """
+    open_now = Deadline.objects.open().filter(application=application)
+    if keep_detention:
+        open_now = open_now.exclude(placement__isnull=False, placement__ends_at__isnull=True)
+    for deadline in open_now:
         _close(deadline, at, actor=actor, how="cancelled")
     refresh_next_deadline(application)
 

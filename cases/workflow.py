@@ -514,6 +514,7 @@ def detain(
                 deadlines.at_noon(entry_day),
                 actor=actor,
                 placement=placement,
+                at=moment,
             )
 
     if len(legal_basis) > 300 or len(order_reference) > 100 or len(ordering_authority or "") > 200:
@@ -609,7 +610,12 @@ def decide(
         return {"outcome": outcome, "decided_on": decided_on, "served_on": served_on}
 
     def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
-        deadlines.meet_deadlines(case, DeadlineRule.StopEvent.DECIDED, moment, actor=actor)
+        deadlines.meet_deadlines(
+            case,
+            DeadlineRule.StopEvent.DECIDED,
+            deadlines.day_moment(decided_on, moment),
+            actor=actor,
+        )
         if outcome in Application.POSITIVE_OUTCOMES:
             placement = case.open_detention()
             if placement is not None:
@@ -728,7 +734,7 @@ def remit(
         return {}
 
     def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
-        deadlines.cancel_open_deadlines(case, moment, actor=actor)
+        deadlines.cancel_open_deadlines(case, moment, actor=actor, keep_detention=True)
         deadlines.open_deadlines(
             case,
             DeadlineRule.StartEvent.REMITTED,
@@ -968,7 +974,7 @@ def record_court_order(
                 "review_due",
             ]
         )
-        order_moment = deadlines.at_noon(order_on)
+        order_moment = deadlines.day_moment(order_on, timezone.now())
         deadlines.meet_deadlines(
             case, DeadlineRule.StopEvent.COURT_ORDER, order_moment, actor=actor
         )
