@@ -81,6 +81,28 @@ def decide(case: Application, alice, dora, *, outcome="rejected", decided_on, se
     )
 
 
+def court_order(case: Application, alice, *, order_on: dt.date, until: dt.date, number="1"):
+    return workflow.record_court_order(
+        case,
+        actor=alice,
+        court="Vilnius District Court",
+        case_number=number,
+        order_on=order_on,
+        until=until,
+    )
+
+
+def appeal(case: Application, alice, *, lodged_on: dt.date) -> Application:
+    return workflow.appeal(
+        case,
+        actor=alice,
+        expected_status="decided",
+        reason="Appeal lodged",
+        court="Regional Administrative Court",
+        lodged_on=lodged_on,
+    )
+
+
 # ---- submission ---------------------------------------------------------------------------
 
 
@@ -226,16 +248,10 @@ def test_a_new_court_order_replaces_the_review_date(alice, pabrade):
         case = examine(alice)
         detain(case, alice, pabrade)
     with at(2023, 8, 13, 10, 0):
-        workflow.record_court_order(
-            case, actor=alice, court="Court", case_number="1", order_on=D(2023, 8, 13),
-            until=D(2023, 10, 13),
-        )  # fmt: skip
+        court_order(case, alice, order_on=D(2023, 8, 13), until=D(2023, 10, 13), number="1")
     first = deadline(case, "detention-review")
     with at(2023, 10, 12, 10, 0):
-        workflow.record_court_order(
-            case, actor=alice, court="Court", case_number="2", order_on=D(2023, 10, 12),
-            until=D(2024, 1, 12),
-        )  # fmt: skip
+        court_order(case, alice, order_on=D(2023, 10, 12), until=D(2024, 1, 12), number="2")
     first.refresh_from_db()
     assert first.status == Deadline.Status.MET
     assert deadline(case, "detention-review").due_on == D(2024, 1, 12)
@@ -284,10 +300,7 @@ def test_a_negative_decision_in_detention_keeps_the_detention_clocks(alice, dora
         case = examine(alice)
         detain(case, alice, pabrade)
     with at(2023, 8, 13, 10, 0):
-        workflow.record_court_order(
-            case, actor=alice, court="Court", case_number="1", order_on=D(2023, 8, 13),
-            until=D(2023, 12, 13),
-        )  # fmt: skip
+        court_order(case, alice, order_on=D(2023, 8, 13), until=D(2023, 12, 13), number="1")
     with at(2023, 12, 1, 10, 0):
         decide(case, alice, dora, outcome="rejected", decided_on=D(2023, 12, 1))
     assert deadline(case, "examination").status == Deadline.Status.MET
@@ -358,10 +371,7 @@ def test_a_remittal_opens_three_months_of_re_examination(alice, dora):
     with at(2024, 1, 12, 10, 0):
         decide(case, alice, dora, decided_on=D(2024, 1, 10), served_on=D(2024, 1, 12))
     with at(2024, 1, 22, 10, 0):
-        workflow.appeal(
-            case, actor=alice, expected_status="decided", reason="Appeal", court="RAC",
-            lodged_on=D(2024, 1, 20),
-        )  # fmt: skip
+        appeal(case, alice, lodged_on=D(2024, 1, 20))
     with at(2024, 6, 3, 10, 0):
         workflow.remit(
             case,
@@ -383,22 +393,19 @@ def test_a_remittal_does_not_stop_the_clocks_of_a_detention_that_goes_on(alice, 
         case = examine(alice)
         detain(case, alice, pabrade)
     with at(2023, 8, 13, 10, 0):
-        workflow.record_court_order(
-            case, actor=alice, court="Court", case_number="1", order_on=D(2023, 8, 13),
-            until=D(2024, 2, 13),
-        )  # fmt: skip
+        court_order(case, alice, order_on=D(2023, 8, 13), until=D(2024, 2, 13), number="1")
     with at(2023, 12, 1, 10, 0):
         decide(case, alice, dora, decided_on=D(2023, 12, 1), served_on=D(2023, 12, 1))
     with at(2023, 12, 5, 10, 0):
-        workflow.appeal(
-            case, actor=alice, expected_status="decided", reason="Appeal", court="RAC",
-            lodged_on=D(2023, 12, 5),
-        )  # fmt: skip
+        appeal(case, alice, lodged_on=D(2023, 12, 5))
     with at(2024, 1, 20, 10, 0):
         workflow.remit(
-            case, actor=dora, expected_status="appealed", reason="Sent back",
+            case,
+            actor=dora,
+            expected_status="appealed",
+            reason="Sent back",
             judgment_final_on=D(2024, 1, 19),
-        )  # fmt: skip
+        )
     assert case.open_detention() is not None
     assert open_codes(case) >= {"detention-review", "restriction-cap", "reexamination"}
 

@@ -283,7 +283,7 @@ def test_it_chooses_the_registration_rule_by_the_date_of_submission():
     assert not old.applies_to(APR_APPLIES_FROM)
     assert apr.applies_to(APR_APPLIES_FROM)
     assert not apr.applies_to(APR_APPLIES_FROM - dt.timedelta(days=1))
-    assert APR_APPLIES_FROM == D(2026, 6, 12)
+    assert D(2026, 6, 12) == APR_APPLIES_FROM
 
 
 @pytest.mark.django_db
