@@ -8,6 +8,7 @@ in-process, DEBUG off unless `.env` turns it on.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -103,6 +104,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "rules.apps.AutodiscoverRulesConfig",
+    "axes",
     "accounts",
     "cases",
 ]
@@ -118,6 +120,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the lockout page (HTTP 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "haven.urls"
@@ -167,6 +171,8 @@ if USING_SQLITE and not DEBUG and not TESTING and not _bool("HAVEN_ALLOW_SQLITE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (username, address) pair before any password is checked.
+    "accounts.backends.LockoutBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -187,6 +193,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from one
+# address, that pair is refused for LOGIN_COOLOFF_MINUTES. Locking the pair rather than the
+# address keeps an office behind one NAT address from being locked out whole by one typo-prone
+# colleague, and rather than the username keeps an outsider from locking officers out at will.
+# `python manage.py axes_reset_username USERNAME` unlocks early.
+AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.backends.lockout_response"
+# The same address as the access log: REMOTE_ADDR, or X-Forwarded-For from TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "cases.access.client_ip"
+# No start-up banner on every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("lt", _("Lithuanian"))]
