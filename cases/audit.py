@@ -115,7 +115,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ChainProblem:
     application_id: int
-    event_id: int
+    event_id: int | None  # None when the problem is the absence of events
     problem: str
 
 
@@ -186,7 +186,13 @@ class _ChainCheck:
         return ""
 
     def report(self) -> ChainReport:
-        return ChainReport(self.application_id, self.count, self.redacted, self.problem)
+        problem = self.problem
+        if self.count == 0:
+            # Every case starts with its submission event: none at all means they were removed.
+            problem = ChainProblem(
+                self.application_id, None, _("the case has no events: its timeline was removed")
+            )
+        return ChainReport(self.application_id, self.count, self.redacted, problem)
 
 
 def verify_chains(application_ids: Iterable[int]) -> list[ChainReport]:

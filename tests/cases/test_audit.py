@@ -97,6 +97,16 @@ def test_it_notices_that_the_first_events_were_removed(build_case):
     assert f"event {second.pk}: it is the case's first event but links to an earlier one" in err
 
 
+def test_it_notices_a_case_whose_whole_timeline_was_removed(build_case):
+    case = build_case("examination")
+    with pgtrigger.ignore("cases.CaseEvent:caseevent_no_delete"):
+        raw("DELETE FROM cases_caseevent WHERE application_id = %s", [case.pk])
+
+    _out, err, _error = verify_fails()
+
+    assert f"BROKEN {case.reference}: the case has no events" in err
+
+
 def test_it_notices_a_reason_rewritten_through_the_column_the_trigger_lets_through(build_case):
     case = build_case("examination")
     target = chain(case)[-1]

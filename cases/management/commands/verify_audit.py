@@ -70,14 +70,7 @@ class Command(BaseCommand):
                     self._report_redactions(ref, report)
                 if report.problem is not None:
                     broken += 1
-                    self.stderr.write(
-                        _("BROKEN %(ref)s: event %(event)s: %(problem)s")
-                        % {
-                            "ref": ref,
-                            "event": report.problem.event_id,
-                            "problem": report.problem.problem,
-                        }
-                    )
+                    self.stderr.write(self._describe(ref, report))
             if verbosity >= 2:
                 self.stdout.write(
                     _("Checked %(done)s of %(total)s cases…") % {"done": checked, "total": total}
@@ -105,6 +98,16 @@ class Command(BaseCommand):
             )
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(summary + " " + _("Every chain is intact.")))
+
+    def _describe(self, reference: str, report: ChainReport) -> str:
+        problem = report.problem
+        if problem.event_id is None:
+            return _("BROKEN %(ref)s: %(problem)s") % {"ref": reference, "problem": problem.problem}
+        return _("BROKEN %(ref)s: event %(event)s: %(problem)s") % {
+            "ref": reference,
+            "event": problem.event_id,
+            "problem": problem.problem,
+        }
 
     def _report_redactions(self, reference: str, report: ChainReport) -> None:
         by_retention: dict[int, list[int]] = {}
