@@ -1,0 +1,182 @@
+"""The case list's search, filters and sort orders (django-filter).
+
+Every filter here narrows a queryset that already comes from `access.visible_applications`,
+so a filter can never widen what a user sees. Each filter maps to an indexed column or a small
+subquery, and the sort orders use stored columns (`submitted_on`, `status_changed_at`,
+`next_deadline_at`), so a page of the list costs the same at a hundred cases or a million.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from accounts import roles
+from accounts.models import User
+
+from .models import Applicant, Application, Facility, Placement, Status
+from .names import fold_word
+
+# A name search looks up matching applicants first (through the trigram index on the folded
+# key), then filters cases by their ids: an OR across the join would defeat the index.
+APPLICANT_MATCH_LIMIT = 10_000
+MIN_SEARCH_CHARS = 3
+MAX_QUERY_CHARS = 200
+
+SORT_CHOICES = (
+    ("-submitted", _("Newest applications first")),
+    ("submitted", _("Waiting longest since submission")),
+    ("in_state", _("Longest in the current status")),
+    ("-in_state", _("Most recently changed status")),
+    ("deadline", _("Nearest deadline first")),
+    ("reference", _("Reference")),
+    ("name", _("Applicant's family name")),
+)
+SORT_ORDERS = {
+    "-submitted": ("-submitted_on", "-id"),
+    "submitted": ("submitted_on", "id"),
+    "in_state": ("status_changed_at", "id"),
+    "-in_state": ("-status_changed_at", "-id"),
+    "deadline": (F("next_deadline_at").asc(nulls_last=True), "id"),
+    "reference": ("reference",),
+    "name": ("applicant__family_name", "applicant__given_names", "id"),
+}
+DEFAULT_SORT = "-submitted"
+
+
+def clean_query(raw: str | None) -> str:
+    """A search query made safe for the database: no NUL bytes, bounded length, trimmed."""
+    return (raw or "").replace("\x00", "").strip()[:MAX_QUERY_CHARS]
+
+
+def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet[Application]:
+    """Cases whose reference contains `query`, or whose applicant's names match it.
+
+    Names match in any script and romanisation: the query is folded like the stored
+    `Applicant.search_key` (so `Королёв`, `Korolyov` and `korolev` are one key), and every
+    word of it must occur in the key. Words shorter than three characters cannot use the
+    trigram index and are only matched together with a longer one.
+    """
+    query = clean_query(query)
+    if not query:
+        return queryset
+    words = fold_word(query).split()
+    matches = Q(pk__in=[])
+    reference = query.upper()
+    if len(reference) >= MIN_SEARCH_CHARS:
+        matches |= Q(reference__contains=reference)
+    else:
+        matches |= Q(reference=reference)
+    if words and max(len(w) for w in words) >= MIN_SEARCH_CHARS:
+        applicants = Applicant.objects.order_by()
+        for word in words:
+            applicants = applicants.filter(search_key__contains=word)
+        ids = list(applicants.values_list("pk", flat=True)[:APPLICANT_MATCH_LIMIT])
+        if ids:
+            matches |= Q(applicant_id__in=ids)
+    return queryset.filter(matches)
+
+
+def caseworker_choices(user) -> list[tuple[str, str]]:
+    """The people a case can be assigned to, as filter and form choices: the user's unit's
+    active caseworkers and decision-makers (everyone's, for a user without a unit)."""
+    people = User.objects.filter(
+        is_active=True, groups__name__in=[roles.CASEWORKER, roles.DECISION_MAKER]
+    )
+    if user.unit_id:
+        people = people.filter(unit_id=user.unit_id)
+    people = people.distinct().order_by("last_name", "first_name", "username")
+    return [(str(p.pk), p.get_full_name() or p.username) for p in people]
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    """The case list's filters. Build it with `request=` so that choices follow the user."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=MAX_QUERY_CHARS,
+        help_text=_("Reference, or a name in any script (Latin, Cyrillic, …) or alias."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Status.choices, empty_label=_("Any status")
+    )
+    procedure = django_filters.ChoiceFilter(
+        label=_("Procedure"), choices=Application.Procedure.choices, empty_label=_("Any")
+    )
+    facility = django_filters.ModelChoiceFilter(
+        label=_("Placed at"),
+        queryset=Facility.objects.order_by("name"),
+        method="filter_facility",
+        empty_label=_("Any facility"),
+    )
+    nationality = django_filters.ChoiceFilter(
+        label=_("Nationality"),
+        field_name="applicant__nationality",
+        choices=lambda: list(countries),
+        empty_label=_("Any"),
+    )
+    assigned = django_filters.ChoiceFilter(
+        label=_("Assigned to"), method="filter_assigned", empty_label=_("Anyone or nobody")
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Only cases with an overdue deadline"),
+        method="filter_overdue",
+        widget=forms.CheckboxInput,
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=SORT_CHOICES,
+        method="filter_sort",
+        empty_label=None,
+        null_label=None,
+    )
+
+    class Meta:
+        model = Application
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, request=None, **kwargs) -> None:
+        super().__init__(data, *args, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        choices = [("me", _("Me")), ("none", _("Nobody (unassigned)"))]
+        if user is not None and user.is_authenticated:
+            choices += caseworker_choices(user)
+        self.filters["assigned"].extra["choices"] = choices
+
+    # -- filter methods -------------------------------------------------------------------
+
+    def filter_search(self, queryset, name, value):
+        return search_applications(queryset, value)
+
+    def filter_facility(self, queryset, name, value):
+        if not value:
+            return queryset
+        here_now = Placement.objects.filter(
+            application_id=OuterRef("pk"), facility=value, ends_at__isnull=True
+        )
+        return queryset.filter(Exists(here_now))
+
+    def filter_assigned(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assigned_to_id=getattr(self.request.user, "pk", None))
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        if value and value.isascii() and value.isdigit():
+            return queryset.filter(assigned_to_id=int(value))
+        return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        # `next_deadline_at` is the nearest open deadline, kept by the workflow: a case has an
+        # overdue deadline exactly when that moment has passed.
+        if value:
+            return queryset.filter(next_deadline_at__lt=timezone.now())
+        return queryset
+
+    def filter_sort(self, queryset, name, value):
+        return queryset.order_by(*SORT_ORDERS.get(value or DEFAULT_SORT, SORT_ORDERS[DEFAULT_SORT]))

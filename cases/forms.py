@@ -1,0 +1,415 @@
+"""Forms of the caseworker UI: they check the shape of the input, nothing more.
+
+Whether a change is allowed, and every rule that needs the case's state (a free place in the
+facility, dates against the application, an interview on record), is decided by
+`cases.workflow`; its `ValidationError`s are put back onto these forms beside the fields they
+name (`attach_errors`). `status` is never a form field; a transition form carries the status the
+user saw (`expected_status`) so that a stale page is refused instead of acting on a case that
+changed meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db.models import Count, Q
+from django.forms.models import fields_for_model
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from accounts.models import User
+
+from .models import Applicant, Application, Facility
+
+TEXT_LIMIT = 10_000
+REASON_LIMIT = 5_000
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; the value travels as YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def date_field(label, *, required: bool = True, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, widget=DateInput, help_text=help_text or ""
+    )
+
+
+def reason_field(label=None, help_text=None, *, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Reason"),
+        help_text=help_text
+        if help_text is not None
+        else _("Recorded on the case's timeline with your name."),
+        max_length=REASON_LIMIT,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def attach_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a workflow `ValidationError` onto `form`: beside the field it names when the form
+    has that field, else at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item)
+    else:
+        form.add_error(None, error)
+
+
+class CaseworkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.username
+
+
+def unit_workers(unit_id: int | None):
+    """Active caseworkers and decision-makers of a unit: who a case can be assigned to."""
+    return (
+        User.objects.filter(
+            unit_id=unit_id,
+            is_active=True,
+            groups__name__in=[roles.CASEWORKER, roles.DECISION_MAKER],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Transitions
+# ------------------------------------------------------------------------------------------
+
+
+class TransitionForm(forms.Form):
+    """The data of one transition, a required reason and the status the user saw."""
+
+    expected_status = forms.CharField(widget=forms.HiddenInput, max_length=20)
+
+    def __init__(self, *args, case: Application, **kwargs) -> None:
+        self.case = case
+        kwargs.setdefault("initial", {}).setdefault("expected_status", case.status)
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = reason_field()
+
+    def workflow_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments for `workflow.<transition>` beyond actor and status."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("expected_status",)
+        }
+
+
+class StartExaminationForm(TransitionForm):
+    assignee = CaseworkerChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Keep as it is (or me, if nobody is assigned)"),
+    )
+
+    def __init__(self, *args, case: Application, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["assignee"].queryset = unit_workers(case.unit_id)
+
+
+class FacilityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Facility) -> str:
+        free = max(obj.capacity - obj.taken, 0)
+        if free == 0:
+            return str(_("%(name)s — full (%(capacity)s places)")) % {
+                "name": obj.name,
+                "capacity": obj.capacity,
+            }
+        return str(_("%(name)s — %(free)s of %(capacity)s places free")) % {
+            "name": obj.name,
+            "free": free,
+            "capacity": obj.capacity,
+        }
+
+
+def detention_facilities():
+    """Facilities that hold detainees, with their places taken now (one query)."""
+    return (
+        Facility.objects.filter(
+            is_active=True, kind__in=[Facility.Kind.DETENTION, Facility.Kind.MIXED]
+        )
+        .annotate(taken=Count("placements", filter=Q(placements__ends_at__isnull=True)))
+        .order_by("name")
+    )
+
+
+class DetainForm(TransitionForm):
+    facility = FacilityChoiceField(
+        label=_("Facility"),
+        queryset=Facility.objects.none(),
+        help_text=_("Detention and mixed facilities, with their free places now."),
+    )
+    legal_basis = forms.CharField(
+        label=_("Legal basis"),
+        max_length=300,
+        help_text=_("Act and article, e.g. Law on the Legal Status of Aliens, Art. 113."),
+    )
+    order_reference = forms.CharField(label=_("Order reference"), max_length=100)
+    ordering_authority = forms.CharField(label=_("Ordered by"), max_length=200, required=False)
+
+    def __init__(self, *args, case: Application, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["facility"].queryset = detention_facilities()
+
+
+class ReleaseForm(TransitionForm):
+    def __init__(self, *args, case: Application, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["reason"].label = _("Reason for release")
+
+
+class DecideForm(TransitionForm):
+    outcome = forms.ChoiceField(
+        label=_("Decision"), choices=[("", "—"), *Application.Outcome.choices]
+    )
+    decided_on = date_field(_("Decided on"))
+    served_on = date_field(
+        _("Served on"),
+        required=False,
+        help_text=_(
+            "Leave empty if the decision is not yet served; the appeal window runs from service."
+        ),
+    )
+
+
+class AppealForm(TransitionForm):
+    court = forms.CharField(label=_("Court"), max_length=200)
+    lodged_on = date_field(_("Appeal lodged on"))
+    late_reason = forms.CharField(
+        label=_("Reason for a late appeal"),
+        max_length=REASON_LIMIT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only needed if the appeal was lodged after the appeal window closed."),
+    )
+
+
+class RemitForm(TransitionForm):
+    judgment_final_on = date_field(_("Judgment final on"))
+
+
+class CloseForm(TransitionForm):
+    pass
+
+
+class WithdrawForm(TransitionForm):
+    kind = forms.ChoiceField(
+        label=_("Kind of withdrawal"),
+        choices=Application.Withdrawal.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
+    "start_examination": StartExaminationForm,
+    "detain": DetainForm,
+    "release": ReleaseForm,
+    "decide": DecideForm,
+    "appeal": AppealForm,
+    "remit": RemitForm,
+    "close": CloseForm,
+    "withdraw": WithdrawForm,
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Actions that change no state
+# ------------------------------------------------------------------------------------------
+
+
+class InterviewForm(forms.Form):
+    interviewed_on = date_field(_("Interview held on"), required=False)
+    waiver_reason = forms.CharField(
+        label=_("Or: reason the interview was waived"),
+        max_length=REASON_LIMIT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("interviewed_on") and not data.get("waiver_reason"):
+            self.add_error(
+                "interviewed_on", _("Give the interview's date or the reason it was waived.")
+            )
+        return data
+
+
+class CourtOrderForm(forms.Form):
+    court = forms.CharField(label=_("Court"), max_length=200)
+    case_number = forms.CharField(label=_("Court case number"), max_length=100)
+    order_on = date_field(_("Order of"))
+    until = date_field(_("Detention authorised until"))
+
+
+class ServiceForm(forms.Form):
+    served_on = date_field(_("Decision served on"))
+
+
+class JudgmentForm(forms.Form):
+    judgment_on = date_field(_("Final judgment of"))
+
+
+class WaiveDeadlineForm(forms.Form):
+    reason = reason_field(_("Reason for waiving"))
+
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "interview": InterviewForm,
+    "court_order": CourtOrderForm,
+    "service": ServiceForm,
+    "judgment": JudgmentForm,
+}
+ACTION_LABELS = {
+    "interview": _("Record the personal interview"),
+    "court_order": _("Record the court order on detention"),
+    "service": _("Record service of the decision"),
+    "judgment": _("Record the final judgment"),
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Notes, documents, assignment
+# ------------------------------------------------------------------------------------------
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("New note"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class DocumentForm(forms.Form):
+    """The file's size, type and name are judged by `workflow.add_document` (by its bytes)."""
+
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, image (PNG, JPEG, GIF, WebP) or plain text."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+
+
+class AssignForm(forms.Form):
+    assignee = CaseworkerChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (unassign)"),
+    )
+
+    def __init__(self, *args, unit_id: int | None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = unit_workers(unit_id)
+
+
+class BulkAssignForm(AssignForm):
+    cases = forms.TypedMultipleChoiceField(coerce=int, required=True)
+
+    def __init__(self, *args, unit_id: int | None, case_ids: list[int], **kwargs) -> None:
+        super().__init__(*args, unit_id=unit_id, **kwargs)
+        self.fields["cases"].choices = [(str(pk), str(pk)) for pk in case_ids]
+        self.fields["cases"].error_messages["required"] = _("Select at least one case.")
+
+
+def parse_ids(values: list[str], limit: int = 500) -> list[int]:
+    """Positive database ids from form values; anything else is dropped."""
+    ids: list[int] = []
+    for value in values[:limit]:
+        value = value.strip()
+        if value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
+            ids.append(int(value))
+    return ids
+
+
+# ------------------------------------------------------------------------------------------
+# Intake
+# ------------------------------------------------------------------------------------------
+
+APPLICANT_FIELDS = [
+    "family_name",
+    "given_names",
+    "name_original",
+    "aliases",
+    "date_of_birth",
+    "sex",
+    "nationality",
+    "languages",
+    "military_status",
+    "military_rank",
+    "military_unit",
+    "military_background",
+]
+APPLICATION_FIELDS = [
+    "procedure",
+    "submitted_on",
+    "lodged_on",
+    "apprehended_on",
+    "apprehension_place",
+    "entered_on",
+    "submission_place",
+    "submission_authority",
+    "grounds",
+    "claim_summary",
+]
+_DATE_FIELDS = ("date_of_birth", "submitted_on", "lodged_on", "apprehended_on", "entered_on")
+
+
+class IntakeForm(forms.Form):
+    """A new case: the applicant's facts and the application's, in one form.
+
+    Field definitions come from the models (labels, lengths, choices); free-text fields get a
+    length limit here so that a pasted novel is refused with a message.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        widgets = dict.fromkeys(_DATE_FIELDS, DateInput)
+        self.fields.update(fields_for_model(Applicant, fields=APPLICANT_FIELDS, widgets=widgets))
+        self.fields.update(
+            fields_for_model(
+                Application,
+                fields=[f for f in APPLICATION_FIELDS if f != "grounds"],
+                widgets=widgets,
+            )
+        )
+        self.fields["grounds"] = forms.MultipleChoiceField(
+            label=_("Grounds"),
+            choices=Application.Ground.choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        order = APPLICANT_FIELDS + APPLICATION_FIELDS
+        self.order_fields(order)
+        for name in ("aliases", "military_background", "claim_summary"):
+            field = self.fields[name]
+            field.validators.append(MaxLengthValidator(TEXT_LIMIT))
+            field.widget.attrs["rows"] = 3
+        self.fields["family_name"].help_text = _("As in the documents, in Latin script.")
+
+    def applicant_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}
+
+    def application_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in APPLICATION_FIELDS}
+
+    def applicant_fields(self):
+        return [self[name] for name in APPLICANT_FIELDS]
+
+    def application_fields(self):
+        return [self[name] for name in APPLICATION_FIELDS]

@@ -1,0 +1,168 @@
+"""The dashboard (home page) and the notifications pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import notifications, workflow
+from cases.models import Notification
+from tests.conftest import make_user, submit
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("cases:dashboard")
+
+
+def test_the_home_page_is_the_dashboard(client, alice):
+    assert HOME == "/"
+    client.force_login(alice)
+    response = client.get(HOME)
+    assert response.status_code == 200
+    assert response.templates[0].name == "cases/dashboard.html"
+
+
+def test_it_requires_sign_in(client, db):
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_lists_my_open_cases_and_their_deadlines(client, alice, dora):
+    mine = submit(alice, family_name="Mine")
+    workflow.assign(mine, actor=dora, assignee=alice)
+    other = submit(alice, family_name="Other")
+    client.force_login(alice)
+    response = client.get(HOME)
+    assert [r["reference"] for r in response.context["my_rows"]] == [mine.reference]
+    refs = {r["reference"] for r in response.context["deadline_rows"]}
+    assert refs == {mine.reference}  # a caseworker watches the deadlines of their own cases
+    assert other.reference not in refs
+    assert response.context["overdue_count"] >= 1
+    assert all(r["days_text"] for r in response.context["deadline_rows"])
+
+
+def test_it_shows_days_left_for_deadlines_due_soon(client, alice, dora):
+    case = submit(alice, family_name="Recent", submitted_on=timezone.localdate())
+    workflow.assign(case, actor=dora, assignee=alice)
+    client.force_login(alice)
+    response = client.get(HOME)
+    soon = [r for r in response.context["deadline_rows"] if not r["overdue"]]
+    assert soon
+    assert response.context["soon_count"] == len(soon)
+    assert any("left" in r["days_text"] or r["days_text"] == "due today" for r in soon)
+
+
+def test_a_decision_maker_watches_the_units_deadlines(client, alice, dora):
+    case = submit(alice, family_name="Unassigned")
+    client.force_login(dora)
+    response = client.get(HOME)
+    assert case.reference in {r["reference"] for r in response.context["deadline_rows"]}
+    assert response.context["unassigned"] == 1
+
+
+def test_it_counts_the_units_cases_by_status(client, alice, build_case, oscar):
+    build_case("detention")
+    build_case("submitted")
+    submit(oscar, family_name="Elsewhere")
+    client.force_login(alice)
+    counts = {r["status"]: r["count"] for r in client.get(HOME).context["by_status"]}
+    assert counts["detention"] == 1
+    assert counts["submitted"] == 1
+    assert sum(counts.values()) == 2
+
+
+def test_it_shows_unread_notifications_and_the_header_count(client, alice, case):
+    notifications.notify(alice, "Deadline tomorrow", case)
+    notifications.notify(alice, "Old news", case)
+    Notification.objects.filter(text="Old news").update(read_at=timezone.now())
+    client.force_login(alice)
+    response = client.get(HOME)
+    assert [n.text for n in response.context["unread"]] == ["Deadline tomorrow"]
+    html = response.content.decode()
+    assert 'id="unread-count">1<' in html
+    # The header count is on every page.
+    assert 'id="unread-count">1<' in client.get(reverse("cases:list")).content.decode()
+
+
+def test_a_user_without_role_or_unit_sees_an_explanation(client, db):
+    nobody = make_user("nobody", None, None)
+    client.force_login(nobody)
+    response = client.get(HOME)
+    assert response.status_code == 200
+    assert "Ask an administrator" in response.content.decode()
+
+
+def test_an_administrator_sees_all_units(client, adam, alice, oscar):
+    submit(alice, family_name="A")
+    submit(oscar, family_name="B")
+    client.force_login(adam)
+    response = client.get(HOME)
+    assert response.status_code == 200
+    assert response.context["total"] == 2
+
+
+# -- notifications ----------------------------------------------------------------------
+
+NOTES = reverse("cases:notifications")
+READ = reverse("cases:notifications_read")
+
+
+def test_it_lists_my_notifications_only(client, alice, dora, case):
+    notifications.notify(alice, "For alice", case)
+    notifications.notify(dora, "For dora", case)
+    client.force_login(alice)
+    response = client.get(NOTES)
+    assert [r["text"] for r in response.context["rows"]] == ["For alice"]
+    assert response.context["rows"][0]["link"] == reverse("cases:detail", args=[case.pk])
+
+
+def test_it_marks_one_notification_as_read(client, alice, case):
+    first = notifications.notify(alice, "One", case)
+    second = notifications.notify(alice, "Two", case)
+    client.force_login(alice)
+    response = client.post(READ, {"notification": first.pk})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.read_at is not None and second.read_at is None
+
+
+def test_it_marks_all_as_read(client, alice, case):
+    notifications.notify(alice, "One", case)
+    notifications.notify(alice, "Two", case)
+    client.force_login(alice)
+    client.post(READ)
+    assert not Notification.objects.filter(recipient=alice, read_at__isnull=True).exists()
+
+
+def test_it_cannot_mark_someone_elses_notification(client, alice, dora, case):
+    theirs = notifications.notify(dora, "Private", case)
+    client.force_login(alice)
+    client.post(READ, {"notification": theirs.pk})
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_marking_as_read_is_post_only(client, alice):
+    client.force_login(alice)
+    assert client.get(READ).status_code == 405
+
+
+def test_an_offsite_link_is_not_made_a_link(client, alice):
+    Notification.objects.create(recipient=alice, text="Phish", link="https://evil.example/")
+    client.force_login(alice)
+    response = client.get(NOTES)
+    assert response.context["rows"][0]["link"] == ""
+    assert "evil.example" not in response.content.decode()
+
+
+def test_dates_in_the_past_read_as_overdue(client, alice, dora):
+    case = submit(alice, family_name="Late", submitted_on=dt.date(2023, 8, 11))
+    workflow.assign(case, actor=dora, assignee=alice)
+    client.force_login(alice)
+    rows = client.get(HOME).context["deadline_rows"]
+    assert any(r["days_text"].startswith("overdue by") for r in rows)

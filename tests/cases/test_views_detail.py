@@ -1,0 +1,312 @@
+"""The case page: what it shows, who may see it, and what it costs in queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import workflow
+from cases.models import CaseEvent, Document, Note
+from tests.conftest import submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def detail_url(case) -> str:
+    return reverse("cases:detail", args=[case.pk])
+
+
+def get_page(client, user, case):
+    client.force_login(user)
+    return client.get(detail_url(case))
+
+
+def test_it_requires_sign_in(client, case):
+    response = client.get(detail_url(case))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_shows_the_case_to_a_caseworker_of_its_unit(client, alice, build_case):
+    case = build_case("detention")
+    response = get_page(client, alice, case)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert case.reference in html
+    assert "Иван Королёв" in html
+    assert "Russia" in html  # the country's name, not its code
+    assert "Foreigners&#x27;" in html or "Foreigners'" in html
+    assert "Pabradė" in html
+    assert "Law on the Legal Status of Aliens Art. 113" in html
+    assert "In detention" in html  # the status label
+    assert ">detention<" not in html  # never the raw code as text
+
+
+def test_it_answers_404_for_a_case_of_another_unit(client, oscar, case):
+    assert get_page(client, oscar, case).status_code == 404
+
+
+def test_it_answers_404_for_a_missing_case(client, alice):
+    client.force_login(alice)
+    assert client.get(reverse("cases:detail", args=[999999])).status_code == 404
+
+
+def test_it_lets_an_administrator_read_but_offers_no_step(client, adam, case):
+    response = get_page(client, adam, case)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Only a caseworker or decision-maker" in html
+    assert reverse("cases:transition", args=[case.pk, "start_examination"]) not in html
+    assert reverse("cases:add_note", args=[case.pk]) not in html
+
+
+def test_it_records_each_view_on_the_access_log(client, alice, case):
+    before = CaseEvent.objects.filter(application=case, kind="access").count()
+    get_page(client, alice, case)
+    views = CaseEvent.objects.filter(application=case, kind="access")
+    assert views.count() == before + 1
+    assert views.order_by("-pk").first().actor == alice
+
+
+def test_it_keeps_views_off_the_timeline(client, alice, case):
+    get_page(client, alice, case)
+    response = client.get(detail_url(case))
+    timeline = response.context["timeline"]
+    assert all(row["kind"] != "access" for row in timeline)
+    assert timeline[-1]["title"] == "Application registered"
+
+
+def test_it_shows_the_timeline_newest_first(client, alice, build_case):
+    case = build_case("detention")
+    rows = get_page(client, alice, case).context["timeline"]
+    moments = [row["at"] for row in rows]
+    assert moments == sorted(moments, reverse=True)
+    titles = [row["title"] for row in rows]
+    assert any(t.startswith("Placed at Foreigners") for t in titles)
+    assert "Detain" in titles
+
+
+def test_it_shows_the_current_note_text_not_a_copy(client, alice, case):
+    note = workflow.add_note(case, actor=alice, text="First version")
+    Note.objects.filter(pk=note.pk).update(text="Corrected text")
+    rows = get_page(client, alice, case).context["timeline"]
+    note_rows = [row for row in rows if row["kind"] == "note"]
+    assert note_rows[0]["text"] == "Corrected text"
+
+
+def test_it_shows_the_access_log_to_a_decision_maker_only(client, alice, dora, case):
+    response = get_page(client, alice, case)
+    assert response.context["access_log"] is None
+    assert "Access log" not in response.content.decode()
+    response = get_page(client, dora, case)
+    log = response.context["access_log"]
+    assert log and log[0]["actor"]
+    assert "Access log" in response.content.decode()
+
+
+def test_it_shows_blocked_steps_with_their_reason(client, alice, build_case):
+    case = build_case("examination")
+    response = get_page(client, alice, case)
+    steps = {t["name"]: t for t in response.context["transitions"]}
+    assert steps["detain"]["allowed"]
+    assert not steps["decide"]["allowed"]
+    assert steps["decide"]["blocked_reason"] == "Only a decision-maker may do this."
+    assert "Only a decision-maker may do this." in response.content.decode()
+
+
+def test_it_shows_deadlines_with_legal_source_and_days(client, alice, case):
+    response = get_page(client, alice, case)
+    deadlines = response.context["open_deadlines"]
+    assert deadlines
+    for row in deadlines:
+        assert row["legal_source"]
+        assert row["days_text"]
+    # The sample dates are in 2023: the examination limit is long past.
+    assert any(row["overdue"] and "overdue" in row["days_text"] for row in deadlines)
+
+
+def test_it_shows_grounds_with_their_labels(client, alice):
+    case = submit(alice, grounds=["political_opinion", "military_service"])
+    html = get_page(client, alice, case).content.decode()
+    assert "Political opinion" in html
+    assert "political_opinion" not in html
+
+
+# -- notes ------------------------------------------------------------------------------
+
+
+def test_it_adds_a_note_and_redirects(client, alice, case):
+    client.force_login(alice)
+    response = client.post(reverse("cases:add_note", args=[case.pk]), {"text": "Called lawyer"})
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(case) + "#notes"
+    assert Note.objects.get(application=case).text == "Called lawyer"
+    page = client.get(detail_url(case))
+    assert "The note is added." in page.content.decode()
+    assert "Called lawyer" in page.content.decode()
+
+
+def test_it_refuses_an_empty_note_beside_the_field(client, alice, case):
+    client.force_login(alice)
+    response = client.post(reverse("cases:add_note", args=[case.pk]), {"text": "   "})
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"]
+    assert not Note.objects.exists()
+
+
+def test_it_refuses_a_note_on_another_units_case(client, oscar, case):
+    client.force_login(oscar)
+    response = client.post(reverse("cases:add_note", args=[case.pk]), {"text": "x"})
+    assert response.status_code == 404
+    assert not Note.objects.exists()
+
+
+def test_it_refuses_a_note_from_an_administrator(client, adam, case):
+    client.force_login(adam)
+    response = client.post(reverse("cases:add_note", args=[case.pk]), {"text": "x"})
+    assert response.status_code == 403
+    assert not Note.objects.exists()
+
+
+def test_it_refuses_a_get_to_add_a_note(client, alice, case):
+    client.force_login(alice)
+    assert client.get(reverse("cases:add_note", args=[case.pk])).status_code == 405
+
+
+# -- documents --------------------------------------------------------------------------
+
+
+def upload(name="letter.txt", content=b"A plain letter.\n", content_type="text/plain"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_it_uploads_a_document_and_serves_it_as_an_attachment(client, alice, dora, case):
+    client.force_login(alice)
+    response = client.post(
+        reverse("cases:add_document", args=[case.pk]),
+        {"file": upload(), "description": "Letter"},
+    )
+    assert response.status_code == 302
+    document = Document.objects.get(application=case)
+    url = reverse("cases:document", args=[case.pk, document.pk])
+    assert url in client.get(detail_url(case)).content.decode()
+    assert "/documents-are-served" not in client.get(detail_url(case)).content.decode()
+
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download["Content-Type"] == document.content_type
+    assert download["Content-Disposition"].startswith("attachment")
+    assert b"".join(download.streaming_content) == b"A plain letter.\n"
+    logged = CaseEvent.objects.filter(application=case, kind="access", action="document")
+    assert logged.get().data["document"] == document.pk
+
+
+def test_it_refuses_a_download_to_another_unit(client, alice, oscar, case):
+    document = workflow.add_document(case, actor=alice, file=upload(), original_name="letter.txt")
+    client.force_login(oscar)
+    response = client.get(reverse("cases:document", args=[case.pk, document.pk]))
+    assert response.status_code == 404
+
+
+def test_it_refuses_a_document_of_another_case_through_this_case(client, alice, case):
+    other = submit(alice, family_name="Other")
+    document = workflow.add_document(other, actor=alice, file=upload(), original_name="letter.txt")
+    client.force_login(alice)
+    response = client.get(reverse("cases:document", args=[case.pk, document.pk]))
+    assert response.status_code == 404
+
+
+def test_it_refuses_an_html_upload_beside_the_field(client, alice, case):
+    client.force_login(alice)
+    response = client.post(
+        reverse("cases:add_document", args=[case.pk]),
+        {"file": upload("x.txt", b"<script>alert(1)</script>", "text/html")},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"]
+    assert not Document.objects.exists()
+
+
+def test_it_refuses_an_upload_without_a_file(client, alice, case):
+    client.force_login(alice)
+    response = client.post(reverse("cases:add_document", args=[case.pk]), {"description": "x"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"]
+
+
+# -- assignment -------------------------------------------------------------------------
+
+
+def test_a_decision_maker_assigns_the_case(client, alice, dora, case):
+    client.force_login(dora)
+    response = client.post(reverse("cases:assign", args=[case.pk]), {"assignee": alice.pk})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.assigned_to == alice
+
+
+def test_a_caseworker_may_not_assign(client, alice, case):
+    client.force_login(alice)
+    response = client.post(reverse("cases:assign", args=[case.pk]), {"assignee": alice.pk})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.assigned_to is None
+
+
+def test_it_refuses_an_assignee_of_another_unit(client, dora, oscar, case):
+    client.force_login(dora)
+    response = client.post(reverse("cases:assign", args=[case.pk]), {"assignee": oscar.pk})
+    assert response.status_code == 400
+    assert response.context["form"].errors["assignee"]
+    case.refresh_from_db()
+    assert case.assigned_to is None
+
+
+# -- query counts -----------------------------------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_case_page_costs_the_same_queries_however_long_its_history(
+    client, alice, dora, build_case, django_assert_num_queries
+):
+    case = build_case("detention")
+    workflow.add_note(case, actor=alice, text="one")
+    workflow.add_document(case, actor=alice, file=upload(), original_name="a.txt")
+    client.force_login(dora)
+    baseline = count_queries(client, detail_url(case))
+
+    for i in range(15):
+        workflow.add_note(case, actor=alice, text=f"note {i}")
+        workflow.add_document(
+            case, actor=alice, file=upload(content=f"doc {i}\n".encode()), original_name="b.txt"
+        )
+    workflow.record_court_order(
+        case,
+        actor=alice,
+        court="Utena District Court",
+        case_number="e-1",
+        order_on=timezone.localdate(),
+        until=timezone.localdate() + dt.timedelta(days=60),
+    )
+    for _ in range(5):
+        client.get(detail_url(case))  # more access-log rows
+    with django_assert_num_queries(baseline):
+        response = client.get(detail_url(case))
+    assert len(response.context["timeline"]) > 40
