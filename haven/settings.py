@@ -299,6 +299,33 @@ if DIGEST_HOUR > 23:
     raise ImproperlyConfigured(f"DIGEST_HOUR={DIGEST_HOUR} must be between 0 and 23")
 
 # Mail: Django 6.1's MAILERS. The console backend unless SMTP is configured.
+# The digest lists what is due within this many days (and what is overdue).
+DIGEST_DAYS = _int("DIGEST_DAYS", 14, minimum=1)
+# A send holds its claim on a reminder this long at most; an older claim belonged to a dead
+# worker and the next sweep sends again (tasks are time-limited to 3 minutes, far below).
+REMINDER_GRACE_MINUTES = _int("REMINDER_GRACE_MINUTES", 10, minimum=5)
+# After this many failed attempts the sweep stops retrying a reminder; the admin's
+# "retry sending" action gives it a fresh set.
+REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 12, minimum=1)
+
+from celery.schedules import crontab  # noqa: E402 - only the beat schedule needs it
+
+# Beat (`make worker` runs it with the worker). A sweep message older than one interval is
+# dropped (`expires`): the next sweep does the same work, so a backlog after downtime never
+# piles up. The digest runs at DIGEST_HOUR Vilnius time (CELERY_TIMEZONE); a beat that was
+# down at that hour runs it when it starts.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "cases.tasks.sweep_deadlines",
+        "schedule": float(SWEEP_INTERVAL_MINUTES * 60),
+        "options": {"expires": SWEEP_INTERVAL_MINUTES * 60},
+    },
+    "deadline-digest": {
+        "task": "cases.tasks.send_digests",
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0),
+        "options": {"expires": 12 * 3600},
+    },
+}
 _email_host = os.environ.get("EMAIL_HOST", "")
 if _email_host:
     MAILERS = {

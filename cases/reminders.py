@@ -1,0 +1,615 @@
+"""Deadline reminders: the sweep, sending, and the daily digest.
+
+The sweep (`sweep`, run by beat every SWEEP_INTERVAL_MINUTES through `cases.tasks`):
+
+1. reads the open deadlines whose `due_at` lies before now plus the largest reminder lead
+   time, through the partial index on open deadlines' `due_at` (one index range scan: the
+   cost grows with what is due, not with the number of cases), so a sweep that ran late or
+   after downtime catches up;
+2. gives each the most urgent level reached (`deadlines.reminder_level`: 14, 3, 1 days
+   before, 0 = overdue), so a late sweep sends only that level, never a backlog;
+3. picks the recipients: the assigned caseworker, or the unit's decision-makers when nobody
+   (active) is assigned; an overdue deadline also goes to the unit's decision-makers. Each
+   unit's decision-makers are read once per sweep;
+4. reads the existing reminders of those deadlines in one query per batch and creates the
+   missing ones with `bulk_create(ignore_conflicts=True)` (the unique constraint on
+   deadline, level and recipient settles two sweeps running at once), all in one
+   transaction;
+5. after commit, enqueues a send per new reminder, and again for reminders still unsent
+   after the grace period (their enqueue was lost with Redis down, or the worker sending
+   them died): `transaction.on_commit(..., robust=True)`, so a broker that does not answer
+   never undoes the sweep.
+
+Sending (`send_reminder`) claims the row with a conditional UPDATE (`sent_at IS NULL` and
+no live claim; it must touch exactly one row), so two workers never both send one reminder.
+The in-app `Notification` is created in the same transaction as the claim and is tied to
+the reminder one-to-one: in-app delivery is exactly once. The email goes out after that
+commit and `sent_at` is set when it went out; a failure is recorded in `last_error` and
+`attempts`, the claim is released and the task retries with backoff.
+
+Be clear about what this guarantees: email is at-least-once. A worker that dies after the
+mail server accepted the message but before `sent_at` was written leaves a claim that
+expires after the grace period; the next sweep (or Redis redelivering the unacknowledged
+task) then sends that email again. A reminder is never lost while its deadline is open:
+nothing is acknowledged before it is done, and every sweep re-enqueues what is unsent.
+
+The digest (`send_digests`, daily at DIGEST_HOUR Vilnius time) gives each user one email
+listing what is due within DIGEST_DAYS or overdue for them (same recipients as reminders).
+Its in-app row, one per user and day, is the claim that keeps it from being sent twice.
+
+Nothing here imports `cases.tasks`: the task passes its `.delay` in, or the send is
+enqueued by name (`notifications.enqueue_task`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from kombu.exceptions import OperationalError as BrokerError
+
+from accounts import roles
+from accounts.models import User
+
+from . import deadlines, notifications
+from .models import Deadline, DeadlineRule, Notification, Reminder
+
+log = logging.getLogger(__name__)
+
+SEND_REMINDER_TASK = "cases.tasks.send_reminder"
+SEND_DIGEST_TASK = "cases.tasks.send_digest"
+BATCH = 1000
+
+Enqueue = Callable[..., Any]
+
+
+class DeliveryFailed(Exception):
+    """Sending failed; the error is recorded on the row and the send is retried."""
+
+
+# ------------------------------------------------------------------------------------------
+# Settings
+# ------------------------------------------------------------------------------------------
+
+
+def grace_period() -> dt.timedelta:
+    """How long a send may hold its claim. Older claims belong to a dead worker; older
+    unclaimed rows lost their enqueue. Well above any send (the SMTP timeout is seconds)."""
+    return dt.timedelta(minutes=settings.REMINDER_GRACE_MINUTES)
+
+
+def max_attempts() -> int:
+    return settings.REMINDER_MAX_ATTEMPTS
+
+
+# ------------------------------------------------------------------------------------------
+# Who is told
+# ------------------------------------------------------------------------------------------
+
+
+def _decision_makers(unit_ids: Iterable[int], cache: dict[int, list[int]]) -> None:
+    """Fill `cache` (unit id -> active decision-makers' ids) for the units not yet in it,
+    with one query."""
+    missing = {u for u in unit_ids if u is not None and u not in cache}
+    if not missing:
+        return
+    for unit_id in missing:
+        cache[unit_id] = []
+    rows = (
+        User.objects.filter(is_active=True, unit_id__in=missing, groups__name=roles.DECISION_MAKER)
+        .order_by("pk")
+        .values_list("unit_id", "pk")
+        .distinct()
+    )
+    for unit_id, user_id in rows:
+        cache[unit_id].append(user_id)
+
+
+def recipients(
+    *,
+    assignee_id: int | None,
+    assignee_active: bool | None,
+    unit_id: int,
+    overdue: bool,
+    decision_makers: dict[int, list[int]],
+) -> list[int]:
+    """The assigned caseworker, or the unit's decision-makers when nobody active is
+    assigned; an overdue deadline also goes to the unit's decision-makers."""
+    people: list[int] = []
+    if assignee_id is not None and assignee_active:
+        people.append(assignee_id)
+    if not people or overdue:
+        people.extend(decision_makers.get(unit_id, []))
+    return list(dict.fromkeys(people))
+
+
+# ------------------------------------------------------------------------------------------
+# The sweep
+# ------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedReminder:
+    deadline_id: int
+    application_id: int
+    reference: str
+    rule: str
+    due_on: dt.date
+    level: int
+    recipient_id: int
+
+
+@dataclasses.dataclass
+class SweepResult:
+    now: dt.datetime
+    due: int = 0  # open deadlines inside a reminder window or overdue
+    created: int = 0  # new reminders (0 in a dry run)
+    requeued: int = 0  # unsent reminders enqueued again after the grace period
+    planned: list[PlannedReminder] = dataclasses.field(default_factory=list)
+
+
+_DUE_FIELDS = (
+    "pk",
+    "rule_id",
+    "due_on",
+    "due_at",
+    "application_id",
+    "application__reference",
+    "application__unit_id",
+    "application__assigned_to_id",
+    "application__assigned_to__is_active",
+)
+
+
+def _lead_days() -> dict[str, list[int]]:
+    """Each rule's lead times (the rules table is small: read whole, once per sweep)."""
+    rules = DeadlineRule.objects.values_list("code", "reminder_days")
+    return {code: DeadlineRule(reminder_days=days).lead_days() for code, days in rules}
+
+
+def due_deadlines(now: dt.datetime, *, horizon_days: int, application_id: int | None = None):
+    """Open deadlines due before `now + horizon_days`, as named rows of `_DUE_FIELDS`.
+
+    `status = 'open' AND due_at <= ...` is answered by the partial index
+    `deadline_open_due_idx`; the ordering is dropped so nothing sorts the whole range.
+    """
+    rows = Deadline.objects.open().filter(due_at__lte=now + dt.timedelta(days=horizon_days))
+    if application_id is not None:
+        rows = rows.filter(application_id=application_id)
+    return rows.order_by().values_list(*_DUE_FIELDS, named=True)
+
+
+def plan(
+    now: dt.datetime, *, application_id: int | None = None
+) -> tuple[int, list[PlannedReminder]]:
+    """What a sweep at `now` would create: (deadlines due, reminders to create)."""
+    leads = _lead_days()
+    # +1: a window opens at the start of the day `lead` days before the last day.
+    horizon = max((max(days, default=0) for days in leads.values()), default=0) + 1
+    rows = list(due_deadlines(now, horizon_days=horizon, application_id=application_id))
+    decision_makers: dict[int, list[int]] = {}
+    due = 0
+    planned: list[PlannedReminder] = []
+    for start in range(0, len(rows), BATCH):
+        batch = []
+        for row in rows[start : start + BATCH]:
+            level = deadlines.reminder_level(leads.get(row.rule_id, []), row.due_at, now)
+            if level is not None:
+                batch.append((row, level))
+        due += len(batch)
+        if not batch:
+            continue
+        _decision_makers({row.application__unit_id for row, _level in batch}, decision_makers)
+        # The most urgent level each recipient already has, per deadline: one query.
+        sent: dict[tuple[int, int], int] = {}
+        for deadline_id, recipient_id, level in Reminder.objects.filter(
+            deadline_id__in=[row.pk for row, _level in batch]
+        ).values_list("deadline_id", "recipient_id", "level"):
+            key = (deadline_id, recipient_id)
+            sent[key] = min(level, sent.get(key, level))
+        for row, level in batch:
+            people = recipients(
+                assignee_id=row.application__assigned_to_id,
+                assignee_active=row.application__assigned_to__is_active,
+                unit_id=row.application__unit_id,
+                overdue=level == 0,
+                decision_makers=decision_makers,
+            )
+            for person in people:
+                if sent.get((row.pk, person), level + 1) <= level:
+                    continue  # this level, or a more urgent one, already went to them
+                planned.append(
+                    PlannedReminder(
+                        deadline_id=row.pk,
+                        application_id=row.application_id,
+                        reference=row.application__reference,
+                        rule=row.rule_id,
+                        due_on=row.due_on,
+                        level=level,
+                        recipient_id=person,
+                    )
+                )
+    return due, planned
+
+
+def sweep(
+    *,
+    now: dt.datetime | None = None,
+    enqueue: Enqueue | None = None,
+    enqueue_digest: Enqueue | None = None,
+    application_id: int | None = None,
+    dry_run: bool = False,
+) -> SweepResult:
+    """One sweep: create the reminders that are due, then (on commit) enqueue their sends
+    and those of reminders and digests still unsent after the grace period.
+
+    `enqueue(reminder_id)` and `enqueue_digest(user_id, day_iso)` default to enqueueing the
+    send tasks by name. `application_id` limits the sweep to one case (run after a change
+    to it). With `dry_run` nothing is written or sent; `planned` says what would be.
+    """
+    now = now or timezone.now()
+    result = SweepResult(now=now)
+    if dry_run:
+        result.due, result.planned = plan(now, application_id=application_id)
+        return result
+    with transaction.atomic():
+        result.due, result.planned = plan(now, application_id=application_id)
+        new_ids = _create(result.planned, now)
+        result.created = len(new_ids)
+        stale = _release_stale_reminders(now, application_id=application_id)
+        result.requeued = len(stale)
+        digests = [] if application_id is not None else _stale_digests(now)
+        _dispatch_on_commit([*new_ids, *stale], _or_by_name(enqueue, SEND_REMINDER_TASK))
+        _dispatch_on_commit(digests, _or_by_name(enqueue_digest, SEND_DIGEST_TASK))
+    return result
+
+
+def _create(planned: Sequence[PlannedReminder], now: dt.datetime) -> list[int]:
+    """Insert the planned reminders (a row another sweep inserted first is skipped) and
+    return the ids of the unsent rows for them."""
+    if not planned:
+        return []
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                deadline_id=p.deadline_id,
+                level=p.level,
+                recipient_id=p.recipient_id,
+                created_at=now,
+            )
+            for p in planned
+        ],
+        ignore_conflicts=True,
+        batch_size=BATCH,
+    )
+    # ignore_conflicts returns no ids: read them back (one query per batch).
+    wanted = {(p.deadline_id, p.level, p.recipient_id) for p in planned}
+    deadline_ids = sorted({p.deadline_id for p in planned})
+    ids: list[int] = []
+    for start in range(0, len(deadline_ids), BATCH):
+        for pk, deadline_id, level, recipient_id in Reminder.objects.filter(
+            deadline_id__in=deadline_ids[start : start + BATCH], sent_at__isnull=True
+        ).values_list("pk", "deadline_id", "level", "recipient_id"):
+            if (deadline_id, level, recipient_id) in wanted:
+                ids.append(pk)
+    return ids
+
+
+def _release_stale_reminders(now: dt.datetime, *, application_id: int | None) -> list[int]:
+    """Unsent reminders whose enqueue was lost (no claim, older than the grace period) or
+    whose worker died (claim older than the grace period): release the stale claims and
+    return them to enqueue again. Only while the deadline is open, the recipient active and
+    the attempts below REMINDER_MAX_ATTEMPTS (beyond that an administrator retries)."""
+    cutoff = now - grace_period()
+    rows = Reminder.objects.filter(
+        sent_at__isnull=True,
+        created_at__lt=cutoff,
+        attempts__lt=max_attempts(),
+        deadline__status=Deadline.Status.OPEN,
+        recipient__is_active=True,
+    ).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
+    if application_id is not None:
+        rows = rows.filter(deadline__application_id=application_id)
+    ids = list(rows.order_by("created_at").values_list("pk", flat=True))
+    if ids:
+        Reminder.objects.filter(pk__in=ids, sent_at__isnull=True, claimed_at__lt=cutoff).update(
+            claimed_at=None
+        )
+    return ids
+
+
+def _stale_digests(now: dt.datetime) -> list[tuple[int, str]]:
+    """Today's digests whose email has not gone out after the grace period."""
+    cutoff = now - grace_period()
+    today = timezone.localdate(now)
+    rows = (
+        Notification.objects.filter(
+            kind=Notification.Kind.DIGEST,
+            digest_on=today,
+            emailed_at__isnull=True,
+            created_at__lt=cutoff,
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
+        .values_list("recipient_id", flat=True)
+    )
+    return [(user_id, today.isoformat()) for user_id in rows]
+
+
+def _or_by_name(enqueue: Enqueue | None, task_name: str) -> Enqueue:
+    """The enqueue function passed in, or one that enqueues the task by its name."""
+    return enqueue if enqueue is not None else partial(notifications.enqueue_task, task_name)
+
+
+def _dispatch_on_commit(items: Sequence[Any], enqueue: Enqueue) -> None:
+    """After commit, enqueue each item. One callback for the lot: when the broker does not
+    answer, stop at the first failure (each try costs the connection timeout) and leave the
+    rest to the next sweep, which finds them unsent after the grace period."""
+    if not items:
+        return
+
+    def dispatch() -> None:
+        for position, item in enumerate(items):
+            args = item if isinstance(item, tuple) else (item,)
+            try:
+                enqueue(*args)
+            except (BrokerError, OSError):
+                log.warning(
+                    "The broker does not answer: %d sends not enqueued; the next sweep "
+                    "enqueues them again.",
+                    len(items) - position,
+                    exc_info=True,
+                )
+                return
+            except Exception:  # an eager send that failed: recorded on its row; go on
+                log.exception("Sending %r failed", args)
+
+    transaction.on_commit(dispatch, robust=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Sending one reminder
+# ------------------------------------------------------------------------------------------
+
+
+def _claim(queryset, now: dt.datetime, *, sent_field: str, **changes: Any) -> bool:
+    """Claim one outbox row: a conditional UPDATE that must touch exactly one row. It
+    succeeds when the row is unsent and unclaimed, or its claim is older than the grace
+    period (the worker that held it died). `claimed_at = now` is also the claim's token."""
+    cutoff = now - grace_period()
+    return (
+        queryset.filter(**{f"{sent_field}__isnull": True})
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
+        .update(claimed_at=now, **changes)
+        == 1
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def reminder_text(reminder: Reminder, today: dt.date) -> str:
+    """The in-app text: the case's reference and the deadline, no personal data."""
+    deadline = reminder.deadline
+    values = {
+        "ref": deadline.application.reference,
+        "rule": deadline.rule.name,
+        "due": due_text(deadline),
+    }
+    if reminder.level == 0:
+        return _("%(ref)s: %(rule)s is overdue (due %(due)s).") % values
+    days = max((deadline.due_on - today).days, 0)
+    return ngettext(
+        "%(ref)s: %(rule)s is due %(due)s (%(days)s day left).",
+        "%(ref)s: %(rule)s is due %(due)s (%(days)s days left).",
+        days,
+    ) % {**values, "days": days}
+
+
+def due_text(deadline: Deadline) -> str:
+    """The legal date, with the hour for hour limits (Vilnius time)."""
+    if deadline.rule.unit == DeadlineRule.TimeUnit.HOURS:
+        return timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+    return deadline.due_on.isoformat()
+
+
+def reminder_context(reminder: Reminder, today: dt.date) -> dict[str, Any]:
+    deadline = reminder.deadline
+    link = notifications.case_link(deadline.application)
+    return {
+        "reference": deadline.application.reference,
+        "rule": deadline.rule.name,
+        "legal_source": deadline.legal_reference,
+        "due": due_text(deadline),
+        "overdue": reminder.level == 0,
+        "days_left": max((deadline.due_on - today).days, 0),
+        "link": notifications.absolute_url(link),
+        "text": reminder_text(reminder, today),
+    }
+
+
+def send_reminder(reminder_id: int, *, now: dt.datetime | None = None) -> str:
+    """Deliver one reminder: in-app exactly once, email at least once.
+
+    Returns what happened: "sent", "done" (already sent), "busy" (another worker holds a
+    live claim), "skipped" (deadline closed or recipient inactive) or "missing". Raises
+    `DeliveryFailed` after recording the error when the mail backend fails.
+    """
+    now = now or timezone.now()
+    rows = Reminder.objects.filter(pk=reminder_id)
+    with transaction.atomic():
+        # 1. Claim (must touch one row), and create the in-app notification with it.
+        if not _claim(rows, now, sent_field="sent_at", attempts=F("attempts") + 1):
+            state = list(rows.values_list("sent_at", flat=True))
+            if not state:
+                return "missing"
+            return "done" if state[0] is not None else "busy"
+        reminder = Reminder.objects.select_related(
+            "deadline__application", "deadline__rule", "recipient"
+        ).get(pk=reminder_id)
+        if reminder.deadline.status != Deadline.Status.OPEN or not reminder.recipient.is_active:
+            rows.filter(claimed_at=now).update(
+                claimed_at=None,
+                last_error=_("Not sent: the deadline was closed or the recipient deactivated."),
+            )
+            return "skipped"
+        today = timezone.localdate(now)
+        context = reminder_context(reminder, today)
+        # One per reminder (the one-to-one column is unique): a retry finds it there.
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=reminder.recipient,
+                    kind=Notification.Kind.REMINDER,
+                    reminder=reminder,
+                    text=context["text"][:500],
+                    link=notifications.case_link(reminder.deadline.application),
+                    created_at=now,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    # 2. Email, outside any transaction (a slow mail server holds no row lock).
+    try:
+        notifications.send_email(reminder.recipient, "reminder", context)
+    except Exception as exc:
+        rows.filter(claimed_at=now).update(claimed_at=None, last_error=_error_text(exc))
+        raise DeliveryFailed(f"reminder {reminder_id}: {_error_text(exc)}") from exc
+    # 3. Mark: it went out.
+    rows.filter(sent_at__isnull=True).update(sent_at=timezone.now(), claimed_at=None, last_error="")
+    return "sent"
+
+
+def retry(reminder_ids: Iterable[int], *, enqueue: Enqueue | None = None) -> int:
+    """An administrator's "retry sending": give unsent reminders a fresh set of attempts
+    and enqueue them on commit. Returns how many were unsent."""
+    ids = list(
+        Reminder.objects.filter(pk__in=list(reminder_ids), sent_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if ids:
+        with transaction.atomic():
+            Reminder.objects.filter(pk__in=ids, sent_at__isnull=True).update(attempts=0)
+            _dispatch_on_commit(ids, _or_by_name(enqueue, SEND_REMINDER_TASK))
+    return len(ids)
+
+
+# ------------------------------------------------------------------------------------------
+# The daily digest
+# ------------------------------------------------------------------------------------------
+
+
+def digest_plan(now: dt.datetime) -> dict[int, list[int]]:
+    """user id -> ids of the open deadlines due within DIGEST_DAYS or overdue for them."""
+    rows = list(due_deadlines(now, horizon_days=settings.DIGEST_DAYS))
+    decision_makers: dict[int, list[int]] = {}
+    _decision_makers({row.application__unit_id for row in rows}, decision_makers)
+    per_user: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        for person in recipients(
+            assignee_id=row.application__assigned_to_id,
+            assignee_active=row.application__assigned_to__is_active,
+            unit_id=row.application__unit_id,
+            overdue=row.due_at < now,
+            decision_makers=decision_makers,
+        ):
+            per_user[person].append(row.pk)
+    return per_user
+
+
+def send_digests(*, now: dt.datetime | None = None, enqueue: Enqueue | None = None) -> int:
+    """Enqueue one digest per user who has something due and an email address. Each send
+    is its own task, so one failing address does not resend everyone else's."""
+    now = now or timezone.now()
+    day = timezone.localdate(now).isoformat()
+    users = list(
+        User.objects.filter(pk__in=list(digest_plan(now)), is_active=True)
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
+    send = _or_by_name(enqueue, SEND_DIGEST_TASK)
+    with transaction.atomic():  # on commit: at once in autocommit, after the caller's block
+        _dispatch_on_commit([(pk, day) for pk in users], send)
+    return len(users)
+
+
+def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -> str:
+    """Send `user_id` their digest for `day`: "sent", "done", "busy" or "nothing".
+
+    The in-app row (one per user and day, by a unique constraint) is created first and is
+    the claim for the email, which is at-least-once like a reminder's.
+    """
+    now = now or timezone.now()
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return "nothing"
+    ids = digest_plan(now).get(user.pk, [])
+    if not ids:
+        return "nothing"
+    items = list(
+        Deadline.objects.filter(pk__in=ids)
+        .select_related("application", "rule")
+        .order_by("due_at", "pk")
+    )
+    overdue = sum(1 for d in items if d.due_at < now)
+    due_soon = len(items) - overdue
+    text = ngettext(
+        "Today's digest: %(count)s deadline due within %(days)s days, %(overdue)s overdue.",
+        "Today's digest: %(count)s deadlines due within %(days)s days, %(overdue)s overdue.",
+        due_soon,
+    ) % {"count": due_soon, "days": settings.DIGEST_DAYS, "overdue": overdue}
+    rows = Notification.objects.filter(
+        kind=Notification.Kind.DIGEST, recipient_id=user.pk, digest_on=day
+    )
+    with transaction.atomic():
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=user,
+                    kind=Notification.Kind.DIGEST,
+                    digest_on=day,
+                    text=text[:500],
+                    created_at=now,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        if not _claim(rows, now, sent_field="emailed_at"):
+            return "done" if rows.filter(emailed_at__isnull=False).exists() else "busy"
+    context = {
+        "day": day.isoformat(),
+        "days": settings.DIGEST_DAYS,
+        "summary": text,
+        "due_count": due_soon,
+        "overdue_count": overdue,
+        "items": [
+            {
+                "reference": d.application.reference,
+                "rule": d.rule.name,
+                "due": due_text(d),
+                "overdue": d.due_at < now,
+                "link": notifications.absolute_url(notifications.case_link(d.application)),
+            }
+            for d in items
+        ],
+        "link": notifications.absolute_url(""),
+    }
+    try:
+        notifications.send_email(user, "digest", context)
+    except Exception as exc:
+        rows.filter(claimed_at=now).update(claimed_at=None)
+        raise DeliveryFailed(f"digest for user {user_id}: {_error_text(exc)}") from exc
+    rows.filter(emailed_at__isnull=True).update(emailed_at=timezone.now(), claimed_at=None)
+    return "sent"

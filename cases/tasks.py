@@ -1,0 +1,90 @@
+"""Celery tasks: thin wrappers that call `cases.reminders`.
+
+Every task is idempotent (uniqueness and claims live in the database), acknowledged late
+(CELERY_TASK_ACKS_LATE, CELERY_TASK_REJECT_ON_WORKER_LOST), and retried with exponential
+backoff capped well below the broker's visibility timeout, so that a killed worker loses
+nothing and a repeated message duplicates nothing. The sends enqueue each other by passing
+`.delay` down; nothing below this module imports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import reminders
+
+log = logging.getLogger(__name__)
+
+# Backoff 1, 2, 4, ... seconds with jitter, never above 10 minutes: far below Redis'
+# visibility timeout (1 hour), after which an unacknowledged message is delivered again.
+RETRY_BACKOFF_MAX = 600
+SEND_OPTIONS = {
+    "autoretry_for": (reminders.DeliveryFailed, DatabaseError),
+    "retry_backoff": True,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": 5,
+    # Bounded well inside the claim's grace period (REMINDER_GRACE_MINUTES), so a claim
+    # older than that can only belong to a dead worker. (Enforced by the prefork pool.)
+    "soft_time_limit": 120,
+    "time_limit": 180,
+}
+
+
+@shared_task(
+    name="cases.tasks.sweep_deadlines",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    max_retries=3,
+)
+def sweep_deadlines() -> None:
+    """Beat, every SWEEP_INTERVAL_MINUTES: create due reminders and enqueue their sends."""
+    result = reminders.sweep(enqueue=send_reminder.delay, enqueue_digest=send_digest.delay)
+    log.info(
+        "Deadline sweep: %d due, %d reminders created, %d sends enqueued again.",
+        result.due,
+        result.created,
+        result.requeued,
+    )
+
+
+@shared_task(
+    name="cases.tasks.sweep_case_deadlines",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    max_retries=3,
+)
+def sweep_case_deadlines(application_id: int) -> None:
+    """After a change to one case: send at once the reminders of its deadlines that are
+    already inside a reminder window or overdue."""
+    reminders.sweep(application_id=application_id, enqueue=send_reminder.delay)
+
+
+@shared_task(name="cases.tasks.send_reminder", **SEND_OPTIONS)
+def send_reminder(reminder_id: int) -> None:
+    """Deliver one reminder (in-app exactly once, email at least once)."""
+    reminders.send_reminder(reminder_id)
+
+
+@shared_task(
+    name="cases.tasks.send_digests",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    max_retries=3,
+)
+def send_digests() -> None:
+    """Beat, daily at DIGEST_HOUR Vilnius time: one digest task per user."""
+    reminders.send_digests(enqueue=send_digest.delay)
+
+
+@shared_task(name="cases.tasks.send_digest", **SEND_OPTIONS)
+def send_digest(user_id: int, day: str) -> None:
+    """Send one user's digest for `day` (ISO date), once."""
+    reminders.send_digest(user_id, dt.date.fromisoformat(day))
