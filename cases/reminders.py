@@ -351,30 +351,35 @@ def _or_by_name(enqueue: Enqueue | None, task_name: str) -> Enqueue:
     return enqueue if enqueue is not None else partial(notifications.enqueue_task, task_name)
 
 
+def dispatch(items: Sequence[Any], enqueue: Enqueue) -> int:
+    """Enqueue each item (an id, or a tuple of arguments); returns how many were enqueued.
+
+    When the broker does not answer, stop at the first failure (each try costs the
+    connection timeout) and leave the rest to the next sweep, which finds them unsent after
+    the grace period. In eager mode a send runs here: its failure is recorded on its row,
+    and the others go on."""
+    for position, item in enumerate(items):
+        args = item if isinstance(item, tuple) else (item,)
+        try:
+            enqueue(*args)
+        except (BrokerError, OSError):
+            log.warning(
+                "The broker does not answer: %d sends not enqueued; the next sweep enqueues "
+                "them again.",
+                len(items) - position,
+                exc_info=True,
+            )
+            return position
+        except Exception:
+            log.exception("Sending %r failed", args)
+    return len(items)
+
+
 def _dispatch_on_commit(items: Sequence[Any], enqueue: Enqueue) -> None:
-    """After commit, enqueue each item. One callback for the lot: when the broker does not
-    answer, stop at the first failure (each try costs the connection timeout) and leave the
-    rest to the next sweep, which finds them unsent after the grace period."""
-    if not items:
-        return
-
-    def dispatch() -> None:
-        for position, item in enumerate(items):
-            args = item if isinstance(item, tuple) else (item,)
-            try:
-                enqueue(*args)
-            except (BrokerError, OSError):
-                log.warning(
-                    "The broker does not answer: %d sends not enqueued; the next sweep "
-                    "enqueues them again.",
-                    len(items) - position,
-                    exc_info=True,
-                )
-                return
-            except Exception:  # an eager send that failed: recorded on its row; go on
-                log.exception("Sending %r failed", args)
-
-    transaction.on_commit(dispatch, robust=True)
+    """Enqueue the items once the current transaction commits, in one robust callback: a
+    broker that does not answer never undoes what the transaction saved."""
+    if items:
+        transaction.on_commit(partial(dispatch, list(items), enqueue), robust=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -530,8 +535,9 @@ def digest_plan(now: dt.datetime) -> dict[int, list[int]]:
 
 
 def send_digests(*, now: dt.datetime | None = None, enqueue: Enqueue | None = None) -> int:
-    """Enqueue one digest per user who has something due and an email address. Each send
-    is its own task, so one failing address does not resend everyone else's."""
+    """Enqueue one digest per user who has something due and an email address; returns how
+    many were enqueued. Each send is its own task, so one failing address does not resend
+    everyone else's."""
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
     users = list(
@@ -539,10 +545,7 @@ def send_digests(*, now: dt.datetime | None = None, enqueue: Enqueue | None = No
         .exclude(email="")
         .values_list("pk", flat=True)
     )
-    send = _or_by_name(enqueue, SEND_DIGEST_TASK)
-    with transaction.atomic():  # on commit: at once in autocommit, after the caller's block
-        _dispatch_on_commit([(pk, day) for pk in users], send)
-    return len(users)
+    return dispatch([(pk, day) for pk in users], _or_by_name(enqueue, SEND_DIGEST_TASK))
 
 
 def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -> str:
