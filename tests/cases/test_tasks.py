@@ -1,0 +1,376 @@
+"""The Celery tasks against real Redis and a real worker.
+
+A worker runs in a thread of this process (`start_worker`, solo pool) or, to be killed, as
+a subprocess (`celery -A haven worker`) on the same test database. Every test here commits
+(`transaction=True`) so that the worker's own connection sees the rows; the queue in this
+run's Redis database is purged first, and the app is made non-eager (the setting is read at
+app configuration, so the fixture sets `app.conf` and restores it).
+
+Waiting for a worker is polling the database or the queue with a generous time limit that
+only a broken worker reaches; nothing asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import Unit
+from cases import reminders, tasks, workflow
+from cases.models import Application, Deadline, DeadlineRule, Notification, Reminder
+from haven.celery import app
+from tests.conftest import make_user, submit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BASE_DIR = Path(settings.BASE_DIR)
+D = dt.date
+LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+PATIENCE = 60.0  # seconds; reached only when something is broken
+
+
+class FlakyBackend(LocmemBackend):
+    """A mail server that drops the first connection and accepts the next ones."""
+
+    calls = 0
+
+    def send_messages(self, messages):
+        type(self).calls += 1
+        if type(self).calls == 1:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = PATIENCE) -> None:
+    give_up = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"Timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def broker() -> Iterator[redis.Redis]:
+    """This run's Redis database with an empty queue, and a non-eager app."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.ping()
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    app.control.purge()
+    client.delete("unacked", "unacked_index")
+    yield client
+    app.control.purge()
+    client.delete("unacked", "unacked_index")
+    app.conf.task_always_eager = previous
+
+
+def idle(client: redis.Redis) -> bool:
+    """Nothing waiting in the queue and nothing taken but not yet acknowledged."""
+    return client.llen("celery") == 0 and client.hlen("unacked") == 0
+
+
+@pytest.fixture
+def run_worker(broker, django_db_blocker, settings):
+    """A context manager that runs a worker thread in this process (locmem mail)."""
+    settings.MAILERS = LOCMEM
+
+    @contextlib.contextmanager
+    def run() -> Iterator[None]:
+        with (
+            django_db_blocker.unblock(),
+            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30),
+        ):
+            yield
+
+    return run
+
+
+@pytest.fixture
+def worker(run_worker, broker):
+    with run_worker():
+        yield broker
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment of a Haven process on this test database."""
+    env = {k: v for k, v in os.environ.items() if k not in {"TEST_DATABASE_NAME", "EMAIL_HOST"}}
+    env.update(
+        DATABASE_URL=database_url(),
+        REDIS_URL=os.environ["REDIS_URL"],
+        HAVEN_IGNORE_DOTENV="1",
+        PYTHONPATH=str(BASE_DIR),
+        DJANGO_SETTINGS_MODULE="haven.settings",
+    )
+    env.update(extra)
+    return env
+
+
+def overdue_case(alice, **extra) -> Application:
+    """The sample case's clocks: made and lodged on 11 August 2023, so its examination
+    deadline (11 February 2024) is long overdue."""
+    case = submit(alice, lodged_on=D(2023, 8, 11), entered_on=D(2023, 8, 10), **extra)
+    return workflow.start_examination(case, actor=alice, expected_status="submitted", reason="Go")
+
+
+def all_sent() -> bool:
+    return Reminder.objects.exists() and not Reminder.objects.filter(sent_at__isnull=True).exists()
+
+
+# ---- through the worker -------------------------------------------------------------------
+
+
+def test_the_sweep_sends_through_the_worker_and_a_second_sweep_sends_nothing(alice, dora, worker):
+    case = overdue_case(alice)
+    examination = Deadline.objects.get(application=case, rule="examination")
+    assert examination.due_on == D(2024, 2, 11)
+    assert examination.is_overdue()
+    tasks.sweep_deadlines.delay()
+    wait_for(lambda: Reminder.objects.count() == 4 and all_sent(), "four reminders sent")
+    wait_for(lambda: idle(worker), "the worker to go idle")
+    assert set(Reminder.objects.values_list("deadline__rule", "level", "recipient__username")) == {
+        ("examination", 0, "alice"),
+        ("examination", 0, "dora"),
+        ("right-to-work", 0, "alice"),
+        ("right-to-work", 0, "dora"),
+    }
+    assert Notification.objects.filter(kind="reminder").count() == 4
+    assert len(mail.outbox) == 4
+    # Again: a sweep, and a duplicate message for a reminder already sent.
+    tasks.sweep_deadlines.delay()
+    tasks.send_reminder.delay(Reminder.objects.first().pk)
+    wait_for(lambda: idle(worker), "the worker to go idle")
+    assert Reminder.objects.count() == 4
+    assert Notification.objects.filter(kind="reminder").count() == 4
+    assert len(mail.outbox) == 4
+    assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_the_sample_case_is_reminded_through_the_worker(worker):
+    call_command("import_seed", verbosity=0)
+    case = Application.objects.get(applicant__family_name="Korolev")
+    head = make_user(
+        "head", roles.DECISION_MAKER, Unit.objects.get(name="Migration Department, Asylum Division")
+    )
+    tasks.sweep_deadlines.delay()
+    examination = Deadline.objects.get(application=case, rule="examination")
+    assert examination.due_on == D(2024, 2, 11)
+    wait_for(
+        lambda: Reminder.objects.filter(
+            deadline=examination, level=0, recipient=head, sent_at__isnull=False
+        ).exists(),
+        "the overdue examination reminder to the unit's decision-maker",
+    )
+    wait_for(lambda: idle(worker), "the worker to go idle")
+    subjects = [m.subject for m in mail.outbox if m.to == ["head@example.test"]]
+    assert f"Overdue: Examination period, case {case.reference} (due 2024-02-11)" in subjects
+
+
+def test_a_send_that_fails_once_is_retried_and_delivered_once(dora, alice, worker, settings):
+    DeadlineRule.objects.filter(code="right-to-work").update(is_active=False)
+    FlakyBackend.calls = 0
+    settings.MAILERS = {"default": {"BACKEND": "tests.cases.test_tasks.FlakyBackend"}}
+    with_dora = submit(alice, lodged_on=D(2023, 8, 11))  # unassigned: the decision-maker
+    tasks.sweep_deadlines.delay()
+    wait_for(all_sent, "the reminder to be sent after its retry")
+    wait_for(lambda: idle(worker), "the worker to go idle")
+    reminder = Reminder.objects.get()
+    assert reminder.deadline.application_id == with_dora.pk
+    assert reminder.recipient == dora
+    assert FlakyBackend.calls == 2
+    assert (reminder.attempts, reminder.last_error) == (2, "")
+    assert Notification.objects.filter(reminder=reminder).count() == 1
+    assert [m.to for m in mail.outbox] == [["dora@example.test"]]
+
+
+# ---- a worker killed in the middle of a send ---------------------------------------------
+
+
+class SilentMailServer:
+    """A TCP server that accepts connections and never answers: an SMTP client connected
+    to it waits for the greeting. `connected` is set on the first connection."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.connected = threading.Event()
+        self.clients: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.socket.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            self.connected.set()
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.socket.close()
+
+
+def test_a_worker_killed_in_the_middle_of_a_send_loses_nothing_and_doubles_nothing(
+    alice, dora, broker, run_worker, tmp_path, settings
+):
+    server = SilentMailServer()
+    overdue_case(alice)  # its commits enqueue a check of the case
+    tasks.sweep_deadlines.delay()
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "haven",
+            "worker",
+            "--pool=solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],  # fmt: skip
+        cwd=BASE_DIR,
+        env=subprocess_env(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(server.port), EMAIL_USE_TLS="0"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        if not server.connected.wait(PATIENCE):
+            raise AssertionError((tmp_path / "worker.log").read_text())
+        worker.send_signal(signal.SIGKILL)  # in the middle of the first email
+        worker.wait(PATIENCE)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        server.close()
+        log.close()
+    # The killed send had claimed its reminder and delivered it in-app; its email is out.
+    interrupted = Reminder.objects.get(claimed_at__isnull=False)
+    assert interrupted.sent_at is None
+    assert interrupted.attempts == 1
+    assert Notification.objects.filter(reminder=interrupted).count() == 1
+    # Redis holds the killed worker's message as unacknowledged and would deliver it again
+    # after the visibility timeout (an hour); the claim makes that a no-op once the next
+    # sweep sent it. Drop it here so that "idle" below means this test's work is done.
+    broker.delete("unacked", "unacked_index")
+    # After the grace period the next sweep releases the dead claim and sends again.
+    later = timezone.now() + reminders.grace_period() + dt.timedelta(minutes=1)
+    with run_worker():
+        result = reminders.sweep(now=later, enqueue=tasks.send_reminder.delay)
+        assert result.requeued >= 1
+        wait_for(all_sent, "every reminder to be sent")
+        wait_for(lambda: idle(broker), "the worker to go idle")
+    count = Reminder.objects.count()
+    assert count == 4
+    assert Notification.objects.filter(kind="reminder").count() == count  # in-app: exactly once
+    assert Notification.objects.filter(reminder=interrupted).count() == 1
+    assert len(mail.outbox) == count  # the interrupted email never reached the server
+    interrupted.refresh_from_db()
+    assert interrupted.sent_at is not None
+    assert interrupted.attempts == 2
+
+
+# ---- Redis down ---------------------------------------------------------------------------
+
+WORKFLOW_SCRIPT = """
+import datetime as dt
+import django
+
+django.setup()
+from accounts.models import User
+from cases import workflow
+from cases.models import Facility
+
+alice = User.objects.get(username="alice")
+case = workflow.submit_application(
+    actor=alice,
+    applicant_data={"family_name": "Korolev", "given_names": "Ivan"},
+    submitted_on=dt.date(2023, 8, 11),
+    lodged_on=dt.date(2023, 8, 11),
+)
+case = workflow.start_examination(case, actor=alice, expected_status="submitted", reason="Go")
+case = workflow.detain(
+    case,
+    actor=alice,
+    expected_status="examination",
+    reason="Risk of absconding",
+    facility=Facility.objects.get(code="frc-pabrade"),
+    legal_basis="Law on the Legal Status of Aliens Art. 113",
+    order_reference="SBGS-1",
+)
+print("case", case.pk, case.status)
+"""
+
+
+def test_redis_down_breaks_neither_the_workflow_nor_the_sweep(
+    alice, dora, pabrade, broker, run_worker
+):
+    down = subprocess_env(REDIS_URL="redis://127.0.0.1:1/0")
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", WORKFLOW_SCRIPT],
+        cwd=BASE_DIR,
+        env=down,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE * 2,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Error 111 connecting to 127.0.0.1:1" in done.stderr  # it tried, and went on
+    case = Application.objects.get()
+    assert done.stdout.split() == ["case", str(case.pk), "detention"]  # the change is saved
+    assert case.status == "detention"
+    # The sweep by hand, with Redis still down: reminders saved, sends left for later.
+    swept = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "sweep_deadlines"],
+        cwd=BASE_DIR,
+        env=down,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE * 2,
+    )
+    assert swept.returncode == 0, swept.stderr
+    created = Reminder.objects.count()
+    assert created > 0
+    assert f"{created} reminders created" in swept.stdout
+    assert not Reminder.objects.filter(sent_at__isnull=False).exists()
+    assert idle(broker)  # nothing reached this run's Redis
+    # Redis is back: the next sweep after the grace period sends what is unsent.
+    later = timezone.now() + reminders.grace_period() + dt.timedelta(minutes=1)
+    with run_worker():
+        result = reminders.sweep(now=later, enqueue=tasks.send_reminder.delay)
+        assert result.requeued == created
+        wait_for(all_sent, "the reminders to be sent")
+        wait_for(lambda: idle(broker), "the worker to go idle")
+    assert Notification.objects.filter(kind="reminder").count() == created
+    assert len(mail.outbox) == created
