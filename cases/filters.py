@@ -18,6 +18,7 @@ from django_countries import countries
 from accounts import roles
 from accounts.models import User
 
+from .forms import Form
 from .models import Applicant, Application, Facility, Placement, Status
 from .names import fold_word
 
@@ -140,6 +141,7 @@ class ApplicationFilter(django_filters.FilterSet):
     class Meta:
         model = Application
         fields: list[str] = []
+        form = Form
 
     def __init__(self, data=None, *args, request=None, **kwargs) -> None:
         super().__init__(data, *args, request=request, **kwargs)

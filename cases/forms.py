@@ -18,6 +18,7 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import Count, Q
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from accounts import roles
 from accounts.models import User
@@ -26,6 +27,15 @@ from .models import Applicant, Application, Facility
 
 TEXT_LIMIT = 10_000
 REASON_LIMIT = 5_000
+
+
+class Form(forms.Form):
+    """Labels without a trailing colon: cleaner beside stacked fields, and what screen-reader
+    users hear."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class DateInput(forms.DateInput):
@@ -90,7 +100,7 @@ def unit_workers(unit_id: int | None):
 # ------------------------------------------------------------------------------------------
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(Form):
     """The data of one transition, a required reason and the status the user saw."""
 
     expected_status = forms.CharField(widget=forms.HiddenInput, max_length=20)
@@ -233,7 +243,7 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
 # ------------------------------------------------------------------------------------------
 
 
-class InterviewForm(forms.Form):
+class InterviewForm(Form):
     interviewed_on = date_field(_("Interview held on"), required=False)
     waiver_reason = forms.CharField(
         label=_("Or: reason the interview was waived"),
@@ -251,22 +261,22 @@ class InterviewForm(forms.Form):
         return data
 
 
-class CourtOrderForm(forms.Form):
+class CourtOrderForm(Form):
     court = forms.CharField(label=_("Court"), max_length=200)
     case_number = forms.CharField(label=_("Court case number"), max_length=100)
     order_on = date_field(_("Order of"))
     until = date_field(_("Detention authorised until"))
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(Form):
     served_on = date_field(_("Decision served on"))
 
 
-class JudgmentForm(forms.Form):
+class JudgmentForm(Form):
     judgment_on = date_field(_("Final judgment of"))
 
 
-class WaiveDeadlineForm(forms.Form):
+class WaiveDeadlineForm(Form):
     reason = reason_field(_("Reason for waiving"))
 
 
@@ -289,13 +299,13 @@ ACTION_LABELS = {
 # ------------------------------------------------------------------------------------------
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     text = forms.CharField(
         label=_("New note"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(Form):
     """The file's size, type and name are judged by `workflow.add_document` (by its bytes)."""
 
     file = forms.FileField(
@@ -305,7 +315,7 @@ class DocumentForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     assignee = CaseworkerChoiceField(
         label=_("Assign to"),
         queryset=User.objects.none(),
@@ -370,7 +380,7 @@ APPLICATION_FIELDS = [
 _DATE_FIELDS = ("date_of_birth", "submitted_on", "lodged_on", "apprehended_on", "entered_on")
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(Form):
     """A new case: the applicant's facts and the application's, in one form.
 
     Field definitions come from the models (labels, lengths, choices); free-text fields get a
@@ -401,6 +411,14 @@ class IntakeForm(forms.Form):
             field.validators.append(MaxLengthValidator(TEXT_LIMIT))
             field.widget.attrs["rows"] = 3
         self.fields["family_name"].help_text = _("As in the documents, in Latin script.")
+        self.fields["nationality"].choices = [
+            ("", _("Stateless or unknown")),
+            *[(code, name) for code, name in countries],
+        ]
+        self.fields["military_status"].choices = [
+            ("", _("None or not known")),
+            *Applicant.MilitaryStatus.choices,
+        ]
 
     def applicant_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}

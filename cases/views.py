@@ -495,13 +495,17 @@ class TimelineBuilder:
             row["title"] = _("Application registered")
         else:
             row["title"] = self.labels.get(event.action, event.action)
-        if event.from_status or event.to_status:
+        if event.from_status and event.to_status:
             row["details"].append(
                 _("Status: %(from)s → %(to)s")
                 % {
-                    "from": self.statuses.get(event.from_status, "—"),
+                    "from": self.statuses.get(event.from_status, event.from_status),
                     "to": self.statuses.get(event.to_status, event.to_status),
                 }
+            )
+        elif event.to_status:
+            row["details"].append(
+                _("Status: %(to)s") % {"to": self.statuses.get(event.to_status, event.to_status)}
             )
         if data.get("outcome"):
             row["details"].append(
