@@ -156,6 +156,7 @@ class SweepResult:
     due: int = 0  # open deadlines inside a reminder window or overdue
     created: int = 0  # new reminders (0 in a dry run)
     requeued: int = 0  # unsent reminders enqueued again after the grace period
+    enqueued: int = 0  # sends handed to the broker once the sweep committed
     planned: list[PlannedReminder] = dataclasses.field(default_factory=list)
 
 
@@ -270,7 +271,9 @@ def sweep(
         stale = _release_stale_reminders(now, application_id=application_id)
         result.requeued = len(stale)
         digests = [] if application_id is not None else _stale_digests(now)
-        _dispatch_on_commit([*new_ids, *stale], _or_by_name(enqueue, SEND_REMINDER_TASK))
+        _dispatch_on_commit(
+            [*new_ids, *stale], _or_by_name(enqueue, SEND_REMINDER_TASK), result=result
+        )
         _dispatch_on_commit(digests, _or_by_name(enqueue_digest, SEND_DIGEST_TASK))
     return result
 
@@ -375,11 +378,22 @@ def dispatch(items: Sequence[Any], enqueue: Enqueue) -> int:
     return len(items)
 
 
-def _dispatch_on_commit(items: Sequence[Any], enqueue: Enqueue) -> None:
+def _dispatch_on_commit(
+    items: Sequence[Any], enqueue: Enqueue, *, result: SweepResult | None = None
+) -> None:
     """Enqueue the items once the current transaction commits, in one robust callback: a
-    broker that does not answer never undoes what the transaction saved."""
-    if items:
-        transaction.on_commit(partial(dispatch, list(items), enqueue), robust=True)
+    broker that does not answer never undoes what the transaction saved. The number handed
+    to the broker is added to `result.enqueued`."""
+    if not items:
+        return
+    pending = list(items)
+
+    def run() -> None:
+        count = dispatch(pending, enqueue)
+        if result is not None:
+            result.enqueued += count
+
+    transaction.on_commit(run, robust=True)
 
 
 # ------------------------------------------------------------------------------------------

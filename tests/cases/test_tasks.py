@@ -363,6 +363,7 @@ def test_redis_down_breaks_neither_the_workflow_nor_the_sweep(
     created = Reminder.objects.count()
     assert created > 0
     assert f"{created} reminders created" in swept.stdout
+    assert f"The broker did not answer: {created} sends wait for the next sweep" in swept.stdout
     assert not Reminder.objects.filter(sent_at__isnull=False).exists()
     assert idle(broker)  # nothing reached this run's Redis
     # Redis is back: the next sweep after the grace period sends what is unsent.

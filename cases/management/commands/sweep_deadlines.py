@@ -8,9 +8,11 @@ set, in this process otherwise. `--dry-run` shows what would be sent and changes
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from accounts.models import User
 from cases import reminders, tasks
+from haven.celery import app
 
 
 class Command(BaseCommand):
@@ -39,18 +41,27 @@ class Command(BaseCommand):
         if dry_run:
             self._show_plan(result, verbosity)
             return
+        how = "sent in this process" if app.conf.task_always_eager else "queued for the worker"
         self.stdout.write(
-            f"Swept at {result.now:%Y-%m-%d %H:%M %Z}: {result.due} open deadlines inside a "
-            f"reminder window or overdue; {result.created} reminders created and sent; "
-            f"{result.requeued} unsent reminders sent again."
+            f"Swept at {_local(result)}: {result.due} open deadlines inside a reminder window "
+            f"or overdue; {result.created} reminders created and {how}; {result.requeued} "
+            "unsent reminders queued again."
         )
+        waiting = result.created + result.requeued - result.enqueued
+        if waiting:
+            self.stdout.write(
+                f"The broker did not answer: {waiting} sends wait for the next sweep "
+                "(the reminders are saved)."
+            )
         if digest:
             count = reminders.send_digests(enqueue=tasks.send_digest.delay)
-            self.stdout.write(f"Digests sent to {count} users.")
+            self.stdout.write(
+                f"Today's digest {how} for {count} users (each user gets it once a day)."
+            )
 
     def _show_plan(self, result: reminders.SweepResult, verbosity: int) -> None:
         self.stdout.write(
-            f"Dry run at {result.now:%Y-%m-%d %H:%M %Z}: {result.due} open deadlines inside "
+            f"Dry run at {_local(result)}: {result.due} open deadlines inside "
             f"a reminder window or overdue; {len(result.planned)} reminders would be sent. "
             "Nothing was written or sent."
         )
@@ -67,3 +78,7 @@ class Command(BaseCommand):
                 f"  {p.reference}  {p.rule:<18} due {p.due_on}  {when:<15} "
                 f"-> {names.get(p.recipient_id, p.recipient_id)}"
             )
+
+
+def _local(result: reminders.SweepResult) -> str:
+    return f"{timezone.localtime(result.now):%Y-%m-%d %H:%M} (Vilnius)"
