@@ -185,11 +185,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The home page: my open cases, deadlines due soon or overdue, the unit's cases by
     status, unread notifications."""
     user = request.user
-    unread = list(
-        Notification.objects.filter(recipient=user, read_at__isnull=True).order_by(
+    unread = [
+        {"text": n.text, "link": _safe_link(n.link), "created_at": n.created_at}
+        for n in Notification.objects.filter(recipient=user, read_at__isnull=True).order_by(
             "-created_at", "-id"
         )[:10]
-    )
+    ]
     if not _may_use_cases(user):
         return _no_access(request)
     visible = access.visible_applications(user)

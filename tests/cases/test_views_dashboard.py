@@ -81,7 +81,8 @@ def test_it_shows_unread_notifications_and_the_header_count(client, alice, case)
     Notification.objects.filter(text="Old news").update(read_at=timezone.now())
     client.force_login(alice)
     response = client.get(HOME)
-    assert [n.text for n in response.context["unread"]] == ["Deadline tomorrow"]
+    assert [n["text"] for n in response.context["unread"]] == ["Deadline tomorrow"]
+    assert response.context["unread"][0]["link"] == reverse("cases:detail", args=[case.pk])
     html = response.content.decode()
     assert 'id="unread-count">1<' in html
     # The header count is on every page.
