@@ -245,6 +245,8 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if obj is not None:
+            if request.method == "GET":
+                access.log_access(obj, request.user, request, what="admin")
             context["blocked_transitions"] = [
                 o for o in workflow.available_transitions(obj, request.user) if not o.allowed
             ]

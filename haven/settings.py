@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Field history (pghistory) records who changed a row and through which URL.
+    "haven.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last, as axes asks: turns a locked-out sign-in into the lockout page (HTTP 429).
@@ -297,8 +299,6 @@ SWEEP_INTERVAL_MINUTES = _int("SWEEP_INTERVAL_MINUTES", 15, minimum=1)
 DIGEST_HOUR = _int("DIGEST_HOUR", 7)
 if DIGEST_HOUR > 23:
     raise ImproperlyConfigured(f"DIGEST_HOUR={DIGEST_HOUR} must be between 0 and 23")
-
-# Mail: Django 6.1's MAILERS. The console backend unless SMTP is configured.
 # The digest lists what is due within this many days (and what is overdue).
 DIGEST_DAYS = _int("DIGEST_DAYS", 14, minimum=1)
 # A send holds its claim on a reminder this long at most; an older claim belonged to a dead
@@ -326,6 +326,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 12 * 3600},
     },
 }
+
+# Mail: Django 6.1's MAILERS. The console backend unless SMTP is configured.
 _email_host = os.environ.get("EMAIL_HOST", "")
 if _email_host:
     MAILERS = {
