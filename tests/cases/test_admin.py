@@ -244,3 +244,19 @@ def test_groups_exist_with_their_permissions(db):
     administrator = Group.objects.get(name=roles.ADMINISTRATOR)
     assert administrator.permissions.filter(codename="change_deadlinerule").exists()
     assert not administrator.permissions.filter(codename="change_application").exists()
+
+
+def test_the_document_page_links_to_the_access_checked_download(
+    admin_client_root, case, alice, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    document = workflow.add_document(
+        case, actor=alice, file=ContentFile(b"Interview record\n"), original_name="record.txt"
+    )
+    page = admin_client_root.get(
+        reverse("admin:cases_document_change", args=[document.pk])
+    ).content.decode()
+    assert reverse("cases:document", args=[case.pk, document.pk]) in page
+    assert document.file.name not in page
