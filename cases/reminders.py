@@ -196,8 +196,10 @@ def plan(
 ) -> tuple[int, list[PlannedReminder]]:
     """What a sweep at `now` would create: (deadlines due, reminders to create)."""
     leads = _lead_days()
-    # +1: a window opens at the start of the day `lead` days before the last day.
-    horizon = max((max(days, default=0) for days in leads.values()), default=0) + 1
+    # A window opens at the start of the day `lead` days before the last day: reach a day
+    # further (two, so that a 25-hour day of a clock change is covered); the levels below
+    # are exact.
+    horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
     rows = list(due_deadlines(now, horizon_days=horizon, application_id=application_id))
     decision_makers: dict[int, list[int]] = {}
     due = 0

@@ -185,6 +185,25 @@ def test_it_reminds_of_an_hour_limit_from_the_day_before(alice, pabrade, sweep):
     assert ("detention-48h", 1, "alice") in made()
 
 
+def test_a_window_opening_before_the_autumn_clock_change_is_caught_at_once(alice, dora, sweep):
+    """The day the clocks go back has 25 hours: the sweep still reaches the deadline."""
+    DeadlineRule.objects.update(reminder_days="1")  # the longest lead time is one day
+    case = examined(alice)
+    with at(2023, 10, 16, 10, 0):
+        workflow.record_interview(case, actor=alice, interviewed_on=D(2023, 9, 1))
+        workflow.decide(
+            case,
+            actor=dora,
+            expected_status="examination",
+            reason="Assessed",
+            outcome="rejected",
+            decided_on=D(2023, 10, 16),
+            served_on=D(2023, 10, 16),
+        )  # the appeal window ends on Monday 30 October 2023
+    sweep(2023, 10, 29, 0, 0)  # Sunday 29 October, the first minute of its 25 hours
+    assert ("appeal-window", 1, "alice") in made()
+
+
 # ---- recipients ---------------------------------------------------------------------------
 
 
