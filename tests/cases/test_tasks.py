@@ -375,3 +375,49 @@ def test_redis_down_breaks_neither_the_workflow_nor_the_sweep(
         wait_for(lambda: idle(broker), "the worker to go idle")
     assert Notification.objects.filter(kind="reminder").count() == created
     assert len(mail.outbox) == created
+
+
+# ---- configuration and layering -----------------------------------------------------------
+
+PROBE = """
+import sys
+import django
+
+django.setup()
+import cases.admin, cases.deadlines, cases.notifications, cases.reminders, cases.workflow
+from haven.celery import app
+
+print("tasks imported:", "cases.tasks" in sys.modules)
+sweep = app.conf.beat_schedule["sweep-deadlines"]
+digest = app.conf.beat_schedule["deadline-digest"]
+print("sweep every", sweep["schedule"], "expires", sweep["options"]["expires"])
+hours, minutes = sorted(digest["schedule"].hour), sorted(digest["schedule"].minute)
+print("digest at", hours, minutes, app.conf.timezone)
+"""
+
+
+def run_probe(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROBE],
+        cwd=BASE_DIR,
+        env=subprocess_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+    )
+
+
+def test_nothing_below_the_tasks_imports_them_and_beat_reads_the_environment():
+    probe = run_probe(SWEEP_INTERVAL_MINUTES="5", DIGEST_HOUR="6")
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.splitlines() == [
+        "tasks imported: False",
+        "sweep every 300.0 expires 300",
+        "digest at [6] [0] Europe/Vilnius",
+    ]
+
+
+def test_beat_refuses_a_digest_hour_that_is_not_an_hour():
+    probe = run_probe(DIGEST_HOUR="25")
+    assert probe.returncode != 0
+    assert "DIGEST_HOUR=25 must be between 0 and 23" in probe.stderr
