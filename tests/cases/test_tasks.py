@@ -209,6 +209,34 @@ def test_a_send_that_fails_once_is_retried_and_delivered_once(dora, alice, worke
     assert [m.to for m in mail.outbox] == [["dora@example.test"]]
 
 
+def test_two_workers_sending_one_reminder_at_once_send_it_once(alice, dora, settings):
+    settings.MAILERS = LOCMEM
+    DeadlineRule.objects.filter(code="right-to-work").update(is_active=False)
+    submit(alice, lodged_on=D(2023, 8, 11))  # unassigned: one reminder, to dora
+    reminders.sweep(enqueue=lambda pk: None)
+    reminder = Reminder.objects.get()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            outcomes.append(reminders.send_reminder(reminder.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(PATIENCE)
+    assert sorted(outcomes) in (["busy", "sent"], ["done", "sent"])
+    assert len(mail.outbox) == 1
+    assert Notification.objects.filter(reminder=reminder).count() == 1
+    reminder.refresh_from_db()
+    assert reminder.attempts == 1
+
+
 # ---- a worker killed in the middle of a send ---------------------------------------------
 
 
