@@ -443,3 +443,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         # Never link to the storage path: only the access-checked, logged view serves files.
         url = reverse("cases:document", args=[obj.application_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+
+# Reminders and notifications (their admin lives beside the sending code).
+from . import admin_notifications  # noqa: E402, F401

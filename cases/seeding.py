@@ -377,8 +377,12 @@ def _importer(unit: Unit) -> User:
     )
     if created:
         user.set_unusable_password()
-        user.save(update_fields=["password"])
         user.groups.add(*Group.objects.filter(name__in=[roles.CASEWORKER, roles.DECISION_MAKER]))
+    # Active, in the case's unit, only for the length of the import (see `import_seeds`), so
+    # that it never receives reminders nor is offered as an assignee.
+    user.unit = unit
+    user.is_active = True
+    user.save()
     return user
 
 
@@ -405,6 +409,9 @@ def _walk(seed: SeedCase, actor: User, unit: Unit) -> Application:
             }
         elif name == "withdraw":
             kwargs = {"kind": step["kind"]}
+        elif name == "start_examination":
+            # The import account acts; it must not become the case's caseworker.
+            kwargs = {"self_assign": False}
         try:
             case = workflow.TRANSITIONS[name](
                 case,
@@ -466,7 +473,10 @@ def import_seeds(folder: Path) -> list[ImportResult]:
                 except ValidationError as exc:
                     raise _as_seed_error(seed.path, exc, "facility") from None
                 facility.save()
-            case = _walk(seed, _importer(unit), unit)
+            importer = _importer(unit)
+            case = _walk(seed, importer, unit)
+            importer.is_active = False
+            importer.save(update_fields=["is_active"])
             results.append(ImportResult(seed.path, case.reference, True, case.status))
     return results
 

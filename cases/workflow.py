@@ -401,19 +401,34 @@ def start_examination(
     expected_status: str,
     reason: str,
     assignee: User | None = None,
+    self_assign: bool = True,
     at: dt.datetime | None = None,
 ) -> Application:
-    """Begin the examination and assign a caseworker (the acting one by default).
+    """Begin the examination and assign a caseworker (the acting one by default, unless
+    `self_assign` is off).
 
-    The examination clock already runs from the making of the application.
+    The examination clock already runs from the making of the application. A case cannot be
+    examined before it is lodged: if no lodging date is on record, the day examination starts
+    is recorded as the lodging date and the registration limit is met (or missed) then.
     """
 
     def prepare(case: Application) -> dict[str, Any]:
         chosen = assignee
-        if chosen is None and case.assigned_to_id is None and actor.unit_id == case.unit_id:
+        if (
+            chosen is None
+            and self_assign
+            and case.assigned_to_id is None
+            and actor.unit_id == case.unit_id
+        ):
             chosen = actor
         _check_assignee(case, chosen)
         return {"assignee": chosen}
+
+    def effects(case: Application, _kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        if case.lodged_on is None:
+            case.lodged_on = max(deadlines.local_date(moment), case.submitted_on)
+            case.save(update_fields=["lodged_on"])
+            deadlines.meet_deadlines(case, DeadlineRule.StopEvent.LODGED, moment, actor=actor)
 
     return _run_transition(
         application,
@@ -423,6 +438,7 @@ def start_examination(
         reason=reason,
         at=at,
         prepare=prepare,
+        effects=effects,
         update_fields=("assigned_to",),
     )
 

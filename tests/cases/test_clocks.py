@@ -143,6 +143,16 @@ def test_a_case_submitted_from_12_june_2026_follows_the_apr_registration_rule(al
     assert deadline(case, "registration-apr").due_on == D(2026, 6, 17)
 
 
+def test_starting_the_examination_records_lodging_and_meets_registration(alice):
+    with at(2023, 8, 11, 15, 0):
+        case = submit(alice)
+    with at(2023, 8, 16, 9, 0):
+        workflow.start_examination(case, actor=alice, expected_status="submitted", reason="Go")
+    case.refresh_from_db()
+    assert case.lodged_on == D(2023, 8, 16)
+    assert deadline(case, "registration").status == Deadline.Status.MET
+
+
 def test_a_case_submitted_on_11_june_2026_keeps_the_old_registration_rule(alice):
     with at(2026, 6, 15, 10, 0):
         case = submit(alice, submitted_on=D(2026, 6, 11))
@@ -266,7 +276,7 @@ def test_release_closes_the_detention_clocks(alice, pabrade):
         workflow.release(case, actor=alice, expected_status="detention", reason="Alternative")
     assert deadline(case, "detention-48h").status == Deadline.Status.MET
     assert deadline(case, "restriction-cap").status == Deadline.Status.MET
-    assert open_codes(case) == {"registration", "examination", "right-to-work"}
+    assert open_codes(case) == {"examination", "right-to-work"}
 
 
 def test_a_release_after_48_hours_without_a_court_order_misses_the_limit(alice, pabrade):
@@ -445,9 +455,9 @@ def test_a_decision_maker_waives_a_deadline_with_a_reason(alice, dora):
         case = examine(alice)
     with at(2023, 8, 12, 10, 0):
         workflow.waive_deadline(
-            deadline(case, "registration"), actor=dora, reason="Registered on paper."
+            deadline(case, "right-to-work"), actor=dora, reason="Registered on paper."
         )
-    waived = deadline(case, "registration")
+    waived = deadline(case, "right-to-work")
     assert waived.status == Deadline.Status.WAIVED
     assert waived.waive_reason == "Registered on paper."
     event = CaseEvent.objects.get(application=case, kind="deadline", action="waived")
@@ -459,18 +469,18 @@ def test_it_refuses_a_waiver_by_a_caseworker(alice):
     with at(2023, 8, 11, 15, 0):
         case = examine(alice)
         with pytest.raises(workflow.TransitionForbidden):
-            workflow.waive_deadline(deadline(case, "registration"), actor=alice, reason="No")
-    assert deadline(case, "registration").status == Deadline.Status.OPEN
+            workflow.waive_deadline(deadline(case, "right-to-work"), actor=alice, reason="No")
+    assert deadline(case, "right-to-work").status == Deadline.Status.OPEN
 
 
 def test_it_refuses_a_waiver_without_a_reason_or_of_a_closed_deadline(alice, dora):
     with at(2023, 8, 11, 15, 0):
         case = examine(alice)
         with pytest.raises(ValidationError):
-            workflow.waive_deadline(deadline(case, "registration"), actor=dora, reason="  ")
-        workflow.waive_deadline(deadline(case, "registration"), actor=dora, reason="Done")
+            workflow.waive_deadline(deadline(case, "right-to-work"), actor=dora, reason="  ")
+        workflow.waive_deadline(deadline(case, "right-to-work"), actor=dora, reason="Done")
         with pytest.raises(workflow.StaleCase):
-            workflow.waive_deadline(deadline(case, "registration"), actor=dora, reason="Again")
+            workflow.waive_deadline(deadline(case, "right-to-work"), actor=dora, reason="Again")
 
 
 def test_it_refuses_a_waiver_by_a_decision_maker_of_another_unit(alice, other_unit):
@@ -481,7 +491,7 @@ def test_it_refuses_a_waiver_by_a_decision_maker_of_another_unit(alice, other_un
     with at(2023, 8, 11, 15, 0):
         case = examine(alice)
         with pytest.raises(workflow.TransitionForbidden):
-            workflow.waive_deadline(deadline(case, "registration"), actor=stranger, reason="x")
+            workflow.waive_deadline(deadline(case, "right-to-work"), actor=stranger, reason="x")
 
 
 def test_every_deadline_change_is_a_deadline_event_on_an_intact_chain(alice, dora, pabrade):

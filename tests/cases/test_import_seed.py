@@ -225,7 +225,7 @@ def test_it_imports_a_json_case_file(tmp_path):
 
     folder = _copy_seeds(tmp_path)
     data = yaml.load(
-        (folder / "korolev.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader
+        (folder / "korolev.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader  # noqa: S506 - strings only
     )
     (folder / "korolev.yaml").unlink()
     data["facility"]["capacity"]["value"] = 180
@@ -235,3 +235,30 @@ def test_it_imports_a_json_case_file(tmp_path):
 
     assert "Imported" in output
     assert Application.objects.get().status == "detention"
+
+
+@pytest.mark.django_db
+def test_the_import_account_is_left_inactive_and_unassigned():
+    from accounts.models import User
+    from cases.seeding import IMPORTER_USERNAME
+
+    import_seed()
+
+    importer = User.objects.get(username=IMPORTER_USERNAME)
+    assert not importer.is_active
+    assert not importer.has_usable_password()
+    assert Application.objects.get().assigned_to is None
+
+
+@pytest.mark.django_db
+def test_demo_users_get_the_sample_case(settings):
+    settings.DEBUG = True
+    import_seed()
+    out = io.StringIO()
+    call_command("create_demo_users", stdout=out)
+    assert "haven-demo-caseworker" in out.getvalue()
+    case = Application.objects.get()
+    assert case.assigned_to.username == "caseworker"
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("create_demo_users", stdout=io.StringIO())

@@ -103,7 +103,9 @@ def test_it_refuses_every_transition_not_in_the_graph(name, source, build_case, 
 
 def test_the_model_declares_exactly_the_designed_graph():
     field = Application._meta.get_field("status")
-    declared = {(t.name, str(t.source)): str(t.target) for t in field.get_all_transitions(Application)}
+    declared = {
+        (t.name, str(t.source)): str(t.target) for t in field.get_all_transitions(Application)
+    }
     assert declared == GRAPH
 
 
@@ -331,3 +333,22 @@ def test_available_transitions_explain_what_is_blocked(build_case, alice, dora):
 
     options = {o.name: o for o in workflow.available_transitions(case, dora)}
     assert "No interview is recorded" in options["decide"].blocked_reason
+
+
+def test_starting_examination_records_lodging_and_meets_registration(alice):
+    case = submit(alice, submitted_on=dt.date.today())
+    assert case.lodged_on is None
+    assert case.deadlines.open().filter(rule="registration-apr").exists()
+
+    case = workflow.start_examination(case, actor=alice, expected_status="submitted", reason="Go")
+
+    case.refresh_from_db()
+    assert case.lodged_on == dt.date.today()
+    assert case.deadlines.get(rule="registration-apr").status == "met"
+
+
+def test_start_examination_can_leave_the_case_unassigned(case, dora):
+    case = workflow.start_examination(
+        case, actor=dora, expected_status="submitted", reason="Go", self_assign=False
+    )
+    assert case.assigned_to is None
