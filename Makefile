@@ -9,7 +9,7 @@ PIPQUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/haven
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test worker lint check demo clean
+.PHONY: install run test worker lint check demo clean bench
 
 $(STAMP): pyproject.toml
 	@set -o pipefail; python=$$(scripts/find-python) || exit 1; \
@@ -35,13 +35,17 @@ run: demo ## install, prepare and serve Haven at http://127.0.0.1:8000 (SQLite, 
 	@$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP) ## the whole suite against PostgreSQL and Redis
-	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}; \
+		$(PY) scripts/check-services && $(BIN)/pytest $(PYTEST_ARGS)
 
 worker: $(STAMP) ## a Celery worker with beat against REDIS_URL
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (for example redis://127.0.0.1:6379/0)."; exit 1; }
 	@mkdir -p var
 	@$(BIN)/celery -A haven worker --beat --schedule var/celerybeat-schedule --loglevel INFO
+
+BENCH_CASES ?= 100000
+bench: $(STAMP) ## build or reuse haven_bench_$(BENCH_CASES) (synthetic cases), measure the pages, write bench/results.json
+	@BENCH_CASES=$(BENCH_CASES) $(PY) -m bench.run
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
