@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
+from accounts import roles
 from accounts.models import User
 
 from . import access, workflow
@@ -421,6 +422,16 @@ class CaseEventAdmin(ReadOnlyAdmin):
     list_select_related = ("application", "actor")
     search_fields = ("application__reference",)
     date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        # Who viewed a case is for decision-makers and administrators (DESIGN.md), here too.
+        qs = super().get_queryset(request)
+        user = request.user
+        if user.is_superuser or any(
+            user.has_role(r) for r in (roles.ADMINISTRATOR, roles.DECISION_MAKER)
+        ):
+            return qs
+        return qs.exclude(kind=CaseEvent.Kind.ACCESS)
 
 
 @admin.register(Note)
