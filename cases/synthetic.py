@@ -65,7 +65,7 @@ from .models import (
 
 # Bump when the shape of generated data changes: benchmark databases built by an older
 # generator are then rebuilt (bench/run.py compares it with what the database recorded).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 REFERENCE_PREFIX = "SYN"
 LONG_CASE_EVENTS = 200
 MIN_EVENTS = 5
@@ -932,7 +932,9 @@ class Generator:
         step = max(1, self.count // 20)
         try:
             for n in range(self.count):
-                self._case(long=n == 0)
+                # The long case first, then one case of each status, then chance decides.
+                forced = STATUS_WEIGHTS[n - 1][0] if 1 <= n <= len(STATUS_WEIGHTS) else None
+                self._case(long=n == 0, forced=forced)
                 if n % 2000 == 1999:
                     for table in self.tables:
                         writer.flush(table)
@@ -1030,7 +1032,7 @@ class Generator:
 
     # -- a case -----------------------------------------------------------------------------------
 
-    def _case(self, *, long: bool = False) -> None:
+    def _case(self, *, long: bool = False, forced: str | None = None) -> None:
         rng = self.rng
         day = dt.timedelta(days=1)
         units = self.units
@@ -1042,7 +1044,8 @@ class Generator:
         target = (
             "examination"
             if long
-            else rng.choices([s for s, _w in STATUS_WEIGHTS], [w for _s, w in STATUS_WEIGHTS])[0]
+            else forced
+            or rng.choices([s for s, _w in STATUS_WEIGHTS], [w for _s, w in STATUS_WEIGHTS])[0]
         )
         via = ""
         if target == "withdrawn":
@@ -1052,6 +1055,7 @@ class Generator:
             not detained_now
             and target in ("examination", "decided", "appealed", "closed")
             and rng.random() < 0.12
+            and not forced
         )
         # Durations (days) of the steps this case goes through, then its submission date.
         lodge = rng.choices([0, 1, 2, 3, 4, 6, 9], [30, 25, 15, 12, 8, 6, 4])[0]
@@ -1079,7 +1083,7 @@ class Generator:
             if target in ("appealed", "closed"):
                 age += serve_after + appeal_after + rng.randint(0, 200)
             if target == "closed":
-                age += judgment_after + rng.randint(0, 700)
+                age += judgment_after + rng.randint(0, 700) + (90 if forced else 0)
         submitted_on = self.today - dt.timedelta(days=age)
         app_id = self.ids.take(Application)
         story = _Story(self, app_id, submitted_on)

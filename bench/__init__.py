@@ -1,0 +1,1 @@
+"""The benchmark: `make bench` (see `bench/run.py`). Never imported by Haven itself."""

@@ -1,0 +1,636 @@
+# The runner starts its own tools (manage.py, apt-get, gunicorn, wrk) with fixed arguments
+# and opens URLs it builds itself on the loopback.
+# ruff: noqa: S603, S607, S310
+"""`make bench`: build or reuse a benchmark database, then measure Haven's pages.
+
+    BENCH_CASES=100000 make bench          # or: .venv/bin/python -m bench.run
+
+1. Database `haven_bench_<BENCH_CASES>` on the local PostgreSQL (BENCH_POSTGRES_URL, default
+   postgres://root@127.0.0.1:5432): created, migrated and filled with `generate_cases` when
+   missing; rebuilt when the table `bench_meta` in it records another generator version or
+   an unfinished load; otherwise reused (and migrated, so new indexes apply).
+2. In-process measurement with DEBUG=false and persistent connections (bench/settings.py:
+   Haven's settings plus the floor page): each page is requested as a caseworker of the
+   largest synthetic unit (`force_login`: a real database session, as in production), the
+   admin's case list as a superuser; warm-up rounds, then BENCH_REQUESTS (default 100)
+   requests per page taken round-robin. Time is measured around the whole request through
+   Django's handler (the test client; no network); queries are counted with
+   `connection.execute_wrapper`. Plus: the bare SQL of the case list (`sql_case_list`), a first
+   deadline sweep (rolled back after timing), and a sweep at a past moment chosen so that
+   BENCH_SWEEP_DUE deadlines are due (the same number at every size).
+3. Throughput: gunicorn (2 workers, persistent connections, DEBUG=false) on a free port of
+   127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
+   cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
+   missing; BENCH_WRK_SECONDS=0 skips this part.
+
+Prints a table and writes bench/results.json (entries of other sizes are kept), plus the
+EXPLAIN of the name search in var/bench/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+OUT = ROOT / "var" / "bench"
+PYTHON = sys.executable
+SEED = 1
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        sys.exit(f"{name}={raw!r}: give a whole number of at least {minimum}.")
+    return int(raw)
+
+
+CASES = _env_int("BENCH_CASES", 100_000, minimum=100)
+REQUESTS = _env_int("BENCH_REQUESTS", 100, minimum=1)
+WARMUP = _env_int("BENCH_WARMUP", 10, minimum=1)
+WRK_SECONDS = _env_int("BENCH_WRK_SECONDS", 30)
+SWEEP_DUE = _env_int("BENCH_SWEEP_DUE", 1000, minimum=1)
+SWEEP_RUNS = _env_int("BENCH_SWEEP_RUNS", 3, minimum=1)
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://root@127.0.0.1:5432").rstrip("/")
+DATABASE = f"haven_bench_{CASES}"
+DATABASE_URL = f"{POSTGRES_URL}/{DATABASE}"
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+# ------------------------------------------------------------------------------------------
+# The environment of every process of the run
+# ------------------------------------------------------------------------------------------
+
+
+def bench_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_VERSION", "HAVEN_TESTING")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "HAVEN_IGNORE_DOTENV": "1",  # a development .env would turn DEBUG on
+            "DATABASE_URL": DATABASE_URL,
+            "DATABASE_CONN_MAX_AGE": "600",
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback
+            "STATIC_ROOT": str(OUT / "static"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.pop("REDIS_URL", None)  # the sweep's sends are rolled back; nothing is enqueued
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+# ------------------------------------------------------------------------------------------
+# The database
+# ------------------------------------------------------------------------------------------
+
+
+def _meta(dbname: str) -> dict[str, str]:
+    try:
+        with psycopg.connect(f"{POSTGRES_URL}/{dbname}", autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT key, value FROM bench_meta"
+                if conn.execute("SELECT to_regclass('bench_meta')").fetchone()[0]
+                else "SELECT NULL, NULL WHERE false"
+            ).fetchall()
+    except psycopg.OperationalError:
+        return {}
+    return dict(rows)
+
+
+def _exists(admin: psycopg.Connection, dbname: str) -> bool:
+    return bool(admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone())
+
+
+def prepare_database(env: dict[str, str]) -> dict[str, str]:
+    from cases.synthetic import GENERATOR_VERSION
+
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
+        meta = _meta(DATABASE) if _exists(admin, DATABASE) else None
+        fresh = (
+            meta is not None
+            and meta.get("generator_version") == str(GENERATOR_VERSION)
+            and meta.get("complete") == "true"
+        )
+        if meta is not None and not fresh:
+            say(f"{DATABASE} was built by another generator version or not finished: rebuilding.")
+            admin.execute(f'DROP DATABASE "{DATABASE}" WITH (FORCE)')
+        if not fresh:
+            say(f"Creating {DATABASE} ...")
+            admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    say("Migrating ...")
+    manage(env, "migrate", "--no-input", "-v0")
+    if fresh:
+        say(
+            f"Reusing {DATABASE} ({meta.get('cases')} cases, generated {meta.get('generated_at')})."
+        )
+        return meta
+    started = time.monotonic()
+    manage(env, "generate_cases", "--count", str(CASES), "--seed", str(SEED))
+    seconds = time.monotonic() - started
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        long_case = conn.execute(
+            "SELECT application_id FROM cases_caseevent GROUP BY application_id "
+            "HAVING count(*) = 200 ORDER BY application_id LIMIT 1"
+        ).fetchone()[0]
+        meta = {
+            "generator_version": str(GENERATOR_VERSION),
+            "cases": str(CASES),
+            "seed": str(SEED),
+            "long_case_id": str(long_case),
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "generate_seconds": f"{seconds:.1f}",
+            "complete": "true",
+        }
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
+        for key, value in meta.items():
+            conn.execute(
+                "INSERT INTO bench_meta (key, value) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+    say(f"Generated {CASES:,} cases in {seconds:.0f} s (generate_cases, migrate excluded).")
+    return meta
+
+
+# ------------------------------------------------------------------------------------------
+# In-process measurement
+# ------------------------------------------------------------------------------------------
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[tuple[str, Any]] = []
+        self.keep = False
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        if self.keep:
+            self.statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+
+def _ms(ns: int) -> float:
+    return ns / 1e6
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts import roles
+    from accounts.models import User
+    from bench.views import fetch_rows
+    from cases import reminders, synthetic
+    from cases.models import Applicant
+
+    assert not settings.DEBUG, "the benchmark runs with DEBUG off"
+    largest = synthetic.UNITS[0][0]
+    caseworker = (
+        User.objects.filter(unit__name=largest, groups__name=roles.CASEWORKER)
+        .order_by("pk")
+        .first()
+    )
+    if caseworker is None:
+        sys.exit(f"No caseworker of {largest!r} in {DATABASE}: rebuild it (drop the database).")
+    superuser, created = User.objects.get_or_create(
+        username="syn-bench-superuser",
+        defaults={"is_superuser": True, "is_staff": True, "password": "!synthetic"},
+    )
+    del created
+    long_case = int(meta["long_case_id"])
+    lists = reverse("cases:list")
+    pages: list[tuple[str, str, str]] = [
+        ("dashboard", reverse("cases:dashboard"), "caseworker"),
+        ("case_list", lists, "caseworker"),
+        ("case_list_deep", f"{lists}?page=200", "caseworker"),
+        ("case_list_filtered", f"{lists}?status=examination&nationality=RU", "caseworker"),
+        ("case_list_sorted", f"{lists}?sort=deadline", "caseworker"),
+        ("search_latin", f"{lists}?q=Hosseini", "caseworker"),
+        ("search_cyrillic", f"{lists}?q=%D0%9A%D0%BE%D1%80%D0%BE%D0%BB%D1%91%D0%B2", "caseworker"),
+        ("search_partial", f"{lists}?q=korol", "caseworker"),
+        ("case_detail", reverse("cases:detail", args=[long_case]), "caseworker"),
+        ("facilities", reverse("cases:facilities"), "caseworker"),
+        ("admin_list", "/admin/cases/application/", "superuser"),
+        ("floor_case_list", "/bench/floor/", "caseworker"),
+    ]
+    clients = {"caseworker": Client(), "superuser": Client()}
+    clients["caseworker"].force_login(caseworker)
+    clients["superuser"].force_login(superuser)
+    counter = QueryCounter()
+    times: dict[str, list[float]] = {name: [] for name, _u, _w in pages}
+    times["sql_case_list"] = []
+    queries: dict[str, set[int]] = {name: set() for name in times}
+    say(
+        f"Measuring in-process as {caseworker.username} ({largest}): {WARMUP} warm-up rounds, "
+        f"then {REQUESTS} requests per page, round-robin ..."
+    )
+    with connection.execute_wrapper(counter):
+        for round_no in range(WARMUP + REQUESTS):
+            for name, url, who in pages:
+                counter.count = 0
+                start = time.perf_counter_ns()
+                response = clients[who].get(url)
+                elapsed = time.perf_counter_ns() - start
+                if response.status_code != 200:
+                    sys.exit(f"{name}: {url} answered {response.status_code}, not 200.")
+                if round_no >= WARMUP:
+                    times[name].append(_ms(elapsed))
+                    queries[name].add(counter.count)
+            counter.count = 0
+            start = time.perf_counter_ns()
+            fetch_rows(caseworker.unit_id)
+            elapsed = time.perf_counter_ns() - start
+            if round_no >= WARMUP:
+                times["sql_case_list"].append(_ms(elapsed))
+                queries["sql_case_list"].add(counter.count)
+
+    entries = []
+    for name, values in times.items():
+        counts = sorted(queries[name])
+        entries.append(
+            {
+                "page": name,
+                "cases": CASES,
+                "median_ms": round(statistics.median(values), 2),
+                "p95_ms": round(_p95(values), 2),
+                "queries": counts[-1],
+                "requests": len(values),
+                **({"queries_varied": counts} if len(counts) > 1 else {}),
+            }
+        )
+
+    # The name search's queries, explained (is the trigram index used?).
+    OUT.mkdir(parents=True, exist_ok=True)
+    explain_lines = []
+    for name in ("search_latin", "search_cyrillic", "search_partial"):
+        url = {n: u for n, u, _w in pages}[name]
+        counter.keep, counter.statements = True, []
+        with connection.execute_wrapper(counter):
+            clients["caseworker"].get(url)
+        counter.keep = False
+        for sql, params in counter.statements:
+            if "search_key" in sql or 'applicant_id" IN' in sql or "LIKE" in sql:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                shown = sql if len(sql) < 600 else sql[:600] + " ..."
+                explain_lines.append(f"-- {name}\n{shown}\n{plan}\n")
+    explain_file = OUT / f"explain-search-{CASES}.txt"
+    explain_file.write_text("\n".join(explain_lines), encoding="utf-8")
+    say(f"EXPLAIN of the search queries: {explain_file.relative_to(ROOT)}")
+    applicant_plan = (
+        Applicant.objects.order_by()
+        .filter(search_key__contains="hoseini")
+        .values_list("pk", flat=True)[:10_000]
+        .explain(analyze=True)
+    )
+    say("Name lookup (search_latin) plan:\n  " + applicant_plan.replace("\n", "\n  "))
+
+    # The sweep: first sweeps (each rolled back), then one at a moment with SWEEP_DUE due.
+    def timed_sweep(now: dt.datetime | None) -> tuple[float, int, int, int]:
+        counter.count = 0
+        with connection.execute_wrapper(counter), transaction.atomic():
+            start = time.perf_counter_ns()
+            result = reminders.sweep(
+                now=now, enqueue=lambda *a: None, enqueue_digest=lambda *a: None
+            )
+            elapsed = _ms(time.perf_counter_ns() - start)
+            transaction.set_rollback(True)
+        return elapsed, result.due, result.created, counter.count
+
+    say(f"Sweeping ({SWEEP_RUNS} first sweeps, each rolled back) ...")
+    runs = [timed_sweep(None) for _ in range(SWEEP_RUNS)]
+    ms = [r[0] for r in runs]
+    due = runs[0][1]
+    entries.append(
+        {
+            "page": "sweep",
+            "cases": CASES,
+            "median_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(max(ms), 1),
+            "queries": max(r[3] for r in runs),
+            "requests": len(runs),
+            "due_deadlines": due,
+            "reminders_created": runs[0][2],
+            "ms_per_due_deadline": round(statistics.median(ms) / max(due, 1), 3),
+        }
+    )
+    moment = _moment_with_due(SWEEP_DUE)
+    runs = [timed_sweep(moment) for _ in range(SWEEP_RUNS)]
+    ms = [r[0] for r in runs]
+    entries.append(
+        {
+            "page": f"sweep_{SWEEP_DUE}_due",
+            "cases": CASES,
+            "median_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(max(ms), 1),
+            "queries": max(r[3] for r in runs),
+            "requests": len(runs),
+            "due_deadlines": runs[0][1],
+            "reminders_created": runs[0][2],
+            "ms_per_due_deadline": round(statistics.median(ms) / max(runs[0][1], 1), 3),
+            "swept_at": moment.isoformat(timespec="seconds"),
+        }
+    )
+    from cases.models import CaseEvent
+
+    extra = {
+        "access_events_on_long_case": CaseEvent.objects.filter(
+            application_id=long_case, kind=CaseEvent.Kind.ACCESS
+        ).count(),
+        "cookies": {
+            who: client.cookies[settings.SESSION_COOKIE_NAME].value
+            for who, client in clients.items()
+        },
+        "urls": {name: (url, who) for name, url, who in pages},
+    }
+    return entries, extra
+
+
+def _moment_with_due(target: int) -> dt.datetime:
+    """The earliest moment (to the minute) at which a sweep finds `target` deadlines due,
+    found by bisection over dry-run plans (the count only grows with the moment)."""
+    from django.utils import timezone
+
+    from cases import reminders
+
+    high = timezone.now()
+    low = high - dt.timedelta(days=5 * 365)
+    if reminders.plan(high)[0] < target:
+        return high
+    while (high - low) > dt.timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        if reminders.plan(middle)[0] >= target:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+# ------------------------------------------------------------------------------------------
+# Throughput with gunicorn and wrk
+# ------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wrk() -> str | None:
+    """wrk, installed from Debian's packages when missing (apt-get update only if needed)."""
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    say("Installing wrk (Debian package) ...")
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    quiet = {"stdout": subprocess.DEVNULL, "check": False}
+    if subprocess.run(install, **quiet).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], **quiet)
+        subprocess.run(install, **quiet)
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    say("wrk could not be installed: throughput is not measured.")
+    return None
+
+
+def measure_throughput(env: dict[str, str], extra: dict[str, Any]) -> dict[str, dict]:
+    wrk = _wrk()
+    if wrk is None:
+        return {}
+    port = _free_port()
+    log = OUT / "gunicorn.log"
+    server = subprocess.Popen(
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "haven.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--error-logfile",
+            str(log),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    results: dict[str, dict] = {}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    sys.exit(f"gunicorn did not start; see {log}")
+                time.sleep(0.2)
+        say(f"Throughput: gunicorn (2 workers) on port {port}, wrk {WRK_SECONDS} s per page ...")
+        cookie_name = "sessionid"
+        for name, (url, who) in extra["urls"].items():
+            cookie = f"{cookie_name}={extra['cookies'][who]}"
+            request = urllib.request.Request(base + url, headers={"Cookie": cookie})
+            opener = urllib.request.build_opener(_NoRedirect)
+            for _ in range(3):  # warm both workers; a redirect means the session was refused
+                try:
+                    status = opener.open(request, timeout=60).status
+                except urllib.error.HTTPError as exc:
+                    status = exc.code
+                if status != 200:
+                    sys.exit(f"{name}: gunicorn answered {status} for {url}, not 200.")
+            completed = subprocess.run(
+                [
+                    wrk,
+                    "-t1",
+                    "-c4",
+                    f"-d{WRK_SECONDS}s",
+                    "--timeout",
+                    "30s",
+                    "-s",
+                    str(ROOT / "bench" / "wrk_report.lua"),
+                    "-H",
+                    f"Cookie: {cookie}",
+                    base + url,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            line = next(
+                (x for x in completed.stdout.splitlines() if x.startswith("BENCH_JSON ")), None
+            )
+            if line is None:
+                say(f"  {name}: wrk failed: {completed.stderr.strip()[:300]}")
+                continue
+            data = json.loads(line.removeprefix("BENCH_JSON "))
+            errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+            results[name] = {
+                "rps": round(data["requests"] / (data["duration_us"] / 1e6), 1),
+                "wrk_p50_ms": round(data["p50_us"] / 1000, 1),
+                "wrk_p95_ms": round(data["p95_us"] / 1000, 1),
+                "wrk_requests": data["requests"],
+                "wrk_non2xx": data["non2xx"],
+                "wrk_errors": errors,
+                "wrk_seconds": WRK_SECONDS,
+                "wrk_connections": 4,
+            }
+            r = results[name]
+            say(
+                f"  {name:<20} {r['rps']:>7.1f} req/s  p95 {r['wrk_p95_ms']:>7.1f} ms  "
+                f"non-2xx {r['wrk_non2xx']}  errors {errors}"
+            )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return results
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# ------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    return {
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "postgresql": version,
+        "python": platform.python_version(),
+    }
+
+
+def write_results(entries: list[dict[str, Any]]) -> None:
+    kept: list[dict[str, Any]] = []
+    if RESULTS.exists():
+        try:
+            kept = [e for e in json.loads(RESULTS.read_text()) if e.get("cases") != CASES]
+        except (ValueError, AttributeError):
+            kept = []
+    merged = sorted([*kept, *entries], key=lambda e: (e["cases"],))
+    RESULTS.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def print_table(entries: list[dict[str, Any]], info: dict[str, str]) -> None:
+    say("")
+    say(
+        f"Haven benchmark: {CASES:,} cases; {info['cores']} cores, {info['memory']}, "
+        f"PostgreSQL {info['postgresql']}, Python {info['python']}"
+    )
+    header = (
+        f"{'page':<22}{'median ms':>10}{'p95 ms':>9}{'queries':>9}"
+        f"{'req/s':>9}{'wrk p95':>9}{'non-2xx':>9}"
+    )
+    say(header)
+    say("-" * len(header))
+    for e in entries:
+        rps = f"{e['rps']:.1f}" if "rps" in e else "—"
+        wp95 = f"{e['wrk_p95_ms']:.1f}" if "wrk_p95_ms" in e else "—"
+        bad = str(e["wrk_non2xx"] + e["wrk_errors"]) if "wrk_non2xx" in e else "—"
+        extra = f"  ({e['due_deadlines']:,} due)" if "due_deadlines" in e else ""
+        say(
+            f"{e['page']:<22}{e['median_ms']:>10.2f}{e['p95_ms']:>9.2f}{e['queries']:>9}"
+            f"{rps:>9}{wp95:>9}{bad:>9}{extra}"
+        )
+    by = {e["page"]: e for e in entries}
+    say("")
+    web = [e for e in entries if e["page"] not in ("sql_case_list", "admin_list")]
+    slow = [e["page"] for e in web if not e["page"].startswith("sweep") and e["p95_ms"] > 30]
+    say(f"Pages over 30 ms p95: {', '.join(slow) or 'none'}")
+    if "case_list" in by and "floor_case_list" in by:
+        ratio = by["case_list"]["median_ms"] / by["floor_case_list"]["median_ms"]
+        say(f"case_list / floor_case_list (median): {ratio:.2f}x (target at most 2.5x)")
+    if "case_list" in by and "admin_list" in by:
+        ratio = by["admin_list"]["median_ms"] / by["case_list"]["median_ms"]
+        say(f"admin_list / case_list (median): {ratio:.1f}x (target at least 3x)")
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    env = bench_environment()
+    os.environ.update(env)
+    OUT.mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()  # settings only: the first connection is made after the database exists
+    meta = prepare_database(env)
+    manage(env, "collectstatic", "--no-input", "-v0")
+    entries, extra = measure_in_process(meta)
+    say(
+        f"Access events on the 200-event case (views by earlier runs): "
+        f"{extra['access_events_on_long_case']:,}"
+    )
+    if WRK_SECONDS > 0:
+        throughput = measure_throughput(env, extra)
+        for entry in entries:
+            entry.update(throughput.get(entry["page"], {}))
+    info = machine()
+    print_table(entries, info)
+    for entry in entries:
+        entry["machine"] = (
+            f"{info['cores']} cores, {info['memory']}, PostgreSQL {info['postgresql']}"
+        )
+    write_results(entries)
+    say(f"Wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
