@@ -351,6 +351,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
             "due_deadlines": due,
             "reminders_created": runs[0][2],
             "ms_per_due_deadline": round(statistics.median(ms) / max(due, 1), 3),
+            "ms_per_reminder": round(statistics.median(ms) / max(runs[0][2], 1), 3),
         }
     )
     moment = _moment_with_due(SWEEP_DUE)
@@ -367,6 +368,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
             "due_deadlines": runs[0][1],
             "reminders_created": runs[0][2],
             "ms_per_due_deadline": round(statistics.median(ms) / max(runs[0][1], 1), 3),
+            "ms_per_reminder": round(statistics.median(ms) / max(runs[0][2], 1), 3),
             "swept_at": moment.isoformat(timespec="seconds"),
         }
     )
@@ -584,7 +586,11 @@ def print_table(entries: list[dict[str, Any]], info: dict[str, str]) -> None:
         rps = f"{e['rps']:.1f}" if "rps" in e else "—"
         wp95 = f"{e['wrk_p95_ms']:.1f}" if "wrk_p95_ms" in e else "—"
         bad = str(e["wrk_non2xx"] + e["wrk_errors"]) if "wrk_non2xx" in e else "—"
-        extra = f"  ({e['due_deadlines']:,} due)" if "due_deadlines" in e else ""
+        extra = (
+            f"  ({e['due_deadlines']:,} due, {e['reminders_created']:,} reminders)"
+            if "due_deadlines" in e
+            else ""
+        )
         say(
             f"{e['page']:<22}{e['median_ms']:>10.2f}{e['p95_ms']:>9.2f}{e['queries']:>9}"
             f"{rps:>9}{wp95:>9}{bad:>9}{extra}"
@@ -615,7 +621,7 @@ def main() -> None:
     manage(env, "collectstatic", "--no-input", "-v0")
     entries, extra = measure_in_process(meta)
     say(
-        f"Access events on the 200-event case (views by earlier runs): "
+        f"Access events on the 200-event case so far (this run included): "
         f"{extra['access_events_on_long_case']:,}"
     )
     if WRK_SECONDS > 0:

@@ -148,12 +148,9 @@ def test_facilities_queries_do_not_grow_with_cases(client, world):
 def floor_urls(settings):
     """The benchmark's floor page, mounted as bench/run.py mounts it (bench/settings.py)."""
     settings.ROOT_URLCONF = "bench.urls"
-    templates = settings.TEMPLATES
-    templates[0] = {
-        **templates[0],
-        "DIRS": [*templates[0]["DIRS"], settings.BASE_DIR / "bench" / "templates"],
-    }
-    settings.TEMPLATES = templates
+    engine = settings.TEMPLATES[0]
+    extra = settings.BASE_DIR / "bench" / "templates"
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], extra]}, *settings.TEMPLATES[1:]]
     return "/bench/floor/"
 
 
