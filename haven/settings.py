@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Crafted admin parameters (NUL bytes, overflowing dates, non-numeric ids) answer 400.
+    "haven.middleware.AdminInputGuardMiddleware",
     # Field history (pghistory) records who changed a row and through which URL.
     "haven.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
