@@ -391,6 +391,21 @@ def leaks(answers: list[Answer], world: World) -> list[str]:
     return found
 
 
+# What the Content Security Policy (script and style from Haven's own files only) would block.
+INLINE_CODE = re.compile(
+    rb"<script(?![^>]*\ssrc=)[^>]*>|<style[\s>]|<[^>]+\sstyle\s*=|<[^>]+\son[a-z]+\s*=|javascript:",
+    re.IGNORECASE,
+)
+
+
+def inline_code(answers: list[Answer]) -> list[str]:
+    found = []
+    for a in answers:
+        if b"<html" in a.content[:500].lower() and (hit := INLINE_CODE.search(a.content)):
+            found.append(f"{a}: {hit.group(0)[:80]!r}")
+    return found
+
+
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 # Pages that answer without a session: the sign-in pages and the sign-out actions.
 PUBLIC = {"accounts:login", "accounts:logout", "admin:login", "admin:logout"}
@@ -486,6 +501,8 @@ def test_people_who_may_see_the_case_get_it_and_nobody_gets_a_500(world, persona
     recorded = list(events.values_list("pk", flat=True))
     answers = ask_everything(client, world, forged=False, relogin=login)
     assert not no_500s(answers), "\n".join(no_500s(answers))
+    # Every page works under the Content Security Policy: no inline script, style or handler.
+    assert not inline_code(answers), "\n".join(inline_code(answers))
 
     # Positive control: the filled ids are real, so the matrix's 404s mean something.
     missing = []
