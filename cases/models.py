@@ -117,7 +117,11 @@ class Applicant(models.Model):
         ordering = ["family_name", "given_names"]
         verbose_name = _("applicant")
         verbose_name_plural = _("applicants")
-        indexes = [models.Index(fields=["date_of_birth"], name="applicant_dob_idx")]
+        indexes = [
+            models.Index(fields=["date_of_birth"], name="applicant_dob_idx"),
+            # The case list's nationality filter (joined from the case by applicant id).
+            models.Index(fields=["nationality", "id"], name="applicant_nationality_idx"),
+        ]
         # The trigram index on search_key is created by a PostgreSQL-only migration step.
 
     def __str__(self) -> str:
@@ -337,6 +341,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["unit", "-submitted_on", "-id"], name="app_unit_submitted_idx"),
             models.Index(fields=["assigned_to", "status"], name="app_assignee_status_idx"),
             models.Index(fields=["status_changed_at"], name="app_status_changed_idx"),
+            # The dashboard's "unassigned" count: a small partial index instead of the heap.
+            models.Index(
+                fields=["unit", "status"],
+                condition=Q(assigned_to__isnull=True),
+                name="app_unit_unassigned_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -567,6 +577,12 @@ class Placement(models.Model):
                 fields=["facility", "regime"],
                 condition=Q(ends_at__isnull=True),
                 name="placement_current_idx",
+            ),
+            # The facilities page: the people placed at a facility now, newest first.
+            models.Index(
+                fields=["facility", "-starts_at", "-id"],
+                condition=Q(ends_at__isnull=True),
+                name="placement_current_recent_idx",
             ),
         ]
         constraints = [

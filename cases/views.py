@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,6 +56,8 @@ COUNT_CAP = 10_000
 TIMELINE_LIMIT = 1_000
 ACCESS_LOG_LIMIT = 200
 DASHBOARD_ROWS = 20
+FACILITY_PEOPLE = 20
+FACILITY_COUNT_CAP = 100
 
 
 # ------------------------------------------------------------------------------------------
@@ -236,7 +238,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         row["applicant"] = d.application.applicant.full_name
         deadline_rows.append(row)
 
-    counts = dict(visible.order_by().values_list("status").annotate(n=Count("pk")))
+    # COUNT(*) (not Count("pk")) lets the (unit, status) index answer without the heap.
+    counts = dict(visible.order_by().values_list("status").annotate(n=Count("*")))
     list_url = reverse("cases:list")
     by_status = [
         {
@@ -1229,11 +1232,27 @@ def int_or_none(value: str) -> int | None:
 # ------------------------------------------------------------------------------------------
 
 
+class _CappedCount(Subquery):
+    """`(SELECT count(*) FROM (<sliced queryset>))`: counts at most the slice's rows, so a
+    correlated count stops early instead of counting tens of thousands."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) AS capped)"
+    output_field = IntegerField()
+
+
 @login_required
 @require_GET
 def facilities(request: HttpRequest) -> HttpResponse:
     """Each facility: capacity, occupancy by regime (all placements), and the people placed
-    there now whose cases the user may see."""
+    there now whose cases the user may see: the FACILITY_PEOPLE most recent, then "and N more"
+    linking to the case list filtered by the facility.
+
+    Three queries whatever the number of cases: occupancy (COUNT(*) by facility and regime,
+    answered by the partial index of current placements), the facilities with a capped count
+    of the visible people (each count stops at FACILITY_COUNT_CAP + 1 rows), and the people
+    shown (one UNION ALL branch per facility, each walking the newest-first partial index
+    and stopping after FACILITY_PEOPLE rows).
+    """
     user = request.user
     if not _may_use_cases(user):
         return _no_access(request)
@@ -1243,32 +1262,61 @@ def facilities(request: HttpRequest) -> HttpResponse:
         Placement.objects.current()
         .order_by()
         .values_list("facility_id", "regime")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     ):
         occupancy[facility_id][regime] = n
-    people: dict[int, list[dict[str, Any]]] = defaultdict(list)
+
     visible = access.visible_applications(user).order_by().values("pk")
-    for placement in (
-        Placement.objects.current()
-        .filter(application_id__in=visible)
-        .select_related("application__applicant")
-        .order_by("starts_at")
-    ):
-        case = placement.application
-        people[placement.facility_id].append(
-            {
-                "url": reverse("cases:detail", args=[case.pk]),
-                "reference": case.reference,
-                "name": case.applicant.full_name,
-                "regime": regimes.get(placement.regime, placement.regime),
-                "since": placement.starts_at,
-            }
+    here_now = Placement.objects.current().filter(application_id__in=visible)
+    all_facilities = list(
+        Facility.objects.order_by("-is_active", "name").annotate(
+            visible_now=_CappedCount(
+                here_now.filter(facility_id=OuterRef("pk"))
+                .order_by()
+                .values("pk")[: FACILITY_COUNT_CAP + 1]
+            )
         )
+    )
+    people: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    branches = [
+        here_now.filter(facility_id=facility.pk)
+        .order_by("-starts_at", "-id")
+        .values(
+            "facility_id",
+            "regime",
+            "starts_at",
+            "application_id",
+            "application__reference",
+            "application__applicant__given_names",
+            "application__applicant__family_name",
+        )[:FACILITY_PEOPLE]
+        for facility in all_facilities
+        if facility.visible_now
+    ]
+    if branches:
+        union = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+        for p in union:
+            applicant = Applicant(
+                given_names=p["application__applicant__given_names"],
+                family_name=p["application__applicant__family_name"],
+            )
+            people[p["facility_id"]].append(
+                {
+                    "url": reverse("cases:detail", args=[p["application_id"]]),
+                    "reference": p["application__reference"],
+                    "name": applicant.full_name,
+                    "regime": regimes.get(p["regime"], p["regime"]),
+                    "since": p["starts_at"],
+                }
+            )
+    list_url = reverse("cases:list")
     rows = []
-    for facility in Facility.objects.order_by("-is_active", "name"):
+    for facility in all_facilities:
         by_regime = occupancy.get(facility.pk, {})
         taken = sum(by_regime.values())
-        shown = people.get(facility.pk, [])
+        shown = sorted(people.get(facility.pk, []), key=lambda r: r["since"], reverse=True)
+        capped = facility.visible_now > FACILITY_COUNT_CAP
+        visible_count = min(facility.visible_now, FACILITY_COUNT_CAP)
         rows.append(
             {
                 "facility": facility,
@@ -1281,10 +1329,19 @@ def facilities(request: HttpRequest) -> HttpResponse:
                     for value, label in regimes.items()
                 ],
                 "people": shown,
-                "not_shown": max(taken - len(shown), 0),
+                # More of the user's people than are listed (at least this many when capped).
+                "more": visible_count - len(shown),
+                "more_capped": capped,
+                "more_url": f"{list_url}?facility={facility.pk}",
+                # People of cases the user may not see; only known while the count is exact.
+                "not_shown": 0 if capped else max(taken - visible_count, 0),
             }
         )
-    return render(request, "cases/facility_list.html", {"rows": rows})
+    return render(
+        request,
+        "cases/facility_list.html",
+        {"rows": rows, "people_limit": FACILITY_PEOPLE, "count_cap": FACILITY_COUNT_CAP},
+    )
 
 
 # ------------------------------------------------------------------------------------------
