@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,6 +54,7 @@ from .names import fold_word
 PAGE_SIZES = (25, 50, 100)
 COUNT_CAP = 10_000
 TIMELINE_LIMIT = 1_000
+TIMELINE_SHOWN = 50
 ACCESS_LOG_LIMIT = 200
 DASHBOARD_ROWS = 20
 FACILITY_PEOPLE = 20
@@ -477,7 +478,10 @@ class TimelineBuilder:
             for e in events
             if isinstance(e.data, dict) and isinstance(e.data.get("assignee"), int)
         }
-        self.users = User.objects.in_bulk(user_ids) if user_ids else {}
+        # Always one query (the case's assignee rides along): skipping it when no shown event
+        # names a person would make the page's query count depend on which events are shown.
+        user_ids.add(case.assigned_to_id or 0)
+        self.users = User.objects.in_bulk(user_ids)
         self.rules = {r.code: r for r in DeadlineRule.objects.all()}
         self.facilities = {f.pk: f for f in Facility.objects.all()}
         self.labels = _transition_labels()
@@ -681,7 +685,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deadlines = list(case.deadlines.select_related("rule").order_by("status", "due_at"))
     open_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status == "open"]
     closed_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status != "open"]
-    events = list(case.events.timeline().select_related("actor")[:TIMELINE_LIMIT])
+    # The latest TIMELINE_SHOWN events unless the whole timeline is asked for (`?all=1`);
+    # the window count says how many there are in the same query.
+    show_all = request.GET.get("all") == "1"
+    events = list(
+        case.events.timeline()
+        .select_related("actor")
+        .annotate(timeline_total=Window(Count("*")))[
+            : TIMELINE_LIMIT if show_all else TIMELINE_SHOWN
+        ]
+    )
+    timeline_total = events[0].timeline_total if events else 0
     timeline = TimelineBuilder(
         case, events, notes=notes, documents=documents, placements=placements
     ).rows()
@@ -721,7 +735,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_deadlines": open_deadlines,
         "closed_deadlines": closed_deadlines,
         "timeline": timeline,
-        "timeline_truncated": len(events) >= TIMELINE_LIMIT,
+        "timeline_total": timeline_total,
+        "timeline_truncated": len(events) < timeline_total,
+        "timeline_all_url": ""
+        if show_all
+        else f"{reverse('cases:detail', args=[case.pk])}?all=1#timeline",
         "notes": notes,
         "documents": [
             {
