@@ -1316,8 +1316,10 @@ def facilities(request: HttpRequest) -> HttpResponse:
     all_facilities = list(
         Facility.objects.order_by("-is_active", "name").annotate(
             visible_now=_CappedCount(
+                # Ordered like the partial index (facility, -starts_at, -id) so that the
+                # planner walks it and stops at the cap, instead of merging whole indexes.
                 here_now.filter(facility_id=OuterRef("pk"))
-                .order_by()
+                .order_by("-starts_at", "-id")
                 .values("pk")[: FACILITY_COUNT_CAP + 1]
             )
         )
