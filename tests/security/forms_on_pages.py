@@ -22,6 +22,7 @@ class Field:
     kind: str  # input type, "select", "select-multiple" or "textarea"
     value: str | None  # what the browser would send as it stands (None: nothing)
     options: list[str] = dataclasses.field(default_factory=list)
+    required: bool = False
 
 
 @dataclasses.dataclass
@@ -90,10 +91,11 @@ class _PageParser(HTMLParser):
             value: str | None = a.get("value", "")
             if kind in ("checkbox", "radio"):
                 value = (a.get("value") or "on") if "checked" in a else None
-            self._form["fields"].append(Field(a["name"], kind, value, [a.get("value") or "on"]))
+            field = Field(a["name"], kind, value, [a.get("value") or "on"], "required" in a)
+            self._form["fields"].append(field)
         elif tag == "select":
             kind = "select-multiple" if "multiple" in a else "select"
-            self._select = Field(a["name"], kind, None)
+            self._select = Field(a["name"], kind, None, required="required" in a)
             self._form["fields"].append(self._select)
         elif tag == "option" and self._select is not None:
             self._option = a
@@ -101,7 +103,7 @@ class _PageParser(HTMLParser):
             if "selected" in a:
                 self._select.value = a.get("value", "")
         elif tag == "textarea":
-            self._textarea = Field(a["name"], "textarea", "")
+            self._textarea = Field(a["name"], "textarea", "", required="required" in a)
             self._form["fields"].append(self._textarea)
 
     def handle_endtag(self, tag: str) -> None:
