@@ -107,11 +107,7 @@ class DeadlineInline(ReadOnlyInline):
 
 
 # Facts that change only through workflow functions (so that each change is on the timeline).
-WORKFLOW_FIELDS = (
-    "reference",
-    "status",
-    "status_changed_at",
-    "unit",
+EXAMINATION_FIELDS = (
     "assigned_to",
     "interviewed_on",
     "interview_waiver_reason",
@@ -123,6 +119,13 @@ WORKFLOW_FIELDS = (
     "final_judgment_on",
     "withdrawal",
     "next_deadline_at",
+)
+WORKFLOW_FIELDS = (
+    "reference",
+    "status",
+    "status_changed_at",
+    "unit",
+    *EXAMINATION_FIELDS,
     "created_at",
     "updated_at",
 )
@@ -205,21 +208,7 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
         ),
         (
             _("Examination and decision (changed through transitions)"),
-            {
-                "fields": (
-                    "assigned_to",
-                    "interviewed_on",
-                    "interview_waiver_reason",
-                    "decision_outcome",
-                    "decided_on",
-                    "served_on",
-                    "appeal_court",
-                    "appeal_lodged_on",
-                    "final_judgment_on",
-                    "withdrawal",
-                    "next_deadline_at",
-                )
-            },
+            {"fields": EXAMINATION_FIELDS},
         ),
     )
 
