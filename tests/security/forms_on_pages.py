@@ -38,10 +38,13 @@ class Form:
 
     @property
     def names(self) -> list[str]:
-        """Field names a user can type or choose in (hidden fields and buttons excluded)."""
+        """Field names a request can carry: what a user types or chooses, and hidden fields
+        (an attacker edits those as easily); not buttons, nor the CSRF token."""
         seen: list[str] = []
         for field in self.fields:
-            if field.kind in ("hidden", "submit", "button", "reset", "image"):
+            if field.kind in ("submit", "button", "reset", "image"):
+                continue
+            if field.name == "csrfmiddlewaretoken":
                 continue
             if field.name not in seen and (self.only is None or field.name in self.only):
                 seen.append(field.name)

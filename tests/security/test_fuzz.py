@@ -61,6 +61,7 @@ HOSTILE: list[Value] = [
     "<img src=x onerror=alert(1)>",
     "\"'><svg onload=alert(1)>",
     "' OR 1=1 --",
+    "//evil.example/x",
     "²",
     "٣",
     "99999999999999999999",
@@ -77,7 +78,7 @@ HOSTILE: list[Value] = [
 # In a free-text field, a number, a date or an unknown choice is just text: those values are
 # tried in every field that has a type or a list of choices.
 NOT_TYPED = {"²", "٣", "99999999999999999999", "-1", "1e308", "NaN", "0001-01-01", "9999-12-31"}
-NOT_TYPED |= {"2023-02-30", "no-such-choice"}
+NOT_TYPED |= {"2023-02-30", "no-such-choice", "//evil.example/x"}
 TEXT_KINDS = {"text", "textarea", "search", "email", "url", "password", "tel"}
 # Forms written by Django or django-axes, not Haven: the values that break code most often.
 SHORT: list[Value] = [
@@ -218,17 +219,23 @@ def attempt(
             findings.add(f"{label}: unescaped {found}")
         if method == "POST" and before is not None:
             after = fingerprint()
+            changed = snapshot_diff(before, after)
             accepted = status == 302
-            if not accepted and (diff := snapshot_diff(before, after)):
-                findings.add(f"{label}: refused with {status} but wrote {diff[:2]}")
             if status_before is not None:
+                # A transition moves the case with exactly one event, or writes nothing at all
+                # (the admin answers a refusal with a redirect and a message, hence the state).
                 status_after = Application.objects.values_list("status", flat=True).get(pk=case_pk)
                 added = _transition_events(case_pk) - events_before
                 moved = status_after != status_before
-                if accepted and not (moved and added == 1):
-                    findings.add(f"{label}: accepted, status moved={moved}, events +{added}")
-                if not accepted and (moved or added):
-                    findings.add(f"{label}: refused, status moved={moved}, events +{added}")
+                if moved != (added == 1) or added > 1:
+                    findings.add(f"{label}: half a transition, moved={moved}, events +{added}")
+                if not moved and changed:
+                    findings.add(f"{label}: refused, but wrote {changed[:2]}")
+                if moved and status != 302:
+                    findings.add(f"{label}: moved the case but answered {status}")
+                accepted = moved
+            elif not accepted and changed:
+                findings.add(f"{label}: refused with {status} but wrote {changed[:2]}")
             if accepted:
                 findings.accepted[url] = findings.accepted.get(url, 0) + 1
             if accepted and markup:
@@ -242,7 +249,10 @@ def attempt(
                         findings.add(f"{label}: then GET {page} -> {shown.status_code}")
                     if found := _unescaped(_body(shown)):
                         findings.add(f"{label}: then GET {page} shows unescaped {found}")
-        if status == 302 and response.get("Location", "").startswith(LOGIN_PAGES):
+        location = response.get("Location", "")
+        if location and not (location.startswith("/") and not location.startswith(("//", "/\\"))):
+            findings.add(f"{label}: redirects off the site, to {location[:80]!r}")
+        if status == 302 and location.startswith(LOGIN_PAGES):
             findings.add(f"{label}: sent to sign in, so the attack never reached the view")
         transaction.set_rollback(True)
     session = client.cookies.get(django_settings.SESSION_COOKIE_NAME)
@@ -337,7 +347,12 @@ def attack_forms(
         for name in form.names:
             kinds = {f.kind for f in form.fields if f.name == name}
             free_text = kinds <= TEXT_KINDS
-            for value in values_for(form):
+            values = values_for(form)
+            if "-" in name and kinds == {"hidden"}:
+                if re.search(r"-[1-9][0-9]*-", name):
+                    continue  # an admin inline's further rows are like its first
+                values = SHORT  # Django's formset management fields (admin inlines)
+            for value in values:
                 if free_text and isinstance(value, str) and value in NOT_TYPED:
                     continue
                 if not free_text and value == HUGE:
@@ -389,7 +404,16 @@ def ui_forms(world: World, cases: dict[str, Application]) -> tuple[Client, list[
     seeds += [reverse("cases:notifications")]
     seeds += [reverse("cases:detail", args=[c.pk]) for c in cases.values()]
     _pages, forms = crawl(client, seeds, inside="/", skip=("/admin/", "/logout/"))
-    return client, unique_forms(forms)
+    # The intake's second step: a name like an existing applicant's brings up the choice
+    # between them and a new applicant (radio buttons and the hidden key of the check).
+    intake = next(f for f in forms if resolve(f.action).view_name == "cases:intake")
+    data = {**baseline(intake), "family_name": world.case.applicant.family_name}
+    response = client.post(intake.action, data)
+    _links, second = read_page(intake.action, response.content.decode())
+    second = [f for f in second if "applicant_choice" in f.names]
+    assert second, "no duplicate check shown"
+    second[0].only = [n for n in second[0].names if n not in intake.names]
+    return client, unique_forms(forms) + second[:1]
 
 
 def test_every_form_of_the_caseworker_ui_survives_hostile_values(world, cases):
