@@ -344,6 +344,7 @@ class FacilityAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "kind", "operator", "capacity", "occupied", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code", "operator")
+    ordering = ("name",)  # the admin's autocomplete pages through facilities: a stable order
 
     def get_queryset(self, request):
         return (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -81,11 +82,15 @@ class World:
         ]
 
     def leaks(self, content: bytes) -> list[str]:
-        """The markers found in a response body (the given name is matched by case, since
-        "ivan" could hide inside an ordinary word)."""
+        """The markers found in a response body, as text or JSON-escaped (the given name is
+        matched by case, since "ivan" could hide inside an ordinary word)."""
         text = content.decode("utf-8", errors="replace")
         lowered = text.casefold()
-        found = [m for m in self.markers if m.casefold() in lowered]
+        found = [
+            m
+            for m in self.markers
+            if m.casefold() in lowered or json.dumps(m)[1:-1].casefold() in lowered
+        ]
         found += [m for m in (GIVEN, GIVEN.upper()) if m in text]
         return found
 

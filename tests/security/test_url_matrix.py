@@ -28,7 +28,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.conf import settings
@@ -42,7 +42,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from cases import forms, workflow
 from cases.models import Application, CaseEvent, Notification
 
-from .conftest import World, snapshot, snapshot_diff
+from .conftest import FAMILY, World, snapshot, snapshot_diff
 
 pytestmark = pytest.mark.django_db
 
@@ -226,7 +226,31 @@ def targets(world: World) -> list[Target]:
                 {k: MISSING_ID if k in OBJECT_PARAMS else v for k, v in values.items()}
             )
             found.append(Target(route, url, real, missing))
+            if route.name == "admin:autocomplete":
+                found += [Target(route, f"{url}?{query}", True, url) for query in autocompletes()]
     return found
+
+
+def autocompletes() -> list[str]:
+    """The admin's autocomplete asked, for every foreign key between admin models, for the
+    rows matching a piece of unit A's applicant's name: it must search the scoped rows."""
+    queries = []
+    for model in admin.site._registry:
+        for field in model._meta.get_fields():
+            remote = getattr(field, "related_model", None)
+            if not (field.is_relation and field.concrete and remote in admin.site._registry):
+                continue
+            queries.append(
+                urlencode(
+                    {
+                        "app_label": model._meta.app_label,
+                        "model_name": model._meta.model_name,
+                        "field_name": field.name,
+                        "term": FAMILY[:3],
+                    }
+                )
+            )
+    return queries
 
 
 # ------------------------------------------------------------------------------------------
