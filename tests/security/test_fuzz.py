@@ -26,6 +26,7 @@ import re
 import warnings
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -250,19 +251,33 @@ def attempt(
                     if found := _unescaped(_body(shown)):
                         findings.add(f"{label}: then GET {page} shows unescaped {found}")
         location = response.get("Location", "")
-        if location and not (location.startswith("/") and not location.startswith(("//", "/\\"))):
+        if _off_site(location):
             findings.add(f"{label}: redirects off the site, to {location[:80]!r}")
         if status == 302 and location.startswith(LOGIN_PAGES):
             findings.add(f"{label}: sent to sign in, so the attack never reached the view")
         transaction.set_rollback(True)
     session = client.cookies.get(django_settings.SESSION_COOKIE_NAME)
-    if session_key and (session is None or session.value != session_key):
-        # The request made a new session (a password change does), which the rollback undid.
-        client.force_login(client.fuzz_user)
+    if session is not None and session.value != session_key:
+        # The request made a new session (signing in, a password change), which the rollback
+        # undid: back to the user the client stands for, or to no session at all.
+        if getattr(client, "fuzz_user", None) is not None:
+            client.force_login(client.fuzz_user)
+        else:
+            del client.cookies[django_settings.SESSION_COOKIE_NAME]
     return status
 
 
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
+
+
+def _off_site(location: str) -> bool:
+    """Whether a redirect leaves Haven (another host, or a scheme a browser would follow)."""
+    parts = urlsplit(location.strip())
+    if parts.netloc and parts.netloc != "testserver":
+        return True
+    return bool(
+        parts.scheme and parts.scheme not in ("http", "https")
+    ) or location.strip().startswith(("//", "/\\", "\\"))
 
 
 def signed_in(user) -> Client:
@@ -432,6 +447,27 @@ def test_every_form_of_the_caseworker_ui_survives_hostile_values(world, cases):
     assert any(url.endswith("/records/court_order/") for url in findings.accepted)
     for step in ("detain", "decide", "appeal", "remit", "withdraw"):
         assert any(url.endswith(f"/steps/{step}/") for url in findings.accepted), step
+
+
+def test_the_sign_in_pages_survive_hostile_values(world):
+    """Signing in, before any session: the form, the `next` target and django-axes' records."""
+    client = Client(raise_request_exception=False)
+    forms = []
+    for url in (reverse("accounts:login"), reverse("admin:login")):
+        _links, found = read_page(url, client.get(url).content.decode())
+        forms += [f for f in found if f.method == "post" and "password" in f.names]
+    assert len(forms) == 2
+    findings = attack_forms(client, forms, lambda form: HOSTILE)
+    login = reverse("accounts:login")
+    for value in HOSTILE:
+        label = f"POST {login}?next={_short(value)}"
+        data = {"username": "alice", "password": "correct horse battery staple"}
+        attempt(
+            client, findings, "POST", f"{login}?{urlencode({'next': value}, True)}", data, label
+        )
+    queries = attack_queries(client, {login: ["next"], reverse("admin:login"): ["next"]}, HOSTILE)
+    problems = findings.problems + queries.problems
+    assert not problems, "\n".join(problems)
 
 
 def test_every_admin_form_survives_hostile_values(world, cases):
