@@ -15,9 +15,12 @@ plausible field values, the strongest thing a forged form could carry. Then:
   get nothing of unit A: never its applicant's names (Latin or Cyrillic), its reference, its
   note or document name, not even in a title, an error or a redirect; every row of unit A is
   the same before and after all their requests (no change, and no access log entry either);
-- in the admin, olga gets Django's "does not exist" redirect for unit A's objects (or 403
-  for a kind of row her role may not see at all), exactly as for an object that is missing;
-- the people who may see the case do get it (a positive control: the ids are real);
+- every URL naming a row of unit A answers them exactly as it answers for a missing row: in
+  the caseworker UI 404, in the admin Django's "does not exist" redirect (or the 403 that a
+  missing row gets too, where the role may not see or change such rows at all); the admin's
+  autocomplete, asked for every foreign key, searches only their own rows;
+- the people who may see the case do get it (a positive control: the ids are real), and
+  every page they get works under the Content Security Policy (no inline script or style);
 - nobody, for any URL and method, gets a 500.
 """
 
