@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -102,6 +103,32 @@ def _refused(request: HttpRequest, case: Application | None, error: workflow.Wor
         {"case": case, "message": error.message, "stale": error.status_code == 409},
         status=error.status_code,
     )
+
+
+def _run_workflow(
+    request: HttpRequest,
+    case: Application,
+    form,
+    call: Callable[[], Any],
+    *,
+    done: str | Callable[[Any], str],
+    next_url: str,
+) -> HttpResponse | None:
+    """Run one workflow call for a valid form.
+
+    A refusal answers with its status (403, or 409 when the case changed); input errors are
+    put beside the form's fields and None is returned, so the caller shows the form again;
+    success redirects with a message (POST/redirect/GET).
+    """
+    try:
+        result = call()
+    except workflow.WorkflowError as exc:
+        return _refused(request, case, exc)
+    except ValidationError as exc:
+        forms.attach_errors(form, exc)
+        return None
+    messages.success(request, done(result) if callable(done) else done)
+    return redirect(next_url)
 
 
 def _person(user: User | None) -> str:
@@ -850,21 +877,21 @@ def transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         data = form.workflow_kwargs()
         expected = form.cleaned_data["expected_status"]
         reason = data.pop("reason")
-        try:
-            updated = workflow.TRANSITIONS[name](
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.TRANSITIONS[name](
                 case.pk, actor=user, expected_status=expected, reason=reason, **data
-            )
-        except workflow.WorkflowError as exc:
-            return _refused(request, case, exc)
-        except ValidationError as exc:
-            forms.attach_errors(form, exc)
-        else:
-            messages.success(
-                request,
+            ),
+            done=lambda updated: (
                 _("%(step)s: done. The case is now “%(status)s”.")
-                % {"step": labels[name], "status": updated.get_status_display()},
-            )
-            return redirect("cases:detail", pk=case.pk)
+                % {"step": labels[name], "status": updated.get_status_display()}
+            ),
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
     return _form_page(
         request,
         case,
@@ -933,15 +960,16 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         return _form_page(request, case, form_class(), **page)
     form = form_class(request.POST)
     if form.is_valid():
-        try:
-            _run_action(name, case, user, form.cleaned_data)
-        except workflow.WorkflowError as exc:
-            return _refused(request, case, exc)
-        except ValidationError as exc:
-            forms.attach_errors(form, exc)
-        else:
-            messages.success(request, str(ACTION_DONE[name]))
-            return redirect("cases:detail", pk=case.pk)
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: _run_action(name, case, user, form.cleaned_data),
+            done=str(ACTION_DONE[name]),
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
     return _form_page(request, case, form, status=400, **page)
 
 
@@ -975,15 +1003,18 @@ def waive_deadline(request: HttpRequest, pk: int, deadline_pk: int) -> HttpRespo
         return _form_page(request, case, forms.WaiveDeadlineForm(), **page)
     form = forms.WaiveDeadlineForm(request.POST)
     if form.is_valid():
-        try:
-            workflow.waive_deadline(deadline, actor=user, reason=form.cleaned_data["reason"])
-        except workflow.WorkflowError as exc:
-            return _refused(request, case, exc)
-        except ValidationError as exc:
-            forms.attach_errors(form, exc)
-        else:
-            messages.success(request, _("The deadline is waived."))
-            return redirect("cases:detail", pk=case.pk)
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.waive_deadline(
+                deadline, actor=user, reason=form.cleaned_data["reason"]
+            ),
+            done=_("The deadline is waived."),
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
     return _form_page(request, case, form, status=400, **page)
 
 
@@ -996,15 +1027,16 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = forms.NoteForm(request.POST)
     if form.is_valid():
-        try:
-            workflow.add_note(case.pk, actor=user, text=form.cleaned_data["text"])
-        except workflow.WorkflowError as exc:
-            return _refused(request, case, exc)
-        except ValidationError as exc:
-            forms.attach_errors(form, exc)
-        else:
-            messages.success(request, _("The note is added."))
-            return redirect(reverse("cases:detail", args=[case.pk]) + "#notes")
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.add_note(case.pk, actor=user, text=form.cleaned_data["text"]),
+            done=_("The note is added."),
+            next_url=reverse("cases:detail", args=[case.pk]) + "#notes",
+        )
+        if response is not None:
+            return response
     return _form_page(
         request,
         case,
@@ -1026,21 +1058,22 @@ def add_document(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            workflow.add_document(
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.add_document(
                 case.pk,
                 actor=user,
                 file=upload,
                 original_name=upload.name,
                 description=form.cleaned_data["description"],
-            )
-        except workflow.WorkflowError as exc:
-            return _refused(request, case, exc)
-        except ValidationError as exc:
-            forms.attach_errors(form, exc)
-        else:
-            messages.success(request, _("The document is added."))
-            return redirect(reverse("cases:detail", args=[case.pk]) + "#documents")
+            ),
+            done=_("The document is added."),
+            next_url=reverse("cases:detail", args=[case.pk]) + "#documents",
+        )
+        if response is not None:
+            return response
     return _form_page(
         request,
         case,
@@ -1089,20 +1122,18 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.AssignForm(request.POST, unit_id=case.unit_id)
     if form.is_valid():
         assignee = form.cleaned_data["assignee"]
-        try:
-            workflow.assign(case.pk, actor=user, assignee=assignee)
-        except workflow.WorkflowError as exc:
-            return _refused(request, case, exc)
-        except ValidationError as exc:
-            forms.attach_errors(form, exc)
-        else:
-            if assignee is None:
-                messages.success(request, _("The case is unassigned."))
-            else:
-                messages.success(
-                    request, _("The case is assigned to %(who)s.") % {"who": _person(assignee)}
-                )
-            return redirect("cases:detail", pk=case.pk)
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.assign(case.pk, actor=user, assignee=assignee),
+            done=_("The case is unassigned.")
+            if assignee is None
+            else _("The case is assigned to %(who)s.") % {"who": _person(assignee)},
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
     return _form_page(
         request,
         case,
