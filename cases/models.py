@@ -223,9 +223,6 @@ class ApplicationQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
-    def of_unit(self, unit):
-        return self.filter(unit=unit)
-
 
 @pghistory.track(
     exclude=["next_deadline_at", "updated_at"],
@@ -504,18 +501,6 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     def withdraw(self, *, kind: str) -> None:
         self.withdrawal = kind
-
-
-TRANSITION_NAMES = (
-    "start_examination",
-    "detain",
-    "release",
-    "decide",
-    "appeal",
-    "remit",
-    "close",
-    "withdraw",
-)
 
 
 class ReferenceCounter(models.Model):
