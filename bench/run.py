@@ -15,9 +15,10 @@
    admin's case list as a superuser; warm-up rounds, then BENCH_REQUESTS (default 100)
    requests per page taken round-robin. Time is measured around the whole request through
    Django's handler (the test client; no network); queries are counted with
-   `connection.execute_wrapper`. Plus: the bare SQL of the case list (`sql_case_list`), a first
-   deadline sweep (rolled back after timing), and a sweep at a past moment chosen so that
-   BENCH_SWEEP_DUE deadlines are due (the same number at every size).
+   `connection.execute_wrapper`. Plus: the bare SQL of the case list (`sql_case_list`), the
+   first deadline sweep over the whole backlog (BENCH_FIRST_SWEEP_RUNS times, default once,
+   0 skips it; rolled back after timing), and BENCH_SWEEP_RUNS sweeps at a past moment
+   chosen so that BENCH_SWEEP_DUE deadlines are due (the same number at every size).
 3. Throughput: gunicorn (2 workers, persistent connections, DEBUG=false) on a free port of
    127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
@@ -70,6 +71,7 @@ WARMUP = _env_int("BENCH_WARMUP", 10, minimum=1)
 WRK_SECONDS = _env_int("BENCH_WRK_SECONDS", 30)
 SWEEP_DUE = _env_int("BENCH_SWEEP_DUE", 1000, minimum=1)
 SWEEP_RUNS = _env_int("BENCH_SWEEP_RUNS", 3, minimum=1)
+FIRST_SWEEP_RUNS = _env_int("BENCH_FIRST_SWEEP_RUNS", 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://root@127.0.0.1:5432").rstrip("/")
 DATABASE = f"haven_bench_{CASES}"
 DATABASE_URL = f"{POSTGRES_URL}/{DATABASE}"
@@ -336,39 +338,36 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
             transaction.set_rollback(True)
         return elapsed, result.due, result.created, counter.count
 
-    say(f"Sweeping ({SWEEP_RUNS} first sweeps, each rolled back) ...")
-    runs = [timed_sweep(None) for _ in range(SWEEP_RUNS)]
-    ms = [r[0] for r in runs]
-    due = runs[0][1]
-    entries.append(
-        {
-            "page": "sweep",
+    def sweep_entry(page: str, runs: list[tuple[float, int, int, int]]) -> dict[str, Any]:
+        ms = [r[0] for r in runs]
+        due, created = runs[0][1], runs[0][2]
+        return {
+            "page": page,
             "cases": CASES,
             "median_ms": round(statistics.median(ms), 1),
             "p95_ms": round(max(ms), 1),
             "queries": max(r[3] for r in runs),
             "requests": len(runs),
             "due_deadlines": due,
-            "reminders_created": runs[0][2],
+            "reminders_created": created,
             "ms_per_due_deadline": round(statistics.median(ms) / max(due, 1), 3),
-            "ms_per_reminder": round(statistics.median(ms) / max(runs[0][2], 1), 3),
+            "ms_per_reminder": round(statistics.median(ms) / max(created, 1), 4),
         }
-    )
+
+    if FIRST_SWEEP_RUNS:
+        say(f"First sweep over the whole backlog ({FIRST_SWEEP_RUNS}x, rolled back) ...")
+        entries.append(sweep_entry("sweep", [timed_sweep(None) for _ in range(FIRST_SWEEP_RUNS)]))
+        say(
+            f"  {entries[-1]['due_deadlines']:,} due, {entries[-1]['reminders_created']:,} "
+            f"reminders, {entries[-1]['median_ms'] / 1000:.1f} s"
+        )
     moment = _moment_with_due(SWEEP_DUE)
-    runs = [timed_sweep(moment) for _ in range(SWEEP_RUNS)]
-    ms = [r[0] for r in runs]
+    say(f"Sweeps at {moment:%Y-%m-%d %H:%M} UTC, when {SWEEP_DUE:,} deadlines are due ...")
     entries.append(
         {
-            "page": f"sweep_{SWEEP_DUE}_due",
-            "cases": CASES,
-            "median_ms": round(statistics.median(ms), 1),
-            "p95_ms": round(max(ms), 1),
-            "queries": max(r[3] for r in runs),
-            "requests": len(runs),
-            "due_deadlines": runs[0][1],
-            "reminders_created": runs[0][2],
-            "ms_per_due_deadline": round(statistics.median(ms) / max(runs[0][1], 1), 3),
-            "ms_per_reminder": round(statistics.median(ms) / max(runs[0][2], 1), 3),
+            **sweep_entry(
+                f"sweep_{SWEEP_DUE}_due", [timed_sweep(moment) for _ in range(SWEEP_RUNS)]
+            ),
             "swept_at": moment.isoformat(timespec="seconds"),
         }
     )
@@ -389,18 +388,18 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
 
 def _moment_with_due(target: int) -> dt.datetime:
     """The earliest moment (to the minute) at which a sweep finds `target` deadlines due,
-    found by bisection over dry-run plans (the count only grows with the moment)."""
+    found by bisection over `reminders.count_due` (the count only grows with the moment)."""
     from django.utils import timezone
 
     from cases import reminders
 
     high = timezone.now()
     low = high - dt.timedelta(days=5 * 365)
-    if reminders.plan(high)[0] < target:
+    if reminders.count_due(high) < target:
         return high
     while (high - low) > dt.timedelta(minutes=1):
         middle = low + (high - low) / 2
-        if reminders.plan(middle)[0] >= target:
+        if reminders.count_due(middle) >= target:
             high = middle
         else:
             low = middle

@@ -14,7 +14,9 @@ The sweep (`sweep`, run by beat every SWEEP_INTERVAL_MINUTES through `cases.task
 4. reads the existing reminders of those deadlines in one query per batch and creates the
    missing ones with `bulk_create(ignore_conflicts=True)` (the unique constraint on
    deadline, level and recipient settles two sweeps running at once), all in one
-   transaction;
+   transaction, a batch of deadlines at a time: the due rows are streamed, so a sweep
+   over a large backlog (the first one after a migration of old cases) holds one batch in
+   memory, not the backlog;
 5. after commit, enqueues a send per new reminder, and again for reminders still unsent
    after the grace period (their enqueue was lost with Redis down, or the worker sending
    them died): `transaction.on_commit(..., robust=True)`, so a broker that does not answer
@@ -45,9 +47,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -191,26 +194,25 @@ def due_deadlines(now: dt.datetime, *, horizon_days: int, application_id: int | 
     return rows.order_by().values_list(*_DUE_FIELDS, named=True)
 
 
-def plan(
+def _batches(
     now: dt.datetime, *, application_id: int | None = None
-) -> tuple[int, list[PlannedReminder]]:
-    """What a sweep at `now` would create: (deadlines due, reminders to create)."""
+) -> Iterator[tuple[int, list[PlannedReminder]]]:
+    """What a sweep at `now` would create, BATCH deadlines at a time: (deadlines due in the
+    batch, reminders to create for them). The due rows are streamed (a server-side cursor on
+    PostgreSQL), so memory stays bounded by the batch, whatever the backlog."""
     leads = _lead_days()
     # A window opens at the start of the day `lead` days before the last day: reach a day
     # further (two, so that a 25-hour day of a clock change is covered); the levels below
     # are exact.
     horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
-    rows = list(due_deadlines(now, horizon_days=horizon, application_id=application_id))
+    rows = due_deadlines(now, horizon_days=horizon, application_id=application_id)
     decision_makers: dict[int, list[int]] = {}
-    due = 0
-    planned: list[PlannedReminder] = []
-    for start in range(0, len(rows), BATCH):
+    for chunk in itertools.batched(rows.iterator(chunk_size=BATCH), BATCH):
         batch = []
-        for row in rows[start : start + BATCH]:
+        for row in chunk:
             level = deadlines.reminder_level(leads.get(row.rule_id, []), row.due_at, now)
             if level is not None:
                 batch.append((row, level))
-        due += len(batch)
         if not batch:
             continue
         _decision_makers({row.application__unit_id for row, _level in batch}, decision_makers)
@@ -221,6 +223,7 @@ def plan(
         ).values_list("deadline_id", "recipient_id", "level"):
             key = (deadline_id, recipient_id)
             sent[key] = min(level, sent.get(key, level))
+        planned: list[PlannedReminder] = []
         for row, level in batch:
             people = recipients(
                 assignee_id=row.application__assigned_to_id,
@@ -243,7 +246,30 @@ def plan(
                         recipient_id=person,
                     )
                 )
+        yield len(batch), planned
+
+
+def plan(
+    now: dt.datetime, *, application_id: int | None = None
+) -> tuple[int, list[PlannedReminder]]:
+    """What a sweep at `now` would create: (deadlines due, reminders to create)."""
+    due, planned = 0, []
+    for count, batch in _batches(now, application_id=application_id):
+        due += count
+        planned.extend(batch)
     return due, planned
+
+
+def count_due(now: dt.datetime) -> int:
+    """How many open deadlines a sweep at `now` finds inside a reminder window or overdue
+    (the sweep's `due`, without reading reminders or recipients)."""
+    leads = _lead_days()
+    horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
+    rows = due_deadlines(now, horizon_days=horizon).values_list("rule_id", "due_at")
+    return sum(
+        deadlines.reminder_level(leads.get(rule, []), due_at, now) is not None
+        for rule, due_at in rows.iterator(chunk_size=10 * BATCH)
+    )
 
 
 def sweep(
@@ -259,7 +285,8 @@ def sweep(
 
     `enqueue(reminder_id)` and `enqueue_digest(user_id, day_iso)` default to enqueueing the
     send tasks by name. `application_id` limits the sweep to one case (run after a change
-    to it). With `dry_run` nothing is written or sent; `planned` says what would be.
+    to it). With `dry_run` nothing is written or sent; `planned` says what would be (only a
+    dry run keeps that list: a sweep writes each batch and lets it go).
     """
     now = now or timezone.now()
     result = SweepResult(now=now)
@@ -267,8 +294,10 @@ def sweep(
         result.due, result.planned = plan(now, application_id=application_id)
         return result
     with transaction.atomic():
-        result.due, result.planned = plan(now, application_id=application_id)
-        new_ids = _create(result.planned, now)
+        new_ids: list[int] = []
+        for count, batch in _batches(now, application_id=application_id):
+            result.due += count
+            new_ids.extend(_create(batch, now))
         result.created = len(new_ids)
         stale = _release_stale_reminders(now, application_id=application_id)
         result.requeued = len(stale)

@@ -283,6 +283,29 @@ def test_the_sweeps_queries_do_not_grow_with_the_number_of_cases(alice, dora, os
     assert second == first
 
 
+def test_a_backlog_larger_than_a_batch_is_swept_whole_a_batch_at_a_time(
+    alice, dora, oscar, sweep, monkeypatch
+):
+    olga = make_user("olga", roles.DECISION_MAKER, oscar.unit)
+    for _ in range(4):
+        examined(alice)
+        unassigned(oscar)
+    monkeypatch.setattr(reminders, "BATCH", 3)  # 16 deadlines: six batches, one partial
+    moment = (2024, 2, 13, 9, 0)  # every one of them overdue
+    assert reminders.count_due(vilnius(*moment)) == 16
+    result, sends = sweep(*moment)
+    assert result.due == 16
+    assert result.planned == []  # a sweep keeps no list of what it wrote; a dry run does
+    # Each overdue deadline of alice's cases: to alice and to dora; of oscar's unassigned
+    # cases: to olga.
+    assert Reminder.objects.filter(recipient=alice).count() == 8
+    assert Reminder.objects.filter(recipient=dora).count() == 8
+    assert Reminder.objects.filter(recipient=olga).count() == 8
+    assert result.created == len(sends) == Reminder.objects.count() == 24
+    again, resent = sweep(2024, 2, 13, 9, 15)
+    assert (again.due, again.created, resent) == (16, 0, [])
+
+
 def _copy_cases(template: Application, count: int) -> None:
     """`count` copies of a case and of its examination deadline, due over the next years,
     written with SQL: volume for the planner, not state for a behaviour test."""
