@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.db import connection
 from pghistory.middleware import HistoryMiddleware as _PgHistoryMiddleware
 
@@ -17,6 +21,42 @@ class HistoryMiddleware(_PgHistoryMiddleware):
         if connection.vendor != "postgresql":
             return self.get_response(request)
         return super().__call__(request)
+
+
+class SessionIdleMiddleware:
+    """Keeps a signed-in session alive while it is in use, writing it at most once per
+    SESSION_REFRESH_SECONDS.
+
+    A session ends SESSION_COOKIE_AGE after it was last saved. Django's
+    SESSION_SAVE_EVERY_REQUEST would save it on every request: an UPDATE and a commit that
+    waits for the disk, on every page. Here a signed-in session is marked (and so saved,
+    with a new expiry) only when its last mark is older than the interval, so the idle limit
+    holds to within that interval: a workstation left alone signs out between AGE - REFRESH
+    and AGE after its last page. Signing in marks it (`mark_sign_in`, connected to
+    `user_logged_in` by the accounts app). Sessions without a signed-in user are never
+    touched: a stray cookie creates nothing.
+    """
+
+    KEY = "_haven_refreshed_at"
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if not session.is_empty() and SESSION_KEY in session:
+            now = int(time.time())
+            last = session.get(self.KEY)
+            fresh = isinstance(last, int) and 0 <= now - last < settings.SESSION_REFRESH_SECONDS
+            if not fresh:
+                session[self.KEY] = now  # modified: SessionMiddleware saves it, expiry anew
+        return self.get_response(request)
+
+
+def mark_sign_in(sender, request, user, **kwargs) -> None:
+    """Signing in saves the session: it counts as its first renewal."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SessionIdleMiddleware.KEY] = int(time.time())
 
 
 class AdminInputGuardMiddleware:

@@ -16,8 +16,11 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,6 +178,36 @@ def test_a_session_expires_after_inactivity_not_while_in_use(client, adam):
     assert response.url.startswith(reverse("admin:login"))
 
 
+def _session_writes(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return sum(
+        q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT")) and "django_session" in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+def test_a_session_in_use_is_written_once_per_refresh_interval_not_per_page(client, adam, settings):
+    settings.SESSION_REFRESH_SECONDS = 60
+    admin_index = reverse("admin:index")
+    with time_machine.travel(START, tick=False) as traveller:
+        client.force_login(adam)  # signing in saved the session: the first pages write nothing
+        expiry = Session.objects.get().expire_date
+        assert _session_writes(client, admin_index) == 0
+        traveller.shift(dt.timedelta(seconds=59))
+        assert _session_writes(client, admin_index) == 0
+        assert Session.objects.get().expire_date == expiry
+        traveller.shift(dt.timedelta(seconds=2))
+        assert _session_writes(client, admin_index) == 1
+        assert Session.objects.get().expire_date == expiry + dt.timedelta(seconds=61)
+
+
+def test_a_stray_session_cookie_creates_no_session(client, login_url, db):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session-key-" + "x" * 20
+    assert _session_writes(client, login_url) == 0
+    assert not Session.objects.exists()
+
+
 def test_pages_carry_a_content_security_policy_and_secure_headers(client, login_url):
     response = client.get(login_url)
 
@@ -248,7 +281,8 @@ def test_production_uses_argon2_secure_cookies_and_hsts():
         "'session_secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE,"
         "'hsts': s.SECURE_HSTS_SECONDS, 'redirect': s.SECURE_SSL_REDIRECT,"
         "'debug': s.DEBUG, 'idle': s.SESSION_COOKIE_AGE,"
-        "'every_request': s.SESSION_SAVE_EVERY_REQUEST}))"
+        "'refresh': s.SESSION_REFRESH_SECONDS,"
+        "'renews': 'haven.middleware.SessionIdleMiddleware' in s.MIDDLEWARE}))"
     )
 
     result = run(["-c", script], production_env())
@@ -263,7 +297,8 @@ def test_production_uses_argon2_secure_cookies_and_hsts():
         "redirect": True,
         "debug": False,
         "idle": 1800,
-        "every_request": True,
+        "refresh": 60,
+        "renews": True,
     }
 
 
