@@ -16,19 +16,38 @@ from django.http import Http404
 from accounts import roles
 
 from . import predicates
-from .models import Application
+from .models import Application, cases_by_status
+
+ALL_UNITS = "all"
+
+
+def readable_unit(user) -> int | str | None:
+    """Whose cases `user` may read: ALL_UNITS (administrators and superusers), their unit's
+    id (caseworkers and decision-makers), or None."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    if user.is_superuser or user.has_role(roles.ADMINISTRATOR):
+        return ALL_UNITS
+    if user.unit_id and (user.has_role(roles.CASEWORKER) or user.has_role(roles.DECISION_MAKER)):
+        return user.unit_id
+    return None
 
 
 def visible_applications(user) -> QuerySet[Application]:
     """The cases `user` may read: their unit's, or all for administrators and superusers."""
     qs = Application.objects.all()
-    if not (user and user.is_authenticated and user.is_active):
+    scope = readable_unit(user)
+    if scope is None:
         return qs.none()
-    if user.is_superuser or user.has_role(roles.ADMINISTRATOR):
-        return qs
-    if user.unit_id and (user.has_role(roles.CASEWORKER) or user.has_role(roles.DECISION_MAKER)):
-        return qs.filter(unit_id=user.unit_id)
-    return qs.none()
+    return qs if scope == ALL_UNITS else qs.filter(unit_id=scope)
+
+
+def visible_cases_by_status(user) -> dict[str, int]:
+    """How many of the cases `user` may read are in each status (stored counts)."""
+    scope = readable_unit(user)
+    if scope is None:
+        return {}
+    return cases_by_status(None if scope == ALL_UNITS else scope)
 
 
 def get_application_for_user(user, pk, *, write: bool = False, queryset=None) -> Application:

@@ -17,8 +17,8 @@ import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -28,6 +28,44 @@ from accounts.models import Unit
 
 from . import predicates
 from .names import search_key
+
+# ---------------------------------------------------------------------------------------------
+# Stored counts
+# ---------------------------------------------------------------------------------------------
+
+
+def keeps_counts(counts_table: str, keys: tuple[str, ...], column: str, counted: str) -> str:
+    """The body of a row trigger that keeps `counts_table` (one row per value of `keys`, the
+    count in `column`) equal to the number of rows of the triggering table for which
+    `counted` (an expression over the row, written with `{row}`) holds.
+
+    A row that comes in, goes out or changes key moves one count down and another up; other
+    updates write nothing. It runs in the writing transaction, so the counts commit or roll
+    back with the rows. Pages then read a handful of count rows instead of counting
+    hundreds of thousands of rows on every request.
+    """
+    old, new = counted.format(row="OLD"), counted.format(row="NEW")
+    where = " AND ".join(f"{k} = OLD.{k}" for k in keys)
+    moved = " OR ".join(f"NEW.{k} IS DISTINCT FROM OLD.{k}" for k in keys)
+    names, values = ", ".join(keys), ", ".join(f"NEW.{k}" for k in keys)
+    # Identifiers written in this module, at import time; no input reaches this SQL.
+    down = f"UPDATE {counts_table} SET {column} = {column} - 1 WHERE {where};"  # noqa: S608
+    up = (
+        f"INSERT INTO {counts_table} ({names}, {column}) VALUES ({values}, 1) "  # noqa: S608
+        f"ON CONFLICT ({names}) DO UPDATE SET {column} = {counts_table}.{column} + 1;"
+    )
+    return f"""
+    IF TG_OP = 'DELETE' THEN
+        IF {old} THEN {down} END IF;
+    ELSIF TG_OP = 'INSERT' THEN
+        IF {new} THEN {up} END IF;
+    ELSIF ({old}) IS DISTINCT FROM ({new}) OR {moved} THEN
+        IF {old} THEN {down} END IF;
+        IF {new} THEN {up} END IF;
+    END IF;
+    RETURN NULL;
+"""
+
 
 # ---------------------------------------------------------------------------------------------
 # Facilities
@@ -63,7 +101,7 @@ class Facility(models.Model):
 
     def occupancy(self) -> int:
         """Places taken now (open placements of any regime)."""
-        return self.current_placements().count()
+        return sum(occupancy_by_regime(self.pk).get(self.pk, {}).values())
 
     def has_free_place(self) -> bool:
         return self.occupancy() < self.capacity
@@ -119,10 +157,22 @@ class Applicant(models.Model):
         verbose_name_plural = _("applicants")
         indexes = [
             models.Index(fields=["date_of_birth"], name="applicant_dob_idx"),
-            # The case list's nationality filter (joined from the case by applicant id).
-            models.Index(fields=["nationality", "id"], name="applicant_nationality_idx"),
         ]
         # The trigram index on search_key is created by a PostgreSQL-only migration step.
+        triggers = [
+            # A corrected nationality reaches the applicant's cases (Application.nationality).
+            pgtrigger.Trigger(
+                name="applicant_sets_nationality",
+                operation=pgtrigger.Update,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                condition=pgtrigger.Condition("OLD.nationality IS DISTINCT FROM NEW.nationality"),
+                func="""
+    UPDATE cases_application SET nationality = NEW.nationality WHERE applicant_id = NEW.id;
+    RETURN NULL;
+""",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -225,7 +275,7 @@ class ApplicationQuerySet(models.QuerySet):
 
 
 @pghistory.track(
-    exclude=["next_deadline_at", "updated_at"],
+    exclude=["next_deadline_at", "nationality", "updated_at"],
     model_name="ApplicationHistory",
     obj_field=pghistory.ObjForeignKey(related_name="history", db_constraint=False),
 )
@@ -323,6 +373,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
     next_deadline_at = models.DateTimeField(
         _("nearest open deadline"), null=True, blank=True, editable=False
     )
+    # The applicant's nationality, copied by triggers (PostgreSQL: application_copies_nationality,
+    # applicant_sets_nationality)
+    # so that the case list filtered by status and nationality, and its count, are answered
+    # by one index of cases instead of a join over hundreds of thousands of applicants.
+    nationality = models.CharField(_("nationality"), max_length=2, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -333,8 +388,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         indexes = [
-            models.Index(fields=["unit", "status"], name="app_unit_status_idx"),
+            # Covering: a filtered list's count (status, and the applicant's nationality)
+            # joins on applicant_id without visiting the table.
+            models.Index(
+                fields=["unit", "status"], include=["applicant"], name="app_unit_status_idx"
+            ),
             models.Index(fields=["unit", "next_deadline_at"], name="app_unit_deadline_idx"),
+            models.Index(fields=["unit", "nationality", "status"], name="app_unit_nationality_idx"),
             models.Index(fields=["unit", "-submitted_on", "-id"], name="app_unit_submitted_idx"),
             models.Index(fields=["assigned_to", "status"], name="app_assignee_status_idx"),
             models.Index(fields=["status_changed_at"], name="app_status_changed_idx"),
@@ -363,6 +423,30 @@ class Application(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         permissions = [("run_transitions", "Can run case transitions")]
+        triggers = [
+            # The copy of the applicant's nationality, set whenever a case row is written
+            # (a changed nationality reaches the cases through applicant_sets_nationality).
+            pgtrigger.Trigger(
+                name="application_copies_nationality",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                level=pgtrigger.Row,
+                func="""
+    NEW.nationality := COALESCE(
+        (SELECT nationality FROM cases_applicant WHERE id = NEW.applicant_id), '');
+    RETURN NEW;
+""",
+            ),
+            pgtrigger.Trigger(
+                name="application_keeps_status_counts",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                func=keeps_counts(
+                    "cases_statuscount", ("unit_id", "status"), "cases", counted="TRUE"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -581,9 +665,124 @@ class Placement(models.Model):
                 name="placement_one_current_per_case",
             ),
         ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="placement_keeps_occupancy",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                func=keeps_counts(
+                    "cases_occupancy",
+                    ("facility_id", "regime"),
+                    "people",
+                    counted="{row}.ends_at IS NULL",
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_regime_display()} — {self.facility}"
+
+
+# Recounts every facility's occupancy from the placements (after a bulk load that ran with the
+# trigger disabled, or to repair counts by hand: `manage.py dbshell`).
+# Recount every stored count from the rows (after a bulk load that ran with the triggers off,
+# or to repair the counts by hand in `manage.py dbshell`).
+RECOUNT_SQL = """
+    DELETE FROM cases_occupancy;
+    INSERT INTO cases_occupancy (facility_id, regime, people)
+    SELECT facility_id, regime, count(*) FROM cases_placement WHERE ends_at IS NULL
+    GROUP BY facility_id, regime;
+    DELETE FROM cases_statuscount;
+    INSERT INTO cases_statuscount (unit_id, status, cases)
+    SELECT unit_id, status, count(*) FROM cases_application GROUP BY unit_id, status;
+"""
+
+
+class Occupancy(models.Model):
+    """How many people a facility holds now, per regime: one row per facility and regime, so
+    the facilities page and the capacity check read a handful of rows whatever the number of
+    placements. Kept by a trigger on `Placement` (PostgreSQL)."""
+
+    facility = models.ForeignKey(
+        Facility, verbose_name=_("facility"), on_delete=models.CASCADE, related_name="+"
+    )
+    regime = models.CharField(_("regime"), max_length=20, choices=Placement.Regime.choices)
+    people = models.PositiveIntegerField(_("people"), default=0)
+
+    class Meta:
+        verbose_name = _("occupancy")
+        verbose_name_plural = _("occupancy")
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "regime"], name="occupancy_one_per_regime")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility}: {self.people} ({self.get_regime_display()})"
+
+
+class StatusCount(models.Model):
+    """How many cases a unit has in each status: the dashboard's summary, read as a handful
+    of rows instead of counting the unit's cases. Kept by a trigger on `Application`
+    (PostgreSQL)."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    cases = models.PositiveIntegerField(_("cases"), default=0)
+
+    class Meta:
+        verbose_name = _("cases by status")
+        verbose_name_plural = _("cases by status")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "status"], name="statuscount_one_per_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.cases} ({self.get_status_display()})"
+
+
+def kept_by_triggers() -> bool:
+    """The triggers keeping `Occupancy`, `StatusCount` and `Application.nationality` exist on
+    PostgreSQL only; on other databases (the embedded SQLite default) rows are counted, and
+    the nationality read through the applicant, when needed."""
+    return connection.vendor == "postgresql"
+
+
+def occupancy_by_regime(facility_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Open placements per facility and regime ({facility id: {regime: people}}), of one
+    facility or of all."""
+    if kept_by_triggers():
+        rows = Occupancy.objects.values_list("facility_id", "regime", "people")
+    else:
+        rows = (
+            Placement.objects.current()
+            .order_by()
+            .values_list("facility_id", "regime")
+            .annotate(people=Count("*"))
+        )
+    if facility_id is not None:
+        rows = rows.filter(facility_id=facility_id)
+    counts: dict[int, dict[str, int]] = {}
+    for facility, regime, people in rows:
+        if people:
+            counts.setdefault(facility, {})[regime] = people
+    return counts
+
+
+def cases_by_status(unit_id: int | None) -> dict[str, int]:
+    """How many cases there are in each status: of one unit, or of all with None."""
+    if kept_by_triggers():
+        rows = StatusCount.objects.all()
+        total = Sum("cases")
+    else:
+        rows = Application.objects.all()
+        total = Count("*")
+    if unit_id is not None:
+        rows = rows.filter(unit_id=unit_id)
+    counts = rows.order_by().values_list("status").annotate(n=total)
+    return {status: n for status, n in counts if n}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from .models import (
     Notification,
     Placement,
     Status,
+    occupancy_by_regime,
 )
 from .names import fold_word
 
@@ -266,8 +267,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         row["applicant"] = d.application.applicant.full_name
         deadline_rows.append(row)
 
-    # COUNT(*) (not Count("pk")) lets the (unit, status) index answer without the heap.
-    counts = dict(visible.order_by().values_list("status").annotate(n=Count("*")))
+    counts = access.visible_cases_by_status(user)
     list_url = reverse("cases:list")
     by_status = [
         {
@@ -1323,8 +1323,8 @@ def facilities(request: HttpRequest) -> HttpResponse:
     there now whose cases the user may see: the FACILITY_PEOPLE most recent, then "and N more"
     linking to the case list filtered by the facility.
 
-    Three queries whatever the number of cases: occupancy (COUNT(*) by facility and regime,
-    answered by the partial index of current placements), the facilities with a capped count
+    Three queries whatever the number of cases: occupancy (the stored counts per facility and
+    regime, `models.Occupancy`), the facilities with a capped count
     of the visible people (each count stops at FACILITY_COUNT_CAP + 1 rows), and the people
     shown (one UNION ALL branch per facility, each walking the newest-first partial index
     and stopping after FACILITY_PEOPLE rows).
@@ -1333,14 +1333,7 @@ def facilities(request: HttpRequest) -> HttpResponse:
     if not _may_use_cases(user):
         return _no_access(request)
     regimes = dict(Placement.Regime.choices)
-    occupancy: dict[int, dict[str, int]] = defaultdict(dict)
-    for facility_id, regime, n in (
-        Placement.objects.current()
-        .order_by()
-        .values_list("facility_id", "regime")
-        .annotate(n=Count("*"))
-    ):
-        occupancy[facility_id][regime] = n
+    occupancy = occupancy_by_regime()
 
     visible = access.visible_applications(user).order_by().values("pk")
     here_now = Placement.objects.current().filter(application_id__in=visible)
