@@ -152,9 +152,12 @@ def test_every_admin_page_answers(admin_client_root, build_case, alice, model):
     app_label, model_name = model.split(".")
     response = admin_client_root.get(reverse(f"admin:{app_label}_{model_name}_changelist"))
     assert response.status_code == 200
-    assert admin_client_root.get(
-        reverse(f"admin:{app_label}_{model_name}_changelist"), {"q": "<script>"}
-    ).status_code == 200
+    assert (
+        admin_client_root.get(
+            reverse(f"admin:{app_label}_{model_name}_changelist"), {"q": "<script>"}
+        ).status_code
+        == 200
+    )
 
 
 def test_the_timeline_is_read_only_in_the_admin(admin_client_root, case):

@@ -225,7 +225,8 @@ def test_it_imports_a_json_case_file(tmp_path):
 
     folder = _copy_seeds(tmp_path)
     data = yaml.load(
-        (folder / "korolev.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader  # noqa: S506 - strings only
+        (folder / "korolev.yaml").read_text(encoding="utf-8"),
+        Loader=yaml.BaseLoader,  # noqa: S506 - strings only
     )
     (folder / "korolev.yaml").unlink()
     data["facility"]["capacity"]["value"] = 180
