@@ -18,7 +18,9 @@
    `connection.execute_wrapper`. Plus: the bare SQL of the case list (`sql_case_list`), the
    first deadline sweep over the whole backlog (BENCH_FIRST_SWEEP_RUNS times, default once,
    0 skips it; rolled back after timing), and BENCH_SWEEP_RUNS sweeps at a past moment
-   chosen so that BENCH_SWEEP_DUE deadlines are due (the same number at every size).
+   chosen so that BENCH_SWEEP_DUE deadlines are due (the same number at every size). The
+   sweeps run last, after the throughput part: at a million cases the first one takes the
+   longest of anything here.
 3. Throughput: gunicorn (2 workers, persistent connections, DEBUG=false) on a free port of
    127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
@@ -213,14 +215,14 @@ def _p95(values: list[float]) -> float:
 
 def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from django.conf import settings
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
     from accounts import roles
     from accounts.models import User
     from bench.views import fetch_rows
-    from cases import reminders, synthetic
+    from cases import synthetic
     from cases.models import Applicant
 
     assert not settings.DEBUG, "the benchmark runs with DEBUG off"
@@ -326,7 +328,32 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     )
     say("Name lookup (search_latin) plan:\n  " + applicant_plan.replace("\n", "\n  "))
 
-    # The sweep: first sweeps (each rolled back), then one at a moment with SWEEP_DUE due.
+    from cases.models import CaseEvent
+
+    extra = {
+        "access_events_on_long_case": CaseEvent.objects.filter(
+            application_id=long_case, kind=CaseEvent.Kind.ACCESS
+        ).count(),
+        "cookies": {
+            who: client.cookies[settings.SESSION_COOKIE_NAME].value
+            for who, client in clients.items()
+        },
+        "urls": {name: (url, who) for name, url, who in pages},
+    }
+    return entries, extra
+
+
+def measure_sweeps() -> list[dict[str, Any]]:
+    """The deadline sweep, each run rolled back: the first sweep over the whole backlog
+    (FIRST_SWEEP_RUNS times), then SWEEP_RUNS sweeps at a moment when SWEEP_DUE are due.
+    Run after the pages and the throughput, as it takes longest at large sizes."""
+    from django.db import connection, transaction
+
+    from cases import reminders
+
+    counter = QueryCounter()
+    entries: list[dict[str, Any]] = []
+
     def timed_sweep(now: dt.datetime | None) -> tuple[float, int, int, int]:
         counter.count = 0
         with connection.execute_wrapper(counter), transaction.atomic():
@@ -371,19 +398,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
             "swept_at": moment.isoformat(timespec="seconds"),
         }
     )
-    from cases.models import CaseEvent
-
-    extra = {
-        "access_events_on_long_case": CaseEvent.objects.filter(
-            application_id=long_case, kind=CaseEvent.Kind.ACCESS
-        ).count(),
-        "cookies": {
-            who: client.cookies[settings.SESSION_COOKIE_NAME].value
-            for who, client in clients.items()
-        },
-        "urls": {name: (url, who) for name, url, who in pages},
-    }
-    return entries, extra
+    return entries
 
 
 def _moment_with_due(target: int) -> dt.datetime:
@@ -628,11 +643,14 @@ def main() -> None:
         for entry in entries:
             entry.update(throughput.get(entry["page"], {}))
     info = machine()
-    print_table(entries, info)
     for entry in entries:
         entry["machine"] = (
             f"{info['cores']} cores, {info['memory']}, PostgreSQL {info['postgresql']}"
         )
+    write_results(entries)  # the pages are kept even if the sweeps are interrupted
+    for entry in measure_sweeps():
+        entries.append({**entry, "machine": entries[0]["machine"]})
+    print_table(entries, info)
     write_results(entries)
     say(f"Wrote {RESULTS.relative_to(ROOT)}")
 
