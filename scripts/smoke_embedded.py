@@ -79,6 +79,19 @@ for username in ("caseworker", "decider"):
     response = client.get(search, HTTP_HOST="localhost")
     if case.reference not in response.content.decode():
         failures.append(f"{username}: searching Королёв does not find {case.reference}")
+    # Counts and the nationality filter, which PostgreSQL keeps by triggers, are taken from
+    # the rows here.
+    response = client.get(reverse("cases:list") + "?nationality=RU", HTTP_HOST="localhost")
+    if case.reference not in response.content.decode():
+        failures.append(f"{username}: the nationality filter RU does not find {case.reference}")
+    dashboard = client.get(reverse("cases:dashboard"), HTTP_HOST="localhost").content.decode()
+    if f'?status={case.status}">1</a>' not in dashboard:
+        failures.append(f"{username}: the dashboard does not count the case by its status")
+    page = " ".join(
+        client.get(reverse("cases:facilities"), HTTP_HOST="localhost").content.decode().split()
+    )
+    if "<strong>1</strong> taken" not in page:
+        failures.append(f"{username}: the facilities page does not count the placed applicant")
 
 print(f"{Application.objects.count()} case(s) in the embedded database.")
 if failures:
