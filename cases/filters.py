@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, F, Lookup, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -59,42 +59,63 @@ def clean_query(raw: str | None) -> str:
     return (raw or "").replace("\x00", "").strip()[:MAX_QUERY_CHARS]
 
 
-def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet[Application]:
-    """Cases whose reference contains `query`, or whose applicant's names match it.
+class NameSearch:
+    """A search query, with the applicants whose names match it looked up once.
 
     Names match in any script and romanisation: the query is folded like the stored
     `Applicant.search_key` (so `Королёв`, `Korolyov` and `korolev` are one key), and every
     word of it must occur in the key. Words shorter than three characters cannot use the
     trigram index and are only matched together with a longer one.
+
+    At most APPLICANT_MATCH_LIMIT applicants are taken, the most recently registered
+    first; `truncated` says that more matched, so that the page can say so (a common
+    family name matches thousands of people in a national register). The ids are read once
+    and sent to the list's queries as one array, which the case query can still OR with
+    the reference in a bitmap of two index scans.
     """
-    query = clean_query(query)
-    if not query:
-        return queryset
-    words = fold_word(query).split()
-    matches = Q(pk__in=[])
-    reference = query.upper()
-    if len(reference) >= MIN_SEARCH_CHARS:
-        matches |= Q(reference__contains=reference)
-    else:
-        matches |= Q(reference=reference)
-    if words and max(len(w) for w in words) >= MIN_SEARCH_CHARS:
-        applicants = Applicant.objects.order_by()
-        for word in words:
-            applicants = applicants.filter(search_key__contains=word)
-        ids = applicants.values("pk")[:APPLICANT_MATCH_LIMIT]
-        if connection.vendor == "postgresql":
-            # The matching ids as one array computed first (an InitPlan), so that the case
-            # query can still OR it with the reference in a bitmap of two index scans; an
-            # `IN (subquery)` cannot be an index condition inside an OR.
-            matches |= Q(AnyOf(F("applicant_id"), ArraySubquery(ids)))
+
+    def __init__(self, query: str | None) -> None:
+        self.query = clean_query(query)
+        self.words = fold_word(self.query).split()
+        self.applicant_ids: list[int] | None = None
+        self.limit = APPLICANT_MATCH_LIMIT
+        self.truncated = False
+        if self.words and max(len(w) for w in self.words) >= MIN_SEARCH_CHARS:
+            applicants = Applicant.objects.all()
+            for word in self.words:
+                applicants = applicants.filter(search_key__contains=word)
+            ids = list(
+                applicants.order_by("-pk").values_list("pk", flat=True)[: APPLICANT_MATCH_LIMIT + 1]
+            )
+            self.truncated = len(ids) > APPLICANT_MATCH_LIMIT
+            self.applicant_ids = ids[:APPLICANT_MATCH_LIMIT]
+
+    def filter(self, queryset: QuerySet[Application]) -> QuerySet[Application]:
+        """Cases whose reference contains the query, or whose applicant's names match it."""
+        if not self.query:
+            return queryset
+        reference = self.query.upper()
+        if len(reference) >= MIN_SEARCH_CHARS:
+            matches = Q(reference__contains=reference)
         else:
-            matches |= Q(applicant_id__in=ids)
-    return queryset.filter(matches)
+            matches = Q(reference=reference)
+        if self.applicant_ids:
+            if connection.vendor == "postgresql":
+                ids = Value(self.applicant_ids, output_field=ArrayField(BigIntegerField()))
+                matches |= Q(AnyOf(F("applicant_id"), ids))
+            else:
+                matches |= Q(applicant_id__in=self.applicant_ids)
+        return queryset.filter(matches)
+
+
+def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet[Application]:
+    """Cases whose reference contains `query`, or whose applicant's names match it."""
+    return NameSearch(query).filter(queryset)
 
 
 class AnyOf(Lookup):
-    """`column = ANY(<array>)`: with `ArraySubquery`, the array is computed once by the
-    database instead of being sent back and forth as a list of thousands of ids."""
+    """`column = ANY(<array>)`: one array parameter instead of a list of thousands of
+    placeholders, and usable as an index condition inside an OR."""
 
     lookup_name = "any_of"
     prepare_rhs = False
@@ -233,7 +254,8 @@ class ApplicationFilter(django_filters.FilterSet):
     # -- filter methods -------------------------------------------------------------------
 
     def filter_search(self, queryset, name, value):
-        return search_applications(queryset, value)
+        self.name_search = NameSearch(value)
+        return self.name_search.filter(queryset)
 
     def filter_facility(self, queryset, name, value):
         if not value:

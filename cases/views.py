@@ -38,7 +38,13 @@ from accounts import roles
 from accounts.models import User
 
 from . import access, forms, predicates, workflow
-from .filters import SELECTS, STATIC_SELECTS, ApplicationFilter, clean_query, select_field_group
+from .filters import (
+    SELECTS,
+    STATIC_SELECTS,
+    ApplicationFilter,
+    clean_query,
+    select_field_group,
+)
 from .models import (
     Applicant,
     Application,
@@ -425,6 +431,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "query": query,
             "short_query": bool(words) and max(len(w) for w in words) < 3,
+            "name_search": getattr(filterset, "name_search", None),
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
             "count_cap": COUNT_CAP,

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import workflow
+from cases import filters, workflow
 from tests.conftest import submit
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +87,23 @@ def test_a_short_query_says_why_names_are_not_searched(client, alice, korolev):
     response = client.get(LIST, {"q": "Ko"})
     assert refs(response) == []
     assert response.context["short_query"]
+
+
+def test_a_name_matching_too_many_people_says_so_and_keeps_the_newest(client, alice, monkeypatch):
+    hosseinis = [
+        person(alice, "Hosseini", given_names=f"Ali {n}", nationality="AF") for n in range(4)
+    ]
+    client.force_login(alice)
+    response = client.get(LIST, {"q": "hosseini"})
+    assert sorted(refs(response)) == sorted(c.reference for c in hosseinis)
+    assert not response.context["name_search"].truncated
+
+    monkeypatch.setattr(filters, "APPLICANT_MATCH_LIMIT", 3)
+    response = client.get(LIST, {"q": "hosseini"})
+    # The three registered last; never silently: the page says more people matched.
+    assert sorted(refs(response)) == sorted(c.reference for c in hosseinis[1:])
+    assert response.context["name_search"].truncated
+    assert "More than 3 people have a name matching this search" in response.content.decode()
 
 
 def test_it_filters_by_status_procedure_and_nationality(client, alice, korolev, petrov):
