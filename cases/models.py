@@ -388,15 +388,21 @@ class Application(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         indexes = [
-            # Covering: a filtered list's count (status, and the applicant's nationality)
-            # joins on applicant_id without visiting the table.
+            # The list filtered by status (and by nationality and status, below), newest
+            # first: its page walks the index in order and its count reads the prefix alone.
             models.Index(
-                fields=["unit", "status"], include=["applicant"], name="app_unit_status_idx"
+                fields=["unit", "status", "-submitted_on", "-id"], name="app_unit_status_idx"
             ),
             models.Index(fields=["unit", "next_deadline_at"], name="app_unit_deadline_idx"),
-            models.Index(fields=["unit", "nationality", "status"], name="app_unit_nationality_idx"),
+            models.Index(
+                fields=["unit", "nationality", "status", "-submitted_on", "-id"],
+                name="app_unit_nationality_idx",
+            ),
             models.Index(fields=["unit", "-submitted_on", "-id"], name="app_unit_submitted_idx"),
-            models.Index(fields=["assigned_to", "status"], name="app_assignee_status_idx"),
+            # "My cases" (the dashboard, the assignee filter) of one unit, without the table.
+            models.Index(
+                fields=["assigned_to", "unit", "status", "id"], name="app_assignee_status_idx"
+            ),
             models.Index(fields=["status_changed_at"], name="app_status_changed_idx"),
             # The dashboard's "unassigned" count: a small partial index instead of the heap.
             models.Index(
@@ -1094,6 +1100,13 @@ class Deadline(models.Model):
                 fields=["due_at"], condition=Q(status="open"), name="deadline_open_due_idx"
             ),
             models.Index(fields=["application", "status"], name="deadline_case_status_idx"),
+            # The dashboard's counts of a person's open deadlines by due moment, without
+            # visiting the table.
+            models.Index(
+                fields=["application", "due_at"],
+                condition=Q(status="open"),
+                name="deadline_case_open_due_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -269,10 +269,6 @@ if not DEBUG and not TESTING:
 # HSTS preload and includeSubDomains commit every sub-domain of the authority's domain to
 # HTTPS for years; that is the domain owner's decision, not this application's.
 SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A covering index's INCLUDE columns spare PostgreSQL visits to the table; SQLite (the
-    # embedded default) builds the same index without them, which is all it needs.
-    SILENCED_SYSTEM_CHECKS.append("models.W040")
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
