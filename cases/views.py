@@ -14,6 +14,7 @@ grow with the rows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -30,8 +31,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import roles
@@ -72,6 +73,17 @@ FACILITY_COUNT_CAP = 100
 # ------------------------------------------------------------------------------------------
 # Small helpers
 # ------------------------------------------------------------------------------------------
+
+
+def label(choices: type[models.Choices], value: str) -> str:
+    """The translated label of a stored code, as `get_FOO_display()` gives it; that method
+    rebuilds the field's whole choices dict on every call (hundreds per list page)."""
+    return _labels(choices, get_language()).get(value, value)
+
+
+@functools.cache
+def _labels(choices: type[models.Choices], language: str | None) -> dict[str, str]:
+    return {value: str(text) for value, text in choices.choices}
 
 
 def _may_use_cases(user: User) -> bool:
@@ -195,7 +207,7 @@ def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[
         "due_at": deadline.due_at,
         "hours": deadline.rule.unit == DeadlineRule.TimeUnit.HOURS,
         "status": deadline.status,
-        "status_label": deadline.get_status_display(),
+        "status_label": label(Deadline.Status, deadline.status),
         "is_open": is_open,
         "overdue": overdue,
         "days_text": _days_text(deadline.due_on, overdue, today) if is_open else "",
@@ -246,7 +258,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "reference": c.reference,
             "name": c.applicant.full_name,
             "status": c.status,
-            "status_label": c.get_status_display(),
+            "status_label": label(Status, c.status),
             "next_deadline_at": c.next_deadline_at,
             "overdue": bool(c.next_deadline_at and c.next_deadline_at < now),
         }
@@ -394,15 +406,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "name_original": applicant.name_original,
                 "nationality": applicant.nationality.name if applicant.nationality else "",
                 "status": case.status,
-                "status_label": case.get_status_display(),
-                "procedure": case.get_procedure_display(),
+                "status_label": label(Status, case.status),
+                "procedure": label(Application.Procedure, case.procedure),
                 "assigned": _person(case.assigned_to),
                 "submitted_on": case.submitted_on,
                 "days_waiting": (today - case.submitted_on).days,
                 "in_state_since": case.status_changed_at,
                 "days_in_state": (now - case.status_changed_at).days,
                 "placement": (
-                    f"{placement.facility.name} ({placement.get_regime_display()})"
+                    f"{placement.facility.name} ({label(Placement.Regime, placement.regime)})"
                     if placement
                     else ""
                 ),
@@ -532,7 +544,7 @@ class TimelineBuilder:
         row: dict[str, Any] = {
             "at": event.at,
             "kind": event.kind,
-            "kind_label": event.get_kind_display(),
+            "kind_label": label(CaseEvent.Kind, event.kind),
             "actor": _person(event.actor) or _("System"),
             "title": "",
             "details": [],
@@ -547,7 +559,7 @@ class TimelineBuilder:
         if handler is not None:
             handler(event, data, row)
         if not row["title"]:
-            row["title"] = f"{event.get_kind_display()}: {event.action}"
+            row["title"] = f"{label(CaseEvent.Kind, event.kind)}: {event.action}"
         row["details"] = " · ".join(str(d) for d in row["details"] if d)
         return row
 

@@ -1,5 +1,5 @@
-"""`|stamp` writes dates and moments exactly as Django's `|date` filter with the UI's formats
-(it replaced it on every page for speed)."""
+"""The pages' fast paths write exactly what Django's slower ones do: `|stamp` as `|date` with
+the UI's formats, `views.label` as `get_FOO_display()`."""
 
 from __future__ import annotations
 
@@ -40,3 +40,20 @@ def test_nothing_or_not_a_date_writes_nothing(nothing):
 
 def render(source: str, value) -> str:
     return Template(source).render(Context({"v": value}))
+
+
+@pytest.mark.parametrize("language", ["en", "lt"])
+def test_labels_are_what_get_display_gives_in_each_language(language):
+    from django.utils import translation
+
+    from cases.models import Application, CaseEvent, Placement, Status
+    from cases.views import label
+
+    with translation.override(language):
+        for status in Status.values:
+            assert label(Status, status) == Application(status=status).get_status_display()
+        for kind in CaseEvent.Kind.values:
+            assert label(CaseEvent.Kind, kind) == CaseEvent(kind=kind).get_kind_display()
+        for regime in Placement.Regime.values:
+            assert label(Placement.Regime, regime) == Placement(regime=regime).get_regime_display()
+        assert label(Status, "no-such-code") == "no-such-code"
