@@ -26,7 +26,8 @@
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
    missing; BENCH_WRK_SECONDS=0 skips this part.
 
-Prints a table and writes bench/results.json (entries of other sizes are kept), plus the
+Prints a table and writes bench/results.json (entries of other sizes, and of pages not
+measured in this run, are kept; each entry says when it was measured), plus the
 EXPLAIN of the name search in var/bench/.
 """
 
@@ -574,11 +575,18 @@ def machine() -> dict[str, str]:
 
 
 def write_results(entries: list[dict[str, Any]]) -> None:
+    """Replace this size's entries for the pages measured now; keep the rest (other sizes,
+    and this size's sweeps when BENCH_FIRST_SWEEP_RUNS=0 skipped the long one)."""
+    measured = {e["page"] for e in entries}
     kept: list[dict[str, Any]] = []
     if RESULTS.exists():
         try:
-            kept = [e for e in json.loads(RESULTS.read_text()) if e.get("cases") != CASES]
-        except (ValueError, AttributeError):
+            kept = [
+                e
+                for e in json.loads(RESULTS.read_text())
+                if e.get("cases") != CASES or e.get("page") not in measured
+            ]
+        except (ValueError, AttributeError, TypeError):
             kept = []
     merged = sorted([*kept, *entries], key=lambda e: (e["cases"],))
     RESULTS.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -643,13 +651,15 @@ def main() -> None:
         for entry in entries:
             entry.update(throughput.get(entry["page"], {}))
     info = machine()
+    run = {
+        "machine": f"{info['cores']} cores, {info['memory']}, PostgreSQL {info['postgresql']}",
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
+    }
     for entry in entries:
-        entry["machine"] = (
-            f"{info['cores']} cores, {info['memory']}, PostgreSQL {info['postgresql']}"
-        )
+        entry.update(run)
     write_results(entries)  # the pages are kept even if the sweeps are interrupted
     for entry in measure_sweeps():
-        entries.append({**entry, "machine": entries[0]["machine"]})
+        entries.append({**entry, **run})
     print_table(entries, info)
     write_results(entries)
     say(f"Wrote {RESULTS.relative_to(ROOT)}")
