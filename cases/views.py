@@ -116,6 +116,8 @@ def _no_access(request: HttpRequest, *, title: str | None = None, text: str | No
 
 def _refused(request: HttpRequest, case: Application | None, error: workflow.WorkflowError):
     """The page for a refused change: 403 (not allowed) or 409 (the case changed)."""
+    if case is not None:  # the page names the applicant: a view of the case
+        access.log_access(case, request.user, request, what="form")
     return render(
         request,
         "cases/case_refused.html",
@@ -698,7 +700,11 @@ class TimelineBuilder:
 
 def _access_rows(case: Application) -> list[dict[str, Any]]:
     rows = []
-    whats = {"case": _("Viewed the case"), "document": _("Downloaded a document")}
+    whats = {
+        "case": _("Viewed the case"),
+        "form": _("Opened a form on the case"),
+        "document": _("Downloaded a document"),
+    }
     documents = {d.pk: d.original_name for d in case.documents.all()}
     for event in case.events.access_log().select_related("actor")[:ACCESS_LOG_LIMIT]:
         data = event.data if isinstance(event.data, dict) else {}
@@ -839,6 +845,8 @@ def _form_page(
     multipart: bool = False,
     status: int = 200,
 ) -> HttpResponse:
+    # The page names the applicant above the form: a view of the case, recorded as one.
+    access.log_access(case, request.user, request, what="form")
     return render(
         request,
         "cases/case_form.html",

@@ -33,6 +33,31 @@ def test_the_form_page_carries_the_status_the_user_saw(client, alice, build_case
     assert 'name="reason"' in html
 
 
+def test_a_form_or_refusal_page_naming_the_applicant_is_recorded_as_a_view(
+    client, alice, dora, build_case
+):
+    case = build_case("examination")
+    client.force_login(alice)
+
+    def views() -> list[tuple[str, int]]:
+        return list(
+            CaseEvent.objects.filter(application=case, kind="access").values_list(
+                "action", "actor_id"
+            )
+        )
+
+    assert case.applicant.full_name in client.get(step_url(case, "detain")).content.decode()
+    assert views() == [("form", alice.pk)]
+    refused = client.get(step_url(case, "decide"))  # caseworkers may not decide: 403
+    assert refused.status_code == 403
+    assert case.applicant.full_name in refused.content.decode()
+    assert views() == [("form", alice.pk), ("form", alice.pk)]
+
+    client.force_login(dora)
+    access_log = client.get(reverse("cases:detail", args=[case.pk])).context["access_log"]
+    assert [row["what"] for row in access_log][-2:] == ["Opened a form on the case"] * 2
+
+
 def test_the_detain_form_lists_detention_facilities_with_free_places(
     client, alice, build_case, pabrade, rukla
 ):
