@@ -77,18 +77,27 @@ def can_see_access_log(user, application: Application) -> bool:
 
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or the first X-Forwarded-For hop only when the
-    request came through a proxy listed in TRUSTED_PROXIES."""
+    request came through a proxy listed in TRUSTED_PROXIES (an address or a network)."""
     from django.conf import settings
 
     remote = request.META.get("REMOTE_ADDR", "") or ""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and remote in settings.TRUSTED_PROXIES:
+    if forwarded and _trusted_proxy(remote, settings.TRUSTED_PROXIES):
         candidate = forwarded.split(",")[0].strip()
         try:
             return str(ipaddress.ip_address(candidate))
         except ValueError:
             return remote
     return remote
+
+
+def _trusted_proxy(remote: str, proxies) -> bool:
+    """Whether `remote` is one of TRUSTED_PROXIES: addresses or networks (10.0.0.0/24)."""
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 def log_access(application: Application, user, request, *, what: str, **data) -> None:

@@ -9,6 +9,7 @@ in-process, DEBUG off unless `.env` turns it on.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 
@@ -284,7 +285,15 @@ SECURE_CSP = {
 }
 
 # Addresses: REMOTE_ADDR, or X-Forwarded-For only when the request comes from a known proxy.
-TRUSTED_PROXIES = _list("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = _list("TRUSTED_PROXIES", [])  # addresses or networks: 10.0.0.5, 10.0.0.0/24
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or a network "
+            "(for example 10.0.0.5 or 10.0.0.0/24)."
+        ) from None
 
 # Celery: Redis broker when REDIS_URL is set, otherwise tasks run in-process (make run).
 REDIS_URL = os.environ.get("REDIS_URL", "")

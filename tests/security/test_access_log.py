@@ -10,7 +10,10 @@ on the main timeline.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 import time_machine
@@ -133,6 +136,31 @@ def test_the_address_is_remote_addr_or_forwarded_for_from_a_trusted_proxy(
     client = signed_in(world.users["alice"], **extra)
     assert client.get(reverse("cases:detail", args=[world.case.pk])).status_code == 200
     assert newest_access(world).data["ip"] == logged
+
+
+@pytest.mark.parametrize(
+    ("proxies", "believed"),
+    [([f"{PROXY}/24"], True), (["2001:db8::/32", f"{PROXY}/32"], True), (["10.99.0.0/16"], False)],
+)
+def test_trusted_proxies_may_be_networks(world, settings, proxies, believed):
+    settings.TRUSTED_PROXIES = proxies
+    client = signed_in(world.users["alice"], REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=OUTSIDE)
+    client.get(reverse("cases:detail", args=[world.case.pk]))
+    assert newest_access(world).data["ip"] == (OUTSIDE if believed else PROXY)
+
+
+def test_a_malformed_trusted_proxy_stops_the_start_with_its_name():
+    env = {**os.environ, "TRUSTED_PROXIES": "10.0.0.1,proxy.local", "DEBUG": "true"}
+    env.pop("PYTEST_VERSION", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "haven.settings", "HAVEN_IGNORE_DOTENV": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES: 'proxy.local' is not an address or a network" in result.stderr
 
 
 def test_without_trusted_proxies_forwarded_for_is_never_used(world, settings):
