@@ -327,6 +327,13 @@ class AssignForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = unit_workers(unit_id)
 
+    def clean(self):
+        # The form always sends the field ("" is its "Nobody" option); a request without it
+        # would otherwise unassign the case as a side effect of saying nothing.
+        if self.is_bound and self.add_prefix("assignee") not in self.data:
+            self.add_error("assignee", _("Choose whom to assign the case to, or nobody."))
+        return super().clean()
+
 
 class BulkAssignForm(AssignForm):
     cases = forms.TypedMultipleChoiceField(coerce=int, required=True)

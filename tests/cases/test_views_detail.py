@@ -256,6 +256,20 @@ def test_a_decision_maker_assigns_the_case(client, alice, dora, case):
     assert case.assigned_to == alice
 
 
+def test_nobody_unassigns_but_saying_nothing_changes_nothing(client, alice, dora, case):
+    workflow.assign(case, actor=dora, assignee=alice)
+    client.force_login(dora)
+    url = reverse("cases:assign", args=[case.pk])
+    response = client.post(url, {})  # no field at all: not what the form sends
+    assert response.status_code == 400
+    assert "Choose whom to assign the case to" in response.content.decode()
+    case.refresh_from_db()
+    assert case.assigned_to == alice
+    assert client.post(url, {"assignee": ""}).status_code == 302  # the "Nobody" option
+    case.refresh_from_db()
+    assert case.assigned_to is None
+
+
 def test_a_caseworker_may_not_assign(client, alice, case):
     client.force_login(alice)
     response = client.post(reverse("cases:assign", args=[case.pk]), {"assignee": alice.pk})
