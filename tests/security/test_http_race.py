@@ -200,8 +200,11 @@ def test_twenty_simultaneous_transitions_one_wins_nineteen_get_409(
     )
     assert list(transitions.values_list("action", flat=True)) == [winner.step]
     assert transitions.get().actor == users[winner.name]
-    # Nothing but the winner's transition and its consequences was written.
+    # Nothing but the winner's transition and its consequences was written, besides the
+    # record that each loser was shown the case on its 409 page.
     new = CaseEvent.objects.filter(application=case).order_by("pk")[events_before:]
-    assert {e.kind for e in new} <= {"transition", "placement", "deadline"}, new
+    changes = [e for e in new if e.kind != "access"]
+    assert {e.kind for e in changes} <= {"transition", "placement", "deadline"}, changes
+    assert {(e.kind, e.action) for e in new if e.kind == "access"} <= {("access", "form")}
     report = verify_chain(case.pk)
     assert report.problem is None, report.problem
