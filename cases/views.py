@@ -39,13 +39,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import access, forms, predicates, workflow
-from .filters import (
-    SELECTS,
-    STATIC_SELECTS,
-    ApplicationFilter,
-    clean_query,
-    select_field_group,
-)
+from .filters import SELECTS, STATIC_SELECTS, ApplicationFilter, clean_query, select_field_group
 from .models import (
     Applicant,
     Application,
@@ -1359,7 +1353,6 @@ def facilities(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not _may_use_cases(user):
         return _no_access(request)
-    regimes = dict(Placement.Regime.choices)
     occupancy = occupancy_by_regime()
 
     visible = access.visible_applications(user).order_by().values("pk")
@@ -1403,7 +1396,7 @@ def facilities(request: HttpRequest) -> HttpResponse:
                     "url": reverse("cases:detail", args=[p["application_id"]]),
                     "reference": p["application__reference"],
                     "name": applicant.full_name,
-                    "regime": regimes.get(p["regime"], p["regime"]),
+                    "regime": label(Placement.Regime, p["regime"]),
                     "since": p["starts_at"],
                 }
             )
@@ -1423,8 +1416,8 @@ def facilities(request: HttpRequest) -> HttpResponse:
                 "free": max(facility.capacity - taken, 0),
                 "full": taken >= facility.capacity,
                 "by_regime": [
-                    {"label": label, "count": by_regime.get(value, 0)}
-                    for value, label in regimes.items()
+                    {"label": label(Placement.Regime, value), "count": by_regime.get(value, 0)}
+                    for value in Placement.Regime.values
                 ],
                 "people": shown,
                 # More of the user's people than are listed (at least this many when capped).

@@ -194,15 +194,21 @@ SNAPSHOT_SKIP_COLUMNS = {"accounts.User": {"last_login"}}
 SNAPSHOT_SKIP_ROWS = {"cases.CaseEvent": ("kind", "access")}
 
 
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every model that holds case data, users, roles or history, in pk order."""
-    state: dict[str, list[tuple]] = {}
+def _snapshot_models():
+    """(model, label) of every model that holds case data, users, roles or history."""
     for model in apps.get_models(include_auto_created=True):
         label = model._meta.label
         if model._meta.app_label not in SNAPSHOT_APPS or label in SNAPSHOT_SKIP:
             continue
         if not model._meta.managed and not model._meta.auto_created:
             continue
+        yield model, label
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every snapshot model (but the skipped rows and columns), in pk order."""
+    state: dict[str, list[tuple]] = {}
+    for model, label in _snapshot_models():
         skip = SNAPSHOT_SKIP_COLUMNS.get(label, set())
         columns = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
         rows = model._base_manager.order_by("pk")
@@ -218,12 +224,7 @@ def fingerprint() -> dict[str, tuple[int, str]]:
     and a digest of their content. Cheap enough to take around every request of a fuzz run."""
     parts: list[str] = []
     params: list[Any] = []
-    for model in apps.get_models(include_auto_created=True):
-        label = model._meta.label
-        if model._meta.app_label not in SNAPSHOT_APPS or label in SNAPSHOT_SKIP:
-            continue
-        if not model._meta.managed and not model._meta.auto_created:
-            continue
+    for model, label in _snapshot_models():
         # Identifiers come from the models' metadata, quoted; values are parameters.
         table = connection.ops.quote_name(model._meta.db_table)
         pk = connection.ops.quote_name(model._meta.pk.column)
