@@ -18,6 +18,13 @@ its hash chain) and loses what identifies the person:
 - field history kept by pghistory (`ApplicantHistory`, `ApplicationHistory`), and the admin
   log's description of the applicant.
 
+A case whose timeline is already broken (`cases.checkpoints.verify`: an event altered or
+removed behind Haven's back, or the newest events removed since a checkpoint) is not
+anonymised: `anonymise_case` raises `BrokenTimeline` before writing anything, because
+redacting its reasons and appending a retention event would turn the evidence of tampering
+into what reads as an ordinary retention redaction. It stays exactly as it is until someone
+has looked into it.
+
 Each case is done in its own transaction. The work is idempotent: what already holds the
 anonymised value is not touched, so a second run changes nothing, and a note added to an
 ended case after a run is anonymised by the next one.
@@ -27,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,7 +47,8 @@ from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from .audit import REDACTED_TEXT, record_event, redact_reasons
+from . import checkpoints
+from .audit import REDACTED_TEXT, ChainProblem, record_event, redact_reasons
 from .models import (
     FINAL_STATUSES,
     Applicant,
@@ -79,6 +87,24 @@ APPLICATION_TEXT = (
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 DEADLINE_TEXT = ("waive_reason",)
 DOCUMENT_TEXT = ("original_name", "description")
+
+
+class BrokenTimeline(Exception):
+    """The case's timeline is not the one Haven wrote: it is left as it is."""
+
+    def __init__(self, reference: str, problem: ChainProblem) -> None:
+        super().__init__(f"{reference}: {checkpoints.describe(problem)}")
+        self.reference = reference
+        self.problem = problem
+
+
+def broken_timelines(application_ids: Iterable[int]) -> dict[int, ChainProblem]:
+    """The cases among these whose timeline is broken, with the first problem of each."""
+    return {
+        report.application_id: report.problem
+        for report in checkpoints.verify(application_ids)
+        if report.problem is not None
+    }
 
 
 def pseudonym(applicant_id: int) -> str:
@@ -296,17 +322,22 @@ def plan_case(case: Application, closed_before: dt.date) -> CasePlan:
 
 def anonymise_case(application_id: int, closed_before: dt.date, *, actor=None) -> CasePlan | None:
     """Anonymise one due case in one transaction; return what was changed, or None when
-    nothing was left to change (or the case is not due)."""
+    nothing was left to change (or the case is not due). Raises `BrokenTimeline`, having
+    written nothing, when the case's timeline is broken."""
     with transaction.atomic():
         case = (
             due_cases(closed_before)
-            .select_for_update(of=("self",))
+            .select_for_update(no_key=True, of=("self",))
             .select_related("applicant")
             .filter(pk=application_id)
             .first()
         )
         if case is None:
             return None
+        # The timeline first, with the case locked: a broken one keeps its evidence.
+        problem = broken_timelines([case.pk]).get(case.pk)
+        if problem is not None:
+            raise BrokenTimeline(case.reference, problem)
         plan = plan_case(case, closed_before)
         if plan.is_empty():
             return None

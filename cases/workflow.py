@@ -3,7 +3,7 @@
 One function per verb. A transition function takes the case, the actor, the status the actor
 saw, a reason and the transition's own data, and then, in one database transaction:
 
-1. locks the case row (`SELECT ... FOR UPDATE`);
+1. locks the case row (`SELECT ... FOR NO KEY UPDATE`: the lock order is in `cases.audit`);
 2. refuses if the case is no longer in the status the actor saw (`StaleCase`, HTTP 409),
    even where the transition would also be allowed from the new status;
 3. refuses if the transition does not start from this status, the actor may not run it, or a
@@ -13,7 +13,8 @@ saw, a reason and the transition's own data, and then, in one database transacti
 6. writes the `CaseEvent`, opens, meets or cancels deadlines, and notifies the assignee.
 
 Views, the admin, management commands, tasks and the seed import call these functions and
-nothing else. No function here knows about requests.
+nothing else. No function here knows about requests. Each verb is one unit of work: when its
+transaction loses a lock conflict to another, it runs again as a whole (`conflicts.retried`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from accounts.models import User
 
 from . import deadlines, notifications, predicates, uploads
 from .audit import record_event
+from .conflicts import retried
 from .models import (
     Applicant,
     Application,
@@ -193,8 +195,18 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 
 
 def _lock(application: Application | int) -> Application:
+    """Lock the case row for a change: step 1 of the lock order (`cases.audit`).
+
+    `FOR NO KEY UPDATE` of the case row alone (not the applicant or unit joined in): a
+    change never alters the keys that other rows point at, and this mode lets the foreign-key
+    checks of concurrent access records through instead of deadlocking with them.
+    """
     pk = application.pk if isinstance(application, Application) else application
-    return Application.objects.select_for_update().select_related("applicant", "unit").get(pk=pk)
+    return (
+        Application.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("applicant", "unit")
+        .get(pk=pk)
+    )
 
 
 def _require_reason(reason: str) -> str:
@@ -306,6 +318,7 @@ def _next_reference(year: int) -> str:
     return f"LT-{year}-{counter.last:06d}"
 
 
+@retried
 def submit_application(
     *,
     actor: User,
@@ -394,6 +407,7 @@ def _check_assignee(case: Application, assignee: User | None) -> None:
         )
 
 
+@retried
 def start_examination(
     application: Application | int,
     *,
@@ -443,6 +457,7 @@ def start_examination(
     )
 
 
+@retried
 def detain(
     application: Application | int,
     *,
@@ -472,7 +487,9 @@ def detain(
             errors["legal_basis"] = _("Give the legal basis of the detention.")
         if not order_reference:
             errors["order_reference"] = _("Give the reference of the detention order.")
-        locked = Facility.objects.select_for_update().filter(pk=getattr(facility, "pk", None))
+        locked = Facility.objects.select_for_update(no_key=True).filter(
+            pk=getattr(facility, "pk", None)
+        )
         place = locked.first()
         if place is None or not place.is_active:
             errors["facility"] = _("Choose a facility in use.")
@@ -564,6 +581,7 @@ def _end_placement(
     deadlines.end_placement_deadlines(case, placement, moment, actor=actor)
 
 
+@retried
 def release(
     application: Application | int,
     *,
@@ -590,6 +608,7 @@ def release(
     )
 
 
+@retried
 def decide(
     application: Application | int,
     *,
@@ -656,6 +675,7 @@ def decide(
     )
 
 
+@retried
 def appeal(
     application: Application | int,
     *,
@@ -727,6 +747,7 @@ def appeal(
     )
 
 
+@retried
 def remit(
     application: Application | int,
     *,
@@ -771,6 +792,7 @@ def remit(
     )
 
 
+@retried
 def close(
     application: Application | int,
     *,
@@ -795,6 +817,7 @@ def close(
     )
 
 
+@retried
 def withdraw(
     application: Application | int,
     *,
@@ -877,6 +900,7 @@ def _record_action(
 _ALLOWED_WHEN_ENDED = {"note_added", "document_added"}
 
 
+@retried
 def assign(
     application: Application | int, *, actor: User, assignee: User | None, reason: str = ""
 ) -> Application:
@@ -906,6 +930,7 @@ def assign(
     return case
 
 
+@retried
 def record_interview(
     application: Application | int,
     *,
@@ -941,6 +966,7 @@ def record_interview(
     )
 
 
+@retried
 def record_court_order(
     application: Application | int,
     *,
@@ -1010,6 +1036,7 @@ def record_court_order(
     return _record_action(application, actor=actor, action="court_order", apply=apply)
 
 
+@retried
 def record_service(
     application: Application | int, *, actor: User, served_on: dt.date
 ) -> Application:
@@ -1036,6 +1063,7 @@ def record_service(
     return _record_action(application, actor=actor, action="served", apply=apply)
 
 
+@retried
 def record_judgment(
     application: Application | int, *, actor: User, judgment_on: dt.date
 ) -> Application:
@@ -1055,13 +1083,14 @@ def record_judgment(
     return _record_action(application, actor=actor, action="judgment", apply=apply)
 
 
+@retried
 def waive_deadline(deadline: Deadline, *, actor: User, reason: str) -> Deadline:
     """A decision-maker waives an open deadline, with a reason."""
     reason = _require_reason(reason)
     with transaction.atomic():
         case = _lock(deadline.application_id)
         _check_worker_action(case, actor, predicates.DECISION_MAKER)
-        locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
+        locked = Deadline.objects.select_for_update(no_key=True).get(pk=deadline.pk)
         if locked.status != Deadline.Status.OPEN:
             raise StaleCase(_("This deadline is no longer open."))
         locked.application = case
@@ -1069,6 +1098,7 @@ def waive_deadline(deadline: Deadline, *, actor: User, reason: str) -> Deadline:
     return locked
 
 
+@retried
 def add_note(application: Application | int, *, actor: User, text: str) -> Note:
     """Add a note. The timeline points at the note; it does not copy its text."""
     text = (text or "").replace("\x00", "").strip()
@@ -1088,6 +1118,7 @@ def add_note(application: Application | int, *, actor: User, text: str) -> Note:
     return holder["note"]
 
 
+@retried
 def add_document(
     application: Application | int,
     *,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from pghistory.middleware import HistoryMiddleware as _PgHistoryMiddleware
 
 
@@ -110,3 +114,48 @@ class AdminInputGuardMiddleware:
 def _int_between(value: str, low: int, high: int) -> bool:
     value = value.strip()
     return value.isascii() and value.isdigit() and len(value) < 20 and low <= int(value) <= high
+
+
+logger = logging.getLogger("haven.conflicts")
+
+
+class ConflictMiddleware:
+    """Answers a lock conflict that outlived its retries with 409, never 500.
+
+    `cases.conflicts.retried` runs a lost unit of work again; when every attempt lost (or the
+    conflict reached a view outside a workflow verb), the transaction was rolled back whole,
+    so nothing is half-written. Pages get the "case changed" page (409); API clients get a
+    JSON 503 with `Retry-After`, which tells a program to try again shortly.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from cases.conflicts import is_conflict
+
+        if not isinstance(exception, DatabaseError) or not is_conflict(exception):
+            return None
+        logger.warning(
+            "%s %s: lock conflict after retries: %s",
+            request.method,
+            request.path,
+            str(exception).splitlines()[0] if str(exception) else "",
+        )
+        message = _(
+            "The case changed while you were looking at it, or others were changing it at the "
+            "same moment. Nothing was saved; look at the case again and repeat what you did."
+        )
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message, "errors": {}}, status=503)
+            response["Retry-After"] = "1"
+            return response
+        return render(
+            request,
+            "cases/case_refused.html",
+            {"case": None, "message": message, "stale": True},
+            status=409,
+        )

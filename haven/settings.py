@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "haven.middleware.AdminInputGuardMiddleware",
     # Field history (pghistory) records who changed a row and through which URL.
     "haven.middleware.HistoryMiddleware",
+    # A lock conflict that outlived its retries answers 409 (pages) or 503 (API), not 500.
+    "haven.middleware.ConflictMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last, as axes asks: turns a locked-out sign-in into the lockout page (HTTP 429).
@@ -326,6 +328,9 @@ REMINDER_GRACE_MINUTES = _int("REMINDER_GRACE_MINUTES", 10, minimum=5)
 # After this many failed attempts the sweep stops retrying a reminder; the admin's
 # "retry sending" action gives it a fresh set.
 REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 12, minimum=1)
+# How often the case chains' heads are checkpointed (cases.checkpoints): events written since
+# the last checkpoint could be removed unseen, so this is the window truncation hides in.
+AUDIT_CHECKPOINT_MINUTES = _int("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
 
 from celery.schedules import crontab  # noqa: E402 - only the beat schedule needs it
 
@@ -343,6 +348,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=0),
         "options": {"expires": 12 * 3600},
+    },
+    "audit-checkpoint": {
+        "task": "cases.tasks.write_audit_checkpoints",
+        "schedule": float(AUDIT_CHECKPOINT_MINUTES * 60),
+        "options": {"expires": AUDIT_CHECKPOINT_MINUTES * 60},
     },
 }
 

@@ -121,3 +121,110 @@ def test_two_simultaneous_transitions_exactly_one_wins(build_case, alice, dora, 
     transitions = CaseEvent.objects.filter(application=case, action__in=["detain", "withdraw"])
     assert list(transitions.values_list("action", flat=True)) == winners
     assert verify_chain(case.pk).problem is None
+
+
+def _wait_for_advisory_waiter(timeout: float = 30.0) -> None:
+    """Wait until some connection waits for a case's chain lock (an advisory lock)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("the change never waited for the chain lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_view_record_and_a_change_of_one_case_at_once_do_not_deadlock(case, alice, caplog):
+    """The order that deadlocked: a view's access record holds the chain lock while a change
+    holds the case row; the change then waits for the chain, and the access record's commit
+    checks its foreign key against the row. Both must go through, first time, no retry."""
+    from cases.audit import record_event
+
+    caplog.set_level("WARNING", logger="cases.conflicts")
+    results: dict = {}
+    holding = threading.Event()
+
+    def view_record():
+        with transaction.atomic():
+            record_event(case, kind=CaseEvent.Kind.ACCESS, action="case", actor=alice)
+            holding.set()
+            _wait_for_advisory_waiter()  # the change now holds the row and waits for the chain
+        return "committed"
+
+    reader = _in_thread(view_record, results, "view")
+    assert holding.wait(timeout=30)
+    note = workflow.add_note(case.pk, actor=alice, text="Interview booked for Monday.")
+    reader.join(timeout=60)
+
+    assert results["view"] == "committed", results
+    assert note.pk is not None
+    assert not [r for r in caplog.records if "lock conflict" in r.getMessage()]
+    events = CaseEvent.objects.filter(application=case).order_by("pk")
+    actions = list(events.values_list("action", flat=True))
+    assert actions[-2:] == ["case", "note_added"]
+    assert verify_chain(case.pk).problem is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_loses_a_deadlock_runs_again_whole(case, alice, caplog):
+    """A conflict the lock order cannot prevent (here made on purpose on a row outside the
+    case) aborts one transaction; the workflow verb runs again and succeeds once."""
+    from django.db import OperationalError
+
+    from cases import conflicts
+
+    calls = {"n": 0}
+    original = workflow.Note.objects.create
+
+    def flaky_create(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            with connection.cursor() as cursor:  # a real 40P01 from PostgreSQL's own check
+                cursor.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01', "
+                    "MESSAGE = 'deadlock detected'; END $$"
+                )
+        return original(**kwargs)
+
+    caplog.set_level("WARNING", logger="cases.conflicts")
+    workflow.Note.objects.create = flaky_create
+    try:
+        note = workflow.add_note(case.pk, actor=alice, text="Second try.")
+    finally:
+        workflow.Note.objects.create = original
+
+    assert calls["n"] == 2
+    assert list(case.notes.values_list("text", flat=True)) == ["Second try."]
+    assert CaseEvent.objects.filter(application=case, action="note_added").count() == 1
+    assert note.pk is not None
+    assert any("lock conflict" in r.getMessage() for r in caplog.records)
+    assert conflicts.is_conflict(OperationalError("x")) is False
+    assert verify_chain(case.pk).problem is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conflict_that_outlives_its_retries_answers_409_and_saves_nothing(
+    client, case, alice, monkeypatch
+):
+    def always_deadlocked(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01', "
+                "MESSAGE = 'deadlock detected'; END $$"
+            )
+
+    monkeypatch.setattr(workflow.Note.objects, "create", always_deadlocked)
+    monkeypatch.setattr("cases.conflicts.time.sleep", lambda seconds: None)
+    before = CaseEvent.objects.filter(application=case).count()
+    client.force_login(alice)
+
+    response = client.post(f"/cases/{case.pk}/notes/", {"text": "Lost in a conflict."})
+
+    assert response.status_code == 409
+    assert "Nothing was saved" in response.content.decode()
+    assert not case.notes.exists()
+    assert CaseEvent.objects.filter(application=case).count() == before
