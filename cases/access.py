@@ -16,6 +16,7 @@ from django.http import Http404
 from accounts import roles
 
 from . import predicates
+from .conflicts import retried
 from .models import Application, cases_by_status
 
 ALL_UNITS = "all"
@@ -100,6 +101,7 @@ def _trusted_proxy(remote: str, proxies) -> bool:
     return any(address in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
+@retried
 def log_access(application: Application, user, request, *, what: str, **data) -> None:
     """Record that `user` viewed, downloaded or exported something of the case.
 
