@@ -875,20 +875,28 @@ def _record_action(
     *,
     actor: User,
     action: str,
-    apply: Callable[[Application], tuple[list[str], dict[str, Any]]],
+    apply: Callable[[Application], tuple[list[str], dict[str, Any]] | None],
     reason: str = "",
     kind: str = CaseEvent.Kind.RECORD,
     permission: predicates.RolePermission = predicates.CASE_WORKER,
     at: dt.datetime | None = None,
 ) -> Application:
-    """Lock, check the actor's role and unit, apply the change, save, record the event."""
+    """Lock, check the actor's role and unit, apply the change, save, record the event.
+
+    `apply(case)` returns the fields it changed and the event's data, or `ALREADY_SO` when
+    the case already says what the actor records (a double-click, a repeated request): then
+    nothing is saved and no second event is written.
+    """
     moment = _now(at)
     with transaction.atomic():
         case = _lock(application)
         _check_worker_action(case, actor, permission)
         if case.status in (Status.CLOSED, Status.WITHDRAWN) and action not in _ALLOWED_WHEN_ENDED:
             raise TransitionForbidden(_("The case has ended; it can no longer be changed."))
-        fields, data = apply(case)
+        outcome = apply(case)
+        if outcome is ALREADY_SO:
+            return case
+        fields, data = outcome
         if fields:
             case.save(update_fields=[*fields, "updated_at"])
         record_event(
@@ -899,6 +907,12 @@ def _record_action(
 
 _ALLOWED_WHEN_ENDED = {"note_added", "document_added"}
 
+# What `apply` returns when the case already records the fact: nothing to save or record.
+ALREADY_SO = None
+# A note or document the same person added to the same case this recently, with the same
+# text or bytes, is the same submission arriving twice (a double-click, a resent form).
+REPEAT_WINDOW = dt.timedelta(minutes=2)
+
 
 @retried
 def assign(
@@ -906,9 +920,14 @@ def assign(
 ) -> Application:
     """Assign the case to a caseworker of its unit, or unassign it (decision-makers)."""
 
+    changed: list[bool] = []
+
     def apply(case: Application):
+        if case.assigned_to_id == (assignee.pk if assignee else None):
+            return ALREADY_SO
         _check_assignee(case, assignee)
         case.assigned_to = assignee
+        changed.append(True)
         return ["assigned_to"], {"assignee": assignee.pk if assignee else None}
 
     case = _record_action(
@@ -919,7 +938,7 @@ def assign(
         reason=reason,
         permission=predicates.DECISION_MAKER,
     )
-    if assignee is not None and assignee.pk != actor.pk:
+    if changed and assignee is not None and assignee.pk != actor.pk:
         transaction.on_commit(
             lambda: notifications.notify(
                 assignee,
@@ -952,8 +971,11 @@ def record_interview(
                     {"interviewed_on": _("An interview cannot precede the application.")}
                 )
             _not_in_future(interviewed_on, "interviewed_on")
+        waiver = "" if interviewed_on else waiver_reason
+        if (case.interviewed_on, case.interview_waiver_reason) == (interviewed_on, waiver):
+            return ALREADY_SO
         case.interviewed_on = interviewed_on
-        case.interview_waiver_reason = "" if interviewed_on else waiver_reason
+        case.interview_waiver_reason = waiver
         data = {"interviewed_on": interviewed_on.isoformat() if interviewed_on else None}
         return ["interviewed_on", "interview_waiver_reason"], data
 
@@ -1002,6 +1024,13 @@ def record_court_order(
             errors["until"] = _("The 'until' date cannot precede the order.")
         if errors:
             raise ValidationError(errors)
+        if (
+            placement.court_name,
+            placement.court_case_number,
+            placement.court_order_on,
+            placement.court_order_until,
+        ) == (court, case_number, order_on, until):
+            return ALREADY_SO
         placement.court_name = court
         placement.court_case_number = case_number
         placement.court_order_on = order_on
@@ -1045,6 +1074,8 @@ def record_service(
     def apply(case: Application):
         if case.status != Status.DECIDED:
             raise TransitionForbidden(_("Only a decided case can have its decision served."))
+        if case.served_on and case.served_on == served_on:
+            return ALREADY_SO
         if case.served_on:
             raise TransitionForbidden(_("The service of the decision is already recorded."))
         if not isinstance(served_on, dt.date):
@@ -1077,6 +1108,8 @@ def record_judgment(
         if case.appeal_lodged_on and judgment_on < case.appeal_lodged_on:
             raise ValidationError({"judgment_on": _("A judgment cannot precede the appeal.")})
         _not_in_future(judgment_on, "judgment_on")
+        if case.final_judgment_on == judgment_on:
+            return ALREADY_SO
         case.final_judgment_on = judgment_on
         return ["final_judgment_on"], {"judgment_on": judgment_on.isoformat()}
 
@@ -1109,6 +1142,15 @@ def add_note(application: Application | int, *, actor: User, text: str) -> Note:
     holder: dict[str, Note] = {}
 
     def apply(case: Application):
+        repeat = Note.objects.filter(
+            application=case,
+            author=actor,
+            text=text,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        ).first()
+        if repeat is not None:
+            holder["note"] = repeat
+            return ALREADY_SO
         holder["note"] = Note.objects.create(application=case, author=actor, text=text)
         return [], {"note": holder["note"].pk}
 
@@ -1147,7 +1189,15 @@ def add_document(
 
     def apply(case: Application):
         sha = checked.sha256
-        if Document.objects.filter(application=case, sha256=sha).exists():
+        existing = Document.objects.filter(application=case, sha256=sha).first()
+        if existing is not None:
+            if (
+                existing.uploaded_by_id == actor.pk
+                and existing.original_name == original_name
+                and existing.uploaded_at >= timezone.now() - REPEAT_WINDOW
+            ):
+                holder["document"] = existing  # the same upload sent twice
+                return ALREADY_SO
             raise ValidationError({"file": _("This file is already on the case.")})
         document = Document(
             application=case,
