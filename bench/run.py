@@ -25,6 +25,9 @@
    127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
    missing; BENCH_WRK_SECONDS=0 skips this part.
+4. Mixed load (bench/mixed_load.py): 20 sessions at once on one case of its own, through
+   gunicorn with 4 workers, BENCH_MIXED_ROUNDS rounds (default 20, 0 skips it): requests per
+   second, p50/p95 and answers that were not 2xx/3xx per kind of request (`mixed_*` rows).
 
 Prints a table and writes bench/results.json (entries of other sizes, and of pages not
 measured in this run, are kept; each entry says when it was measured), plus the
@@ -107,6 +110,7 @@ def bench_environment() -> dict[str, str]:
         }
     )
     env.pop("REDIS_URL", None)  # the sweep's sends are rolled back; nothing is enqueued
+    env["HAVEN_ALLOW_NO_REDIS"] = "1"  # measuring pages, not running the schedule
     return env
 
 
@@ -137,7 +141,7 @@ def _exists(admin: psycopg.Connection, dbname: str) -> bool:
 
 
 def prepare_database(env: dict[str, str]) -> dict[str, str]:
-    from cases.synthetic import GENERATOR_VERSION
+    from loadgen.loader import GENERATOR_VERSION
 
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as admin:
         meta = _meta(DATABASE) if _exists(admin, DATABASE) else None
@@ -223,7 +227,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     from accounts import roles
     from accounts.models import User
     from bench.views import fetch_rows
-    from cases import synthetic
+    from loadgen import world as synthetic
     from cases.models import Applicant
 
     assert not settings.DEBUG, "the benchmark runs with DEBUG off"
@@ -671,6 +675,9 @@ def main() -> None:
     for entry in entries:
         entry.update(run)
     write_results(entries)  # the pages are kept even if the sweeps are interrupted
+    from bench import mixed_load  # 20 sessions at once on one case: its own table and rows
+
+    write_results([{**e, **run} for e in mixed_load.bench_step(env, cases=CASES)])
     for entry in measure_sweeps():
         entries.append({**entry, **run})
     print_table(entries, info)

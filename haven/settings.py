@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "cases",
+    "loadgen",
 ]
 
 MIDDLEWARE = [
@@ -299,6 +300,13 @@ for _proxy in TRUSTED_PROXIES:
 
 # Celery: Redis broker when REDIS_URL is set, otherwise tasks run in-process (make run).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if not REDIS_URL and not DEBUG and not TESTING and not _bool("HAVEN_ALLOW_NO_REDIS", False):
+    # Without a broker, tasks would run inside the web process and the beat schedule (deadline
+    # sweeps, reminders, digests) would never run at all: silently, in production.
+    raise ImproperlyConfigured(
+        "DEBUG is off but REDIS_URL is not set: production needs Redis, the broker of the "
+        "deadline sweeps, reminders and digests (without it they would never run)."
+    )
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -307,3 +307,14 @@ def test_production_refuses_a_short_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_broker_and_names_it():
+    env = production_env()
+    del env["REDIS_URL"]
+
+    result = run(["manage.py", "check", "--deploy"], env)
+
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
