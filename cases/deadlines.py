@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -142,6 +142,20 @@ def reminder_level(lead_days: Iterable[int], due_at: dt.datetime, now: dt.dateti
     return min(reached) if reached else None
 
 
+def closing_status(how: str, at: dt.datetime, due_at: dt.datetime) -> str:
+    """The status a deadline closes with at `at`. `how`: met (its stop event happened) and
+    superseded (a new clock of the same rule replaces it) close it met, or missed when `at`
+    is after `due_at`; cancelled and waived close it so, whatever the time."""
+    statuses = Deadline.Status
+    if how in ("met", "superseded"):
+        return statuses.MET if at <= due_at else statuses.MISSED
+    if how == "cancelled":
+        return statuses.CANCELLED
+    if how == "waived":
+        return statuses.WAIVED
+    raise ValueError(how)
+
+
 def day_moment(day: dt.date, recorded_at: dt.datetime) -> dt.datetime:
     """The moment a fact known only by its day happened, for meeting a deadline: the
     moment it was recorded when that is the same Vilnius day (a court order recorded at
@@ -214,15 +228,7 @@ def open_deadlines(
 def _close(deadline: Deadline, at: dt.datetime, *, actor, how: str, reason: str = "") -> None:
     """Close one open deadline. `how`: met (checked against due_at), cancelled, waived,
     superseded (a new clock of the same rule replaces it; met or missed as for `met`)."""
-    statuses = Deadline.Status
-    if how in ("met", "superseded"):
-        status = statuses.MET if at <= deadline.due_at else statuses.MISSED
-    elif how == "cancelled":
-        status = statuses.CANCELLED
-    elif how == "waived":
-        status = statuses.WAIVED
-    else:
-        raise ValueError(how)
+    status = closing_status(how, at, deadline.due_at)
     deadline.status = status
     deadline.closed_at = at
     deadline.waive_reason = reason if how == "waived" else ""
@@ -291,3 +297,114 @@ def refresh_next_deadline(application: Application) -> None:
     if nearest != application.next_deadline_at:
         application.next_deadline_at = nearest
         Application.objects.filter(pk=application.pk).update(next_deadline_at=nearest)
+
+
+# ------------------------------------------------------------------------------------------
+# Corrections: a fact a clock runs from, or is met by, was recorded wrongly
+# ------------------------------------------------------------------------------------------
+
+
+def deprived_of_liberty_at(application: Application, placement: Placement) -> dt.datetime:
+    """When the detention's 48-hour clock starts: the actual deprivation of liberty.
+
+    That is the apprehension (at 12:00 Vilnius when only its day is known) when the person
+    went from it straight into this detention, i.e. it is the case's first placement and the
+    apprehension comes before it; otherwise the detention's own start.
+    """
+    if application.apprehended_on is not None:
+        apprehended = at_noon(application.apprehended_on)
+        earlier = Placement.objects.filter(
+            application=application, starts_at__lt=placement.starts_at
+        )
+        if apprehended <= placement.starts_at and not earlier.exclude(pk=placement.pk).exists():
+            return apprehended
+    return placement.starts_at
+
+
+def entry_moment(application: Application) -> dt.datetime:
+    """When the restriction cap starts: entry, else apprehension, else the application."""
+    day = application.entered_on or application.apprehended_on or application.submitted_on
+    return at_noon(day)
+
+
+def _judged(deadline: Deadline) -> str:
+    if deadline.status in (Deadline.Status.MET, Deadline.Status.MISSED):
+        met = deadline.closed_at is not None and deadline.closed_at <= deadline.due_at
+        return Deadline.Status.MET if met else Deadline.Status.MISSED
+    return deadline.status
+
+
+def _record_correction(deadline: Deadline, before: tuple, *, actor, at: dt.datetime) -> bool:
+    """Save a re-dated or re-judged deadline and put it on the timeline, if it changed."""
+    after = (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
+    if after == before:
+        return False
+    deadline.save(update_fields=["starts_at", "due_on", "due_at", "status", "closed_at"])
+    record_event(
+        deadline.application,
+        kind=CaseEvent.Kind.DEADLINE,
+        action="corrected",
+        actor=actor,
+        at=at,
+        data={
+            "deadline": deadline.pk,
+            "rule": deadline.rule_id,
+            "due_on": deadline.due_on.isoformat(),
+            "was_due_on": before[0].isoformat(),
+            "status": deadline.status,
+            "was_status": before[2],
+        },
+    )
+    return True
+
+
+def restart_clocks(
+    application: Application,
+    start_event: str,
+    start: dt.datetime | Callable[[Deadline], dt.datetime],
+    *,
+    actor,
+    at: dt.datetime,
+) -> list[Deadline]:
+    """The fact `start_event` stands for was corrected: every deadline that ran from it is
+    computed again from `start` (a moment, or a function of the deadline for clocks that
+    depend on their placement). Open ones are re-dated; met and missed ones are judged
+    again against the new due moment; waived and cancelled ones stay as they were."""
+    changed = []
+    rows = Deadline.objects.filter(
+        application=application,
+        rule__start_event=start_event,
+        status__in=[Deadline.Status.OPEN, Deadline.Status.MET, Deadline.Status.MISSED],
+    ).select_related("rule", "placement")
+    for deadline in rows:
+        before = (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
+        deadline.application = application
+        deadline.starts_at = start(deadline) if callable(start) else start
+        deadline.due_on, deadline.due_at = rule_due(deadline.rule, deadline.starts_at)
+        deadline.status = _judged(deadline)
+        if _record_correction(deadline, before, actor=actor, at=at):
+            changed.append(deadline)
+    refresh_next_deadline(application)
+    return changed
+
+
+def rejudge_stop(
+    application: Application, stop_event: str, met_at: dt.datetime, *, actor, at: dt.datetime
+) -> list[Deadline]:
+    """The fact that met the deadlines of `stop_event` was corrected to `met_at`: deadlines it
+    closed are judged again (met or missed); ones still open are met now."""
+    changed = []
+    rows = Deadline.objects.filter(
+        application=application,
+        rule__stop_event=stop_event,
+        status__in=[Deadline.Status.MET, Deadline.Status.MISSED],
+    ).select_related("rule")
+    for deadline in rows:
+        before = (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
+        deadline.application = application
+        deadline.closed_at = met_at
+        deadline.status = _judged(deadline)
+        if _record_correction(deadline, before, actor=actor, at=at):
+            changed.append(deadline)
+    changed += meet_deadlines(application, stop_event, met_at, actor=actor)
+    return changed

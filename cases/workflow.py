@@ -61,6 +61,7 @@ __all__ = [
     "assign",
     "available_transitions",
     "close",
+    "correct_record",
     "decide",
     "detain",
     "record_court_order",
@@ -537,14 +538,18 @@ def detain(
             },
         )
         deadlines.open_deadlines(
-            case, DeadlineRule.StartEvent.DETAINED, moment, actor=actor, placement=placement
+            case,
+            DeadlineRule.StartEvent.DETAINED,
+            deadlines.deprived_of_liberty_at(case, placement),
+            actor=actor,
+            placement=placement,
+            at=moment,
         )
-        entry_day = case.entered_on or case.apprehended_on or case.submitted_on
         if not case.deadlines.open().filter(rule__start_event=DeadlineRule.StartEvent.ENTERED):
             deadlines.open_deadlines(
                 case,
                 DeadlineRule.StartEvent.ENTERED,
-                deadlines.at_noon(entry_day),
+                deadlines.entry_moment(case),
                 actor=actor,
                 placement=placement,
                 at=moment,
@@ -1235,3 +1240,165 @@ def add_document(
             stored.file.storage.delete(stored.file.name)
         raise
     return holder["document"]
+
+
+# ------------------------------------------------------------------------------------------
+# Corrections of the record
+# ------------------------------------------------------------------------------------------
+
+# Facts recorded at intake, which a superuser may correct (the admin's change form edits
+# exactly these).
+CORRECTABLE_FIELDS = (
+    "applicant",
+    "procedure",
+    "apprehended_on",
+    "apprehension_place",
+    "entered_on",
+    "submitted_on",
+    "lodged_on",
+    "submission_place",
+    "submission_authority",
+    "grounds",
+    "claim_summary",
+)
+# Dates recorded by later steps: correctable once recorded, never set or removed here (the
+# step that records them also moves the case and its clocks).
+CORRECTABLE_STEP_DATES = (
+    "interviewed_on",
+    "decided_on",
+    "served_on",
+    "appeal_lodged_on",
+    "final_judgment_on",
+)
+# Free text is personal data: the correction event names the field, never copies the text.
+_TEXT_FACTS = {"apprehension_place", "submission_place", "claim_summary"}
+_DATE_FACTS = {"apprehended_on", "entered_on", "submitted_on", "lodged_on", *CORRECTABLE_STEP_DATES}
+
+
+def _fact(case: Application, name: str) -> Any:
+    return case.applicant_id if name == "applicant" else getattr(case, name)
+
+
+def correction_changes(case: Application, changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes that differ from the record, checked; raises `ValidationError` per field.
+
+    Pure (reads the case, writes nothing), so that a form can check before it offers to save
+    and `correct_record` checks again under the row lock.
+    """
+    errors: dict[str, str] = {}
+    allowed = {*CORRECTABLE_FIELDS, *CORRECTABLE_STEP_DATES}
+    for name in changes:
+        if name not in allowed:
+            errors[name] = _("This fact cannot be corrected; it changes only through a step.")
+    if errors:
+        raise ValidationError(errors)
+    changed = {
+        name: value
+        for name, value in changes.items()
+        if _fact(case, name) != (value.pk if name == "applicant" and value else value)
+    }
+    for name, value in changed.items():
+        if name in CORRECTABLE_STEP_DATES and _fact(case, name) is None:
+            errors[name] = _("Not recorded yet: record it through its step.")
+        elif (
+            name in _DATE_FACTS
+            and value is None
+            and _fact(case, name) is not None
+            and (name in CORRECTABLE_STEP_DATES or name in ("submitted_on", "lodged_on"))
+        ):
+            errors[name] = _("A recorded date can be corrected, not removed.")
+        elif name in _DATE_FACTS and value is not None and not isinstance(value, dt.date):
+            errors[name] = _("Enter a valid date.")
+        elif name in _DATE_FACTS and value and value > timezone.localdate():
+            errors[name] = _("This date is in the future.")
+    if errors:
+        raise ValidationError(errors)
+    return changed
+
+
+def _plain_fact(name: str, value: Any) -> Any:
+    if name == "applicant":
+        return value.pk if value else None
+    return _plain(value)
+
+
+@retried
+def correct_record(
+    application: Application | int, *, actor: User, reason: str, **changes: Any
+) -> Application:
+    """Correct facts recorded wrongly on a case (superusers only, with a reason).
+
+    One timeline event lists the fields with their old and new values (free text by name
+    only), and every clock that runs from a corrected fact, or was met by one, is computed
+    again: open deadlines are re-dated, met and missed ones judged again, each change a
+    deadline event. Changing nothing records nothing.
+    """
+    reason = _require_reason(reason)
+    if not (actor.is_authenticated and actor.is_active and actor.is_superuser):
+        raise TransitionForbidden(_("Only a superuser may correct a case's record."))
+    moment = timezone.now()
+    with transaction.atomic():
+        case = _lock(application)
+        changed = correction_changes(case, changes)
+        if not changed:
+            return case
+        before = {name: _fact(case, name) for name in changed}
+        for name, value in changed.items():
+            setattr(case, name, value)
+        case.full_clean(exclude=["status"])
+        fields = [case._meta.get_field(name).attname for name in changed]
+        case.save(update_fields=[*fields, "updated_at"])
+        record_event(
+            case,
+            kind=CaseEvent.Kind.RECORD,
+            action="corrected",
+            actor=actor,
+            at=moment,
+            reason=reason,
+            data={
+                "fields": sorted(changed),
+                "changes": {
+                    name: {
+                        "from": before[name] if name == "applicant" else _plain(before[name]),
+                        "to": _plain_fact(name, value),
+                    }
+                    for name, value in changed.items()
+                    if name not in _TEXT_FACTS
+                },
+            },
+        )
+        _recompute_clocks(case, set(changed), actor=actor, at=moment)
+    return case
+
+
+def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: dt.datetime):
+    """Every clock that starts from, or is met by, a corrected fact (DESIGN: clocks)."""
+    start, stop = DeadlineRule.StartEvent, DeadlineRule.StopEvent
+    noon = deadlines.at_noon
+    if "submitted_on" in changed:
+        deadlines.restart_clocks(case, start.SUBMITTED, noon(case.submitted_on), actor=actor, at=at)
+    if changed & {"entered_on", "apprehended_on", "submitted_on"}:
+        deadlines.restart_clocks(
+            case, start.ENTERED, deadlines.entry_moment(case), actor=actor, at=at
+        )
+    if "apprehended_on" in changed:
+        deadlines.restart_clocks(
+            case,
+            start.DETAINED,
+            lambda d: (
+                deadlines.deprived_of_liberty_at(case, d.placement) if d.placement else d.starts_at
+            ),
+            actor=actor,
+            at=at,
+        )
+    if "served_on" in changed:
+        deadlines.restart_clocks(case, start.SERVED, noon(case.served_on), actor=actor, at=at)
+    met_by = {
+        "lodged_on": stop.LODGED,
+        "decided_on": stop.DECIDED,
+        "appeal_lodged_on": stop.APPEAL_LODGED,
+    }
+    for name, stop_event in met_by.items():
+        if name in changed and getattr(case, name):
+            met_at = max(noon(getattr(case, name)), noon(case.submitted_on))
+            deadlines.rejudge_stop(case, stop_event, met_at, actor=actor, at=at)

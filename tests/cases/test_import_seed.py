@@ -77,6 +77,8 @@ def test_it_imports_the_sample_case():
     assert {"examination", "detention-48h", "restriction-cap"} <= open_rules
     examination = case.deadlines.get(rule="examination")
     assert examination.due_on == dt.date(2024, 2, 11)
+    # 48 hours from the apprehension (10 August, 12:00), not from the detention record.
+    assert case.deadlines.get(rule="detention-48h").due_on == dt.date(2023, 8, 12)
 
 
 def _snapshot() -> str:
