@@ -14,7 +14,6 @@ grow with the rows.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -31,8 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import roles
@@ -40,12 +39,13 @@ from accounts.models import User
 
 from . import access, forms, predicates, workflow
 from .filters import SELECTS, STATIC_SELECTS, ApplicationFilter, clean_query, select_field_group
+from .labels import label, person, transition_labels
 from .models import (
     Applicant,
     Application,
-    CaseEvent,
     Deadline,
     DeadlineRule,
+    Document,
     Facility,
     Notification,
     Placement,
@@ -53,6 +53,7 @@ from .models import (
     occupancy_by_regime,
 )
 from .names import fold_word
+from .timeline import TimelineBuilder
 
 PAGE_SIZES = (25, 50, 100)
 COUNT_CAP = 10_000
@@ -67,17 +68,6 @@ FACILITY_COUNT_CAP = 100
 # ------------------------------------------------------------------------------------------
 # Small helpers
 # ------------------------------------------------------------------------------------------
-
-
-def label(choices: type[models.Choices], value: str) -> str:
-    """The translated label of a stored code, as `get_FOO_display()` gives it; that method
-    rebuilds the field's whole choices dict on every call (hundreds per list page)."""
-    return _labels(choices, get_language()).get(value, value)
-
-
-@functools.cache
-def _labels(choices: type[models.Choices], language: str | None) -> dict[str, str]:
-    return {value: str(text) for value, text in choices.choices}
 
 
 def _may_use_cases(user: User) -> bool:
@@ -146,12 +136,6 @@ def _run_workflow(
     return redirect(next_url)
 
 
-def _person(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
-
-
 def _clean_params(params: QueryDict) -> QueryDict:
     """Query parameters without NUL bytes (PostgreSQL refuses them in text) and bounded."""
     cleaned = QueryDict(mutable=True)
@@ -210,13 +194,6 @@ def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[
         "waive_reason": deadline.waive_reason,
         "closed_at": deadline.closed_at,
     }
-
-
-def _transition_labels() -> dict[str, str]:
-    labels = {}
-    for t in Application._meta.get_field("status").get_all_transitions(Application):
-        labels[t.name] = str(t.custom.get("label", t.name))
-    return labels
 
 
 # ------------------------------------------------------------------------------------------
@@ -404,7 +381,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "status": case.status,
                 "status_label": label(Status, case.status),
                 "procedure": label(Application.Procedure, case.procedure),
-                "assigned": _person(case.assigned_to),
+                "assigned": person(case.assigned_to),
                 "submitted_on": case.submitted_on,
                 "days_waiting": (today - case.submitted_on).days,
                 "in_state_since": case.status_changed_at,
@@ -493,7 +470,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         text = ngettext(
             "%(n)d case assigned to %(who)s.", "%(n)d cases assigned to %(who)s.", len(cases)
         )
-    messages.success(request, text % {"n": len(cases), "who": _person(assignee)})
+    messages.success(request, text % {"n": len(cases), "who": person(assignee)})
     return redirect(back)
 
 
@@ -502,194 +479,9 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------
 
 
-class TimelineBuilder:
-    """Turns a case's events into display rows with a fixed number of queries.
-
-    Events point at notes, documents, placements and deadlines by id: the row shows the
-    current note text or document link, never a copy kept in the event.
-    """
-
-    def __init__(self, case: Application, events: list[CaseEvent], *, notes, documents, placements):
-        self.case = case
-        self.events = events
-        self.notes = {n.pk: n for n in notes}
-        self.documents = {d.pk: d for d in documents}
-        self.placements = {p.pk: p for p in placements}
-        user_ids = {
-            e.data.get("assignee")
-            for e in events
-            if isinstance(e.data, dict) and isinstance(e.data.get("assignee"), int)
-        }
-        # Always one query (the case's assignee rides along): skipping it when no shown event
-        # names a person would make the page's query count depend on which events are shown.
-        user_ids.add(case.assigned_to_id or 0)
-        self.users = User.objects.in_bulk(user_ids)
-        self.rules = {r.code: r for r in DeadlineRule.objects.all()}
-        self.facilities = {f.pk: f for f in Facility.objects.all()}
-        self.labels = _transition_labels()
-        self.outcomes = dict(Application.Outcome.choices)
-        self.withdrawals = dict(Application.Withdrawal.choices)
-        self.regimes = dict(Placement.Regime.choices)
-        self.statuses = dict(Status.choices)
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [self.row(event) for event in self.events]
-
-    def row(self, event: CaseEvent) -> dict[str, Any]:
-        data = event.data if isinstance(event.data, dict) else {}
-        row: dict[str, Any] = {
-            "at": event.at,
-            "kind": event.kind,
-            "kind_label": label(CaseEvent.Kind, event.kind),
-            "actor": _person(event.actor) or _("System"),
-            "title": "",
-            "details": [],
-            "text": "",
-            "link": "",
-            "link_text": "",
-            "reason": _("(removed under the retention rules)")
-            if event.redacted_by_id
-            else event.reason,
-        }
-        handler = getattr(self, f"_{event.kind}", None)
-        if handler is not None:
-            handler(event, data, row)
-        if not row["title"]:
-            row["title"] = f"{label(CaseEvent.Kind, event.kind)}: {event.action}"
-        row["details"] = " · ".join(str(d) for d in row["details"] if d)
-        return row
-
-    def _date(self, value: Any) -> str:
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value).isoformat()
-            except ValueError:
-                return value
-        return ""
-
-    def _transition(self, event: CaseEvent, data: dict, row: dict) -> None:
-        if event.action == "submit":
-            row["title"] = _("Application registered")
-        else:
-            row["title"] = self.labels.get(event.action, event.action)
-        if event.from_status and event.to_status:
-            row["details"].append(
-                _("Status: %(from)s → %(to)s")
-                % {
-                    "from": self.statuses.get(event.from_status, event.from_status),
-                    "to": self.statuses.get(event.to_status, event.to_status),
-                }
-            )
-        elif event.to_status:
-            row["details"].append(
-                _("Status: %(to)s") % {"to": self.statuses.get(event.to_status, event.to_status)}
-            )
-        if data.get("outcome"):
-            row["details"].append(
-                _("Decision: %(outcome)s")
-                % {"outcome": self.outcomes.get(data["outcome"], data["outcome"])}
-            )
-        for key, label in (
-            ("decided_on", _("decided on %(date)s")),
-            ("served_on", _("served on %(date)s")),
-            ("lodged_on", _("lodged on %(date)s")),
-        ):
-            if data.get(key):
-                row["details"].append(label % {"date": self._date(data[key])})
-        if data.get("kind") in self.withdrawals:
-            row["details"].append(str(self.withdrawals[data["kind"]]))
-        if "assignee" in data and data.get("assignee"):
-            row["details"].append(
-                _("Assigned to %(who)s") % {"who": _person(self.users.get(data["assignee"]))}
-            )
-
-    def _note(self, event: CaseEvent, data: dict, row: dict) -> None:
-        row["title"] = _("Note added")
-        note = self.notes.get(data.get("note"))
-        row["text"] = note.text if note else _("(this note is no longer available)")
-
-    def _document(self, event: CaseEvent, data: dict, row: dict) -> None:
-        row["title"] = _("Document added")
-        document = self.documents.get(data.get("document"))
-        if document is not None:
-            row["link"] = reverse("cases:document", args=[self.case.pk, document.pk])
-            row["link_text"] = document.original_name
-            if document.description:
-                row["details"].append(document.description)
-        else:
-            row["text"] = _("(this document is no longer available)")
-
-    def _placement(self, event: CaseEvent, data: dict, row: dict) -> None:
-        placement = self.placements.get(data.get("placement"))
-        facility = self.facilities.get(data.get("facility"))
-        name = facility.name if facility else _("an unknown facility")
-        if event.action == "placed":
-            regime = self.regimes.get(data.get("regime"), "")
-            row["title"] = _("Placed at %(facility)s") % {"facility": name}
-            if regime:
-                row["details"].append(str(regime))
-            if placement and placement.legal_basis:
-                row["details"].append(
-                    _("Legal basis: %(basis)s") % {"basis": placement.legal_basis}
-                )
-        elif event.action == "ended":
-            row["title"] = _("Placement at %(facility)s ended") % {"facility": name}
-            if placement and placement.end_reason:
-                row["text"] = placement.end_reason
-
-    def _deadline(self, event: CaseEvent, data: dict, row: dict) -> None:
-        rule = self.rules.get(data.get("rule"))
-        name = rule.name if rule else data.get("rule", "")
-        due = self._date(data.get("due_on"))
-        titles = {
-            "opened": _("Deadline opened: %(name)s, due %(due)s"),
-            "met": _("Deadline met: %(name)s (due %(due)s)"),
-            "missed": _("Deadline missed: %(name)s (was due %(due)s)"),
-            "waived": _("Deadline waived: %(name)s (due %(due)s)"),
-            "cancelled": _("Deadline cancelled: %(name)s (due %(due)s)"),
-        }
-        template = titles.get(event.action, _("Deadline %(name)s (due %(due)s)"))
-        row["title"] = template % {"name": name, "due": due}
-
-    def _record(self, event: CaseEvent, data: dict, row: dict) -> None:
-        action = event.action
-        if action == "interview_recorded":
-            if data.get("interviewed_on"):
-                row["title"] = _("Personal interview recorded: held on %(date)s") % {
-                    "date": self._date(data["interviewed_on"])
-                }
-            else:
-                row["title"] = _("Personal interview waived")
-        elif action == "court_order":
-            row["title"] = _("Court order on detention: of %(on)s, until %(until)s") % {
-                "on": self._date(data.get("order_on")),
-                "until": self._date(data.get("until")),
-            }
-            placement = self.placements.get(data.get("placement"))
-            if placement and placement.court_name:
-                row["details"].append(
-                    f"{placement.court_name}, {placement.court_case_number}".strip(", ")
-                )
-        elif action == "served":
-            row["title"] = _("Decision served on %(date)s") % {
-                "date": self._date(data.get("served_on"))
-            }
-        elif action == "judgment":
-            row["title"] = _("Final judgment of %(date)s") % {
-                "date": self._date(data.get("judgment_on"))
-            }
-        elif action == "assigned":
-            who = self.users.get(data.get("assignee"))
-            row["title"] = (
-                _("Assigned to %(who)s") % {"who": _person(who)} if who else _("Unassigned")
-            )
-        elif action == "late_appeal":
-            row["title"] = _("Reason for a late appeal")
-        else:
-            row["title"] = _("Case record: %(action)s") % {"action": action}
-
-    def _retention(self, event: CaseEvent, data: dict, row: dict) -> None:
-        row["title"] = _("Personal data removed under the retention rules")
+def _document_url(document: Document) -> str:
+    """A document's link on the case page: the access-checked download."""
+    return reverse("cases:document", args=[document.application_id, document.pk])
 
 
 def _access_rows(case: Application) -> list[dict[str, Any]]:
@@ -706,7 +498,7 @@ def _access_rows(case: Application) -> list[dict[str, Any]]:
         if data.get("document"):
             what = f"{what}: {documents.get(data['document'], '#' + str(data['document']))}"
         rows.append(
-            {"at": event.at, "actor": _person(event.actor), "what": what, "ip": data.get("ip", "")}
+            {"at": event.at, "actor": person(event.actor), "what": what, "ip": data.get("ip", "")}
         )
     return rows
 
@@ -743,7 +535,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     timeline_total = events[0].timeline_total if events else 0
     timeline = TimelineBuilder(
-        case, events, notes=notes, documents=documents, placements=placements
+        case,
+        events,
+        notes=notes,
+        documents=documents,
+        placements=placements,
+        document_url=_document_url,
     ).rows()
 
     can_work = access.can_work_on(user, case)
@@ -789,12 +586,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": notes,
         "documents": [
             {
-                "url": reverse("cases:document", args=[case.pk, d.pk]),
+                "url": _document_url(d),
                 "name": d.original_name,
                 "description": d.description,
                 "size": d.size,
                 "content_type": d.content_type,
-                "uploaded_by": _person(d.uploaded_by),
+                "uploaded_by": person(d.uploaded_by),
                 "uploaded_at": d.uploaded_at,
             }
             for d in documents
@@ -867,7 +664,7 @@ def transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     case = access.get_application_for_user(
         user, pk, queryset=Application.objects.select_related("applicant", "unit")
     )
-    labels = _transition_labels()
+    labels = transition_labels()
     option = next((t for t in workflow.available_transitions(case, user) if t.name == name), None)
     title = _("%(step)s: %(ref)s") % {"step": labels[name], "ref": case.reference}
     action_url = reverse("cases:transition", args=[case.pk, name])
@@ -1150,7 +947,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: workflow.assign(case.pk, actor=user, assignee=assignee),
             done=_("The case is unassigned.")
             if assignee is None
-            else _("The case is assigned to %(who)s.") % {"who": _person(assignee)},
+            else _("The case is assigned to %(who)s.") % {"who": person(assignee)},
             next_url=reverse("cases:detail", args=[case.pk]),
         )
         if response is not None:

@@ -1,5 +1,5 @@
 """The pages' fast paths write exactly what Django's slower ones do: `|stamp` as `|date` with
-the UI's formats, `views.label` as `get_FOO_display()`."""
+the UI's formats, `labels.label` as `get_FOO_display()`."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def render(source: str, value) -> str:
 def test_labels_are_what_get_display_gives_in_each_language(language):
     from django.utils import translation
 
+    from cases.labels import label
     from cases.models import Application, CaseEvent, Placement, Status
-    from cases.views import label
 
     with translation.override(language):
         for status in Status.values:
