@@ -158,7 +158,8 @@ class Outcome:
 
     @property
     def accepted(self) -> bool:
-        return self.status in (200, 302)
+        """The server said yes: the page, or a redirect back to the case after a change."""
+        return not self.error and self.status in (200, 302)
 
 
 @dataclasses.dataclass
@@ -169,7 +170,6 @@ class Report:
     round_seconds: list[float]  # from the barrier's release to the round's last answer
     rounds: int
     sessions: int
-    workers: int
 
     def of(self, kind: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.kind == kind]
@@ -179,8 +179,9 @@ class Report:
 
     def unexpected(self) -> list[Outcome]:
         """Answers a correct server does not give: 5xx, no answer, or a status the kind of
-        request never gets (a 400 would mean the load itself sent a bad form)."""
-        return [o for o in self.outcomes if o.status not in EXPECTED[o.kind]]
+        request never gets (a 400 would mean the load itself sent a bad form), or a redirect
+        away from the case (to the sign-in page, say)."""
+        return [o for o in self.outcomes if o.error or o.status not in EXPECTED[o.kind]]
 
     def statuses(self) -> dict[str, dict[int, int]]:
         counts: dict[str, collections.Counter[int]] = collections.defaultdict(collections.Counter)
@@ -696,6 +697,8 @@ def _act(
         return done
     outcome.status, outcome.ms = answer.status, answer.ms
     outcome.location = answer.headers.get("location", "")
+    if answer.status == 302 and not outcome.location.startswith(_case_path(world)):
+        outcome.error = f"302 to {outcome.location}, not back to the case"
     if answer.status not in EXPECTED[outcome.kind]:
         outcome.body = answer.body[:2000]
     return done
@@ -766,7 +769,7 @@ def run_rounds(
                 results[index] = [late]
         for result in results:
             outcomes.extend(result)
-    return Report(outcomes, seconds, rounds, len(sessions), WORKERS)
+    return Report(outcomes, seconds, rounds, len(sessions))
 
 
 def describe(outcome: Outcome) -> str:
@@ -785,8 +788,8 @@ def summary(report: Report, server_log: str = "") -> str:
     """The figures as text: per kind, requests per second, latency, answers by status; and
     the server log's deadlocks and first error lines."""
     lines = [
-        f"{report.rounds} rounds x {report.sessions} sessions at once, gunicorn "
-        f"{report.workers} workers; {sum(report.round_seconds):.1f} s of load",
+        f"{report.rounds} rounds x {report.sessions} sessions at once; "
+        f"{sum(report.round_seconds):.1f} s of load",
         f"{'kind':<12}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'non-2xx/3xx':>13}"
         "  answers by status",
     ]
@@ -849,7 +852,7 @@ def bench_step(env: dict[str, str], *, cases: int) -> list[dict[str, Any]]:
                 "statuses": {str(k): v for k, v in f["statuses"].items()},
                 "mixed_rounds": rounds,
                 "mixed_sessions": report.sessions,
-                "gunicorn_workers": report.workers,
+                "gunicorn_workers": WORKERS,
                 "deadlocks_in_log": len(deadlock_lines(server_log)),
             }
         )

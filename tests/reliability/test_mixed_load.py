@@ -36,7 +36,7 @@ def stored_as_answered(
 ) -> list[str]:
     """What is wrong between the answers to `outcomes` and the rows `stored` (marker -> id)
     with their timeline `events` (the ids they point at)."""
-    accepted = {o.marker for o in outcomes if o.status == 302}
+    accepted = {o.marker for o in outcomes if o.accepted}
     problems = []
     if accepted - stored.keys():
         problems.append(f"accepted {what} missing: {sorted(accepted - stored.keys())}")
@@ -125,7 +125,7 @@ def test_it_keeps_every_change_and_never_answers_500_under_mixed_load(
     winners = []
     for round_no in range(1, ROUNDS + 1):
         racers = [o for o in report.of(mixed_load.TRANSITION) if o.round == round_no]
-        won = [o for o in racers if o.status == 302]
+        won = [o for o in racers if o.accepted]
         if len(won) != 1:
             problems.append(
                 f"round {round_no}: {len(won)} winners of the {racers[0].step} race "
