@@ -1242,3 +1242,54 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit checkpoints (append-only)
+# ---------------------------------------------------------------------------------------------
+
+
+class AuditCheckpointQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit checkpoints are append-only: they are never updated.")
+
+    def delete(self):
+        raise TypeError("Audit checkpoints are append-only: they are never deleted.")
+
+
+class AuditCheckpoint(models.Model):
+    """What one case's chain held at a moment: its newest event, that event's hash and how
+    many events there were. Written by `cases.checkpoints` for chains that grew since their
+    last checkpoint, so that a chain found shorter later (its newest events removed, which
+    the hash chain alone cannot show) is reported. Append-only, like the events.
+
+    `head_event_id` is a plain number, not a foreign key: the checkpoint is evidence about a
+    row that may be removed behind Haven's back, and must not depend on that row existing.
+    `through_event_id` is how far the run that wrote it read the events (the next run reads
+    on from there).
+    """
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
+    )
+    head_event_id = models.BigIntegerField(_("newest event"))
+    head_hash = models.CharField(_("newest event's hash"), max_length=64)
+    event_count = models.PositiveIntegerField(_("events"))
+    through_event_id = models.BigIntegerField(_("events read up to"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        indexes = [
+            models.Index(fields=["application", "-id"], name="checkpoint_case_latest_idx"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="auditcheckpoint_no_update", operation=pgtrigger.Update),
+            pgtrigger.Protect(name="auditcheckpoint_no_delete", operation=pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.event_count} events up to {self.head_event_id}"

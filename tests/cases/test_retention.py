@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pgtrigger
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +17,7 @@ from django.db import connection
 
 from cases import retention, workflow
 from cases.audit import REDACTED_TEXT, verify_chain
+from cases.checkpoints import write_checkpoints
 from cases.models import Applicant, Application, CaseEvent, Document, Note
 
 PAST = dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC)
@@ -360,3 +362,116 @@ def test_it_refuses_a_malformed_date(db, bad):
 def test_it_refuses_a_date_in_the_future(db):
     with pytest.raises(CommandError, match="is in the future"):
         call_command("anonymise", "--closed-before", "2999-01-01")
+
+
+# ---- a timeline that is already broken keeps its evidence ---------------------------------
+
+
+def anonymise_refused(*args: str) -> tuple[str, str, CommandError]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError) as info:
+        call_command("anonymise", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue(), info.value
+
+
+def tamper(case) -> CaseEvent:
+    """Change an event's status behind Haven's back (trigger off, as an owner could)."""
+    target = CaseEvent.objects.filter(application=case, kind="transition").order_by("pk")[1]
+    with (
+        pgtrigger.ignore("cases.CaseEvent:caseevent_no_update"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE cases_caseevent SET to_status = 'submitted' WHERE id = %s", [target.pk]
+        )
+    return target
+
+
+def verify_audit() -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_audit", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def petrov(alice, dora, pabrade, media):
+    return ended_case(alice, dora, pabrade, when=PAST, family="Petrov", given="Oleg")
+
+
+def test_it_leaves_a_tampered_case_as_it_is_and_anonymises_the_others(korolev, petrov):
+    target = tamper(korolev)
+    korolev_rows = {
+        table: [row for row in rows if "orolev" in row or "оролёв" in row]
+        for table, rows in database_rows().items()
+    }
+    events_before = CaseEvent.objects.filter(application=korolev).count()
+
+    out, err, error = anonymise_refused("--closed-before", CUTOFF)
+
+    assert error.returncode == 3
+    assert f"{korolev.reference}: not anonymised, left as it is: its timeline is broken " in err
+    assert f"(event {target.pk}: its content does not match its hash" in err
+    assert korolev.reference in str(error)
+    assert "1 case anonymised" in out
+    assert "1 case skipped: its timeline is broken." in out
+    # The tampered case: every row exactly as it was, no retention event.
+    assert {
+        table: [row for row in rows if "orolev" in row or "оролёв" in row]
+        for table, rows in database_rows().items()
+    } == korolev_rows
+    assert CaseEvent.objects.filter(application=korolev).count() == events_before
+    assert not CaseEvent.objects.filter(application=korolev, kind="retention").exists()
+    # The case beside it is anonymised as usual.
+    assert traces(("petrov", "oleg")) == []
+    assert CaseEvent.objects.filter(application=petrov, kind="retention").count() == 1
+    # Afterwards verify_audit still names the tampering, and only that.
+    _out, err = verify_audit()
+    assert f"BROKEN {korolev.reference}: event {target.pk}: its content does not match" in err
+    assert petrov.reference not in err
+
+
+def test_a_dry_run_names_a_tampered_case_too(korolev, petrov):
+    target = tamper(korolev)
+    before = database_rows()
+
+    out, err, error = anonymise_refused("--closed-before", CUTOFF, "--dry-run")
+
+    assert error.returncode == 3
+    assert f"{korolev.reference}: would be left as it is: its timeline is broken (event " in err
+    assert str(target.pk) in err
+    assert f"{petrov.reference}: would anonymise applicant" in out
+    assert korolev.reference not in out.split("1 case would be anonymised")[0]
+    assert database_rows() == before
+
+
+def test_it_leaves_a_case_whose_newest_events_were_removed_after_a_checkpoint(korolev, alice):
+    workflow.add_note(korolev, actor=alice, text="Korolev's lawyer asked for the file.")
+    write_checkpoints()
+    newest, previous = CaseEvent.objects.filter(application=korolev).order_by("-pk")[:2]
+    assert newest.kind == "note"
+    with (
+        pgtrigger.ignore("cases.CaseEvent:caseevent_no_delete"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM cases_caseevent WHERE id = %s", [newest.pk])
+
+    _out, err, error = anonymise_refused("--closed-before", CUTOFF)
+
+    assert error.returncode == 3
+    assert f"{korolev.reference}: not anonymised" in err
+    assert f"events after event {previous.pk} were removed" in err
+    assert traces(("korolev",))
+
+
+def test_a_checkpointed_case_still_verifies_after_anonymisation(korolev, petrov):
+    write_checkpoints()
+
+    anonymise("--closed-before", CUTOFF)
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("verify_audit", stdout=out, stderr=err)
+    assert err.getvalue() == ""
+    assert "Every chain is intact" in out.getvalue()
+    # The retention event made the chains longer: the next run checkpoints them.
+    assert write_checkpoints().written == 2

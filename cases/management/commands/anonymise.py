@@ -9,6 +9,13 @@ described in `cases.retention`; the timeline gains a `retention` event and stays
 (`verify_audit` reports the redacted reasons as redaction). Running it again changes nothing
 that is already anonymised. `--dry-run` lists what would change and writes nothing. The
 output names cases by reference and counts what changes; it never prints personal data.
+
+Each case's timeline is verified first (`verify_audit`'s checks). A case whose timeline is
+broken is not anonymised: it is named on stderr with the problem and left exactly as it is,
+so that the evidence of tampering survives (a dry run names it too). Exit status: 0 when
+every due case was anonymised or had nothing left to change; 3 when a case was skipped
+because its timeline is broken (investigate with `verify_audit --case REF`); 1 when a case
+failed for another reason and was rolled back (run again after fixing the cause).
 """
 
 from __future__ import annotations
@@ -20,8 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cases import retention
+from cases import checkpoints, retention
+from cases.audit import ChainProblem
 from cases.models import Application
+
+# Exit status when a case was skipped because its timeline is broken: distinct from 1 (a case
+# failed and can be retried) and 2 (a usage error), so that a scheduler can alert on it.
+EXIT_BROKEN_TIMELINE = 3
 
 
 def _parse_date(raw: str) -> dt.date:
@@ -66,8 +78,15 @@ class Command(BaseCommand):
             )
 
         changed = unchanged = failed = 0
+        broken: list[str] = []
         for batch in retention.due_case_ids(date):
+            problems = retention.broken_timelines(batch) if dry_run else {}
             for pk in batch:
+                if pk in problems:
+                    reference = Application.objects.values_list("reference", flat=True).get(pk=pk)
+                    broken.append(reference)
+                    self._report_broken(reference, problems[pk], dry_run=dry_run)
+                    continue
                 if dry_run:
                     case = Application.objects.select_related("applicant").get(pk=pk)
                     plan = retention.plan_case(case, date)
@@ -83,6 +102,10 @@ class Command(BaseCommand):
                     continue
                 try:
                     plan = retention.anonymise_case(pk, date)
+                except retention.BrokenTimeline as exc:
+                    broken.append(exc.reference)
+                    self._report_broken(exc.reference, exc.problem, dry_run=dry_run)
+                    continue
                 except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the rest
                     failed += 1
                     reference = (
@@ -118,13 +141,37 @@ class Command(BaseCommand):
                 if dry_run
                 else ngettext("%(n)s case anonymised", "%(n)s cases anonymised", changed)
             ) % {"n": changed}
+            skipped = (
+                " "
+                + ngettext(
+                    "%(n)s case skipped: its timeline is broken.",
+                    "%(n)s cases skipped: their timelines are broken.",
+                    len(broken),
+                )
+                % {"n": len(broken)}
+                if broken
+                else ""
+            )
             self.stdout.write(
                 _("%(done)s; %(same)s already anonymised (cases that ended before %(date)s).")
                 % {"done": done, "same": unchanged, "date": date.isoformat()}
+                + skipped
                 + (" " + _("Dry run: nothing was written.") if dry_run else "")
             )
+        errors = []
+        if broken:
+            errors.append(
+                ngettext(
+                    "%(n)s case was left as it is because its timeline is broken (%(refs)s): "
+                    "check it with verify_audit --case before anonymising it.",
+                    "%(n)s cases were left as they are because their timelines are broken "
+                    "(%(refs)s): check them with verify_audit --case before anonymising them.",
+                    len(broken),
+                )
+                % {"n": len(broken), "refs": ", ".join(broken)}
+            )
         if failed:
-            raise CommandError(
+            errors.append(
                 ngettext(
                     "%(n)s case could not be anonymised; run again after fixing the cause.",
                     "%(n)s cases could not be anonymised; run again after fixing the cause.",
@@ -132,3 +179,13 @@ class Command(BaseCommand):
                 )
                 % {"n": failed}
             )
+        if errors:
+            raise CommandError(" ".join(errors), returncode=EXIT_BROKEN_TIMELINE if broken else 1)
+
+    def _report_broken(self, reference: str, problem: ChainProblem, *, dry_run: bool) -> None:
+        message = (
+            _("%(ref)s: would be left as it is: its timeline is broken (%(problem)s)")
+            if dry_run
+            else _("%(ref)s: not anonymised, left as it is: its timeline is broken (%(problem)s)")
+        )
+        self.stderr.write(message % {"ref": reference, "problem": checkpoints.describe(problem)})

@@ -5,6 +5,10 @@ case's, with `--case`) in batches of cases, names the first broken event of each
 chain (case reference, event id, what is wrong) and exits with a non-zero status when any
 chain is broken, so that it can run from cron or CI and alert.
 
+A chain that falls short of its last checkpoint (`cases.checkpoints`: its newest events were
+removed, which the links alone cannot show) is broken too: "events after event N were
+removed".
+
 Reasons redacted by retention are not tampering: they are reported as "redacted by retention
 event N". `-v2` shows progress.
 """
@@ -15,12 +19,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cases.audit import ChainReport, verify_chains
+from cases.audit import ChainReport
+from cases.checkpoints import describe, verify
 from cases.models import Application
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chains of case timelines; exit non-zero if any chain is broken."
+    help = (
+        "Verify the hash chains of case timelines and their checkpoints; exit non-zero if any "
+        "chain is broken."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -61,7 +69,7 @@ class Command(BaseCommand):
                 break
             last_pk = batch[-1][0]
             reference_of = dict(batch)
-            for report in verify_chains([pk for pk, _ref in batch]):
+            for report in verify([pk for pk, _ref in batch]):
                 ref = reference_of[report.application_id]
                 checked += 1
                 events += report.events
@@ -100,13 +108,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(summary + " " + _("Every chain is intact.")))
 
     def _describe(self, reference: str, report: ChainReport) -> str:
-        problem = report.problem
-        if problem.event_id is None:
-            return _("BROKEN %(ref)s: %(problem)s") % {"ref": reference, "problem": problem.problem}
-        return _("BROKEN %(ref)s: event %(event)s: %(problem)s") % {
+        return _("BROKEN %(ref)s: %(problem)s") % {
             "ref": reference,
-            "event": problem.event_id,
-            "problem": problem.problem,
+            "problem": describe(report.problem),
         }
 
     def _report_redactions(self, reference: str, report: ChainReport) -> None:
