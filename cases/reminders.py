@@ -309,6 +309,25 @@ def sweep(
     return result
 
 
+def requeue_unsent(
+    *,
+    now: dt.datetime | None = None,
+    enqueue: Enqueue | None = None,
+    enqueue_digest: Enqueue | None = None,
+) -> int:
+    """Enqueue again, on commit, the reminders and today's digests still unsent after the
+    grace period: the sweep's second half, without creating anything. A worker runs it when
+    it connects to the broker (at start and after the connection was lost), so that sends
+    lost while Redis was down go out as soon as it is back, not at the next sweep. Returns
+    how many reminders were enqueued again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = _release_stale_reminders(now, application_id=None)
+        _dispatch_on_commit(stale, _or_by_name(enqueue, SEND_REMINDER_TASK))
+        _dispatch_on_commit(_stale_digests(now), _or_by_name(enqueue_digest, SEND_DIGEST_TASK))
+    return len(stale)
+
+
 def _create(planned: Sequence[PlannedReminder], now: dt.datetime) -> list[int]:
     """Insert the planned reminders (a row another sweep inserted first is skipped) and
     return the ids of the unsent rows for them."""

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that call `cases.reminders`.
+"""Celery tasks: thin wrappers that call `cases.reminders` and `cases.checkpoints`.
 
 Every task is idempotent (uniqueness and claims live in the database), acknowledged late
 (CELERY_TASK_ACKS_LATE, CELERY_TASK_REJECT_ON_WORKER_LOST), and retried with exponential
@@ -15,7 +15,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from . import reminders
+from . import checkpoints, reminders
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +88,31 @@ def send_digests() -> None:
 def send_digest(user_id: int, day: str) -> None:
     """Send one user's digest for `day` (ISO date), once."""
     reminders.send_digest(user_id, dt.date.fromisoformat(day))
+
+
+@shared_task(
+    name="cases.tasks.requeue_unsent",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    max_retries=3,
+)
+def requeue_unsent() -> None:
+    """Sent by a worker each time it connects to the broker (`haven.celery`): enqueue again
+    what is unsent after the grace period, so delivery resumes as soon as Redis is back."""
+    count = reminders.requeue_unsent(enqueue=send_reminder.delay, enqueue_digest=send_digest.delay)
+    if count:
+        log.info("Connected to the broker: %d unsent reminders enqueued again.", count)
+
+
+@shared_task(
+    name="cases.tasks.write_audit_checkpoints",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    max_retries=3,
+)
+def write_audit_checkpoints() -> None:
+    """Beat, every AUDIT_CHECKPOINT_MINUTES: checkpoint the chains that grew (it logs the
+    run's digest)."""
+    checkpoints.write_checkpoints()

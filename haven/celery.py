@@ -2,12 +2,61 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
+
+log = logging.getLogger(__name__)
 
 app = Celery("haven")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+REQUEUE_TASK = "cases.tasks.requeue_unsent"
+
+
+class RequeueOnConnect(bootsteps.StartStopStep):
+    """Each time the worker's consumer connects to the broker (at start, and again after it
+    lost the connection: Celery restarts the consumer's steps then), enqueue
+    `cases.tasks.requeue_unsent`, and once more a grace period later.
+
+    Sends whose enqueue failed while Redis was down are found unsent after the grace period;
+    the first run sends those already older than that, the second those that were younger
+    when the connection came back, so delivery resumes within the grace period instead of
+    waiting for a sweep. The timer entry belongs to this connection: Celery cancels it when
+    the connection is lost, and `stop` cancels it at shutdown. The task is sent by name, so
+    this module imports nothing from `cases`.
+    """
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self.again = None
+
+    def start(self, parent) -> None:
+        from django.conf import settings
+
+        self._send(parent)
+        self.again = parent.timer.call_after(
+            settings.REMINDER_GRACE_MINUTES * 60, self._send, (parent,)
+        )
+
+    def stop(self, parent) -> None:
+        if self.again is not None:
+            self.again.cancel()
+            self.again = None
+
+    shutdown = stop
+
+    def _send(self, parent) -> None:
+        try:
+            parent.app.send_task(REQUEUE_TASK)
+        except Exception:  # noqa: BLE001 - the next connection or sweep does it again
+            log.warning("Could not enqueue %s; the next sweep re-sends.", REQUEUE_TASK)
+
+
+app.steps["consumer"].add(RequeueOnConnect)

@@ -33,13 +33,14 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Unit
 from cases import reminders, tasks, workflow
 from cases.models import Application, Deadline, DeadlineRule, Notification, Reminder
-from haven.celery import app
+from haven.celery import RequeueOnConnect, app
 from tests.conftest import make_user, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -405,6 +406,90 @@ def test_redis_down_breaks_neither_the_workflow_nor_the_sweep(
     assert len(mail.outbox) == created
 
 
+def leave_unsent_while_redis_is_down() -> int:
+    """A case changed and a sweep run by processes that cannot reach Redis: the reminders
+    are saved, their sends lost. Then the outage lasts longer than the grace period (the
+    rows are dated back by it). Returns how many reminders wait."""
+    down = subprocess_env(REDIS_URL="redis://127.0.0.1:1/0")
+    for command in (
+        [sys.executable, "-c", WORKFLOW_SCRIPT],
+        [sys.executable, "manage.py", "sweep_deadlines"],
+    ):
+        done = subprocess.run(  # noqa: S603
+            command, cwd=BASE_DIR, env=down, capture_output=True, text=True, timeout=PATIENCE * 2
+        )
+        assert done.returncode == 0, done.stderr
+    waiting = Reminder.objects.filter(sent_at__isnull=True)
+    assert waiting.count() == Reminder.objects.count() > 0
+    waiting.update(created_at=F("created_at") - reminders.grace_period() - dt.timedelta(minutes=1))
+    return waiting.count()
+
+
+def drop_connections(client: redis.Redis) -> int:
+    """Close every other connection to this run's Redis database, as a Redis restart would
+    (the other databases, used by other runs, are left alone)."""
+    db = str(client.connection_pool.connection_kwargs.get("db", 0))
+    others = [c["id"] for c in client.client_list() if c["db"] == db]
+    for client_id in others:
+        client.client_kill_filter(_id=client_id, skipme=True)
+    return len(others)
+
+
+def test_a_worker_that_starts_sends_what_an_outage_left_unsent(
+    alice, dora, pabrade, broker, run_worker
+):
+    unsent = leave_unsent_while_redis_is_down()
+    assert idle(broker)  # nothing reached the queue: only a re-send can deliver them
+
+    with run_worker():  # no sweep: the worker's start-up does it
+        wait_for(all_sent, "the reminders to be sent by the starting worker")
+        wait_for(lambda: idle(broker), "the worker to go idle")
+
+    assert Notification.objects.filter(kind="reminder").count() == unsent
+    assert len(mail.outbox) == unsent
+
+
+# Tasks keep running when the connection drops (the setting's default until Celery 6): a send
+# completes and marks its row, and the message redelivered later finds it done.
+@pytest.mark.filterwarnings("ignore:(?s).*worker_cancel_long_running_tasks_on_connection_loss")
+def test_a_worker_that_reconnects_to_the_broker_sends_what_was_left_unsent(
+    alice, dora, pabrade, broker, run_worker
+):
+    with run_worker():
+        wait_for(lambda: idle(broker), "the worker to go idle after its start")
+        unsent = leave_unsent_while_redis_is_down()
+        wait_for(lambda: idle(broker), "the worker to go idle")
+        assert Reminder.objects.filter(sent_at__isnull=True).count() == unsent
+
+        assert drop_connections(broker) > 0  # the worker's connection among them
+
+        wait_for(all_sent, "the reminders to be sent after the worker reconnected")
+        wait_for(lambda: idle(broker), "the worker to go idle")
+
+    assert Notification.objects.filter(kind="reminder").count() == unsent
+    assert len(mail.outbox) == unsent
+
+
+def test_a_connecting_worker_plans_a_second_pass_one_grace_period_later(
+    broker, django_db_blocker, settings
+):
+    # Sends lost just before the broker came back are younger than the grace period at the
+    # first pass: the second one, a grace period later, finds them old enough.
+    settings.MAILERS = LOCMEM
+    with (
+        django_db_blocker.unblock(),
+        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w,
+    ):
+        wait_for(lambda: idle(broker), "the worker to go idle after its start")
+        planned = [
+            s
+            for s in w.consumer.timer.queue
+            if getattr(s.entry.fun, "__func__", None) is RequeueOnConnect._send
+        ]
+        assert len(planned) == 1
+        assert 0 < planned[0].eta - time.monotonic() <= reminders.grace_period().total_seconds()
+
+
 # ---- configuration and layering -----------------------------------------------------------
 
 PROBE = """
@@ -413,7 +498,7 @@ import django
 
 django.setup()
 import cases.admin, cases.deadlines, cases.notifications, cases.reminders, cases.workflow
-from haven.celery import app
+from haven.celery import RequeueOnConnect, app
 
 print("tasks imported:", "cases.tasks" in sys.modules)
 sweep = app.conf.beat_schedule["sweep-deadlines"]
@@ -421,6 +506,8 @@ digest = app.conf.beat_schedule["deadline-digest"]
 print("sweep every", sweep["schedule"], "expires", sweep["options"]["expires"])
 hours, minutes = sorted(digest["schedule"].hour), sorted(digest["schedule"].minute)
 print("digest at", hours, minutes, app.conf.timezone)
+checkpoint = app.conf.beat_schedule["audit-checkpoint"]
+print(checkpoint["task"], "every", checkpoint["schedule"])
 """
 
 
@@ -436,12 +523,13 @@ def run_probe(**env: str) -> subprocess.CompletedProcess:
 
 
 def test_nothing_below_the_tasks_imports_them_and_beat_reads_the_environment():
-    probe = run_probe(SWEEP_INTERVAL_MINUTES="5", DIGEST_HOUR="6")
+    probe = run_probe(SWEEP_INTERVAL_MINUTES="5", DIGEST_HOUR="6", AUDIT_CHECKPOINT_MINUTES="30")
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines() == [
         "tasks imported: False",
         "sweep every 300.0 expires 300",
         "digest at [6] [0] Europe/Vilnius",
+        "cases.tasks.write_audit_checkpoints every 1800.0",
     ]
 
 
