@@ -23,7 +23,6 @@ from accounts import roles
 from accounts.models import User
 
 from . import access, workflow
-from .audit import record_event
 from .forms import TRANSITION_FORMS, attach_errors
 from .models import (
     Applicant,
@@ -132,28 +131,58 @@ WORKFLOW_FIELDS = (
 
 
 class ApplicationAdminForm(forms.ModelForm):
+    """The facts a superuser may correct (`workflow.CORRECTABLE_FIELDS`), and why.
+
+    Saving runs `workflow.correct_record`, which re-computes the clocks of corrected dates;
+    the checks it makes are made here first, so that a refused correction shows beside its
+    field instead of failing after the form was accepted.
+    """
+
     grounds = forms.MultipleChoiceField(
         label=_("Grounds"),
         choices=Application.Ground.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    correction_reason = forms.CharField(
+        label=_("Reason for the correction"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Required when you change anything: it is recorded on the case's timeline with "
+            "the old and new values."
+        ),
+    )
 
     class Meta:
         model = Application
-        fields = (
-            "applicant",
-            "procedure",
-            "apprehended_on",
-            "apprehension_place",
-            "entered_on",
-            "submitted_on",
-            "lodged_on",
-            "submission_place",
-            "submission_authority",
-            "grounds",
-            "claim_summary",
-        )
+        fields = workflow.CORRECTABLE_FIELDS
+
+    def corrections(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name in workflow.CORRECTABLE_FIELDS and name in self.cleaned_data
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        changes = self.corrections()
+        if changes and not (cleaned.get("correction_reason") or "").strip():
+            self.add_error("correction_reason", _("Say why you correct the record."))
+        if changes and self.instance.pk:
+            try:
+                # On a fresh copy of the row: the same checks the workflow makes.
+                workflow.apply_correction(Application.objects.get(pk=self.instance.pk), changes)
+            except ValidationError as exc:
+                attach_errors(self, exc)
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # The model is saved by `workflow.correct_record`, which validates it under the row
+        # lock; the form does not write its values into the instance.
+        pass
 
 
 @admin.register(Application)
@@ -191,20 +220,7 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
         (None, {"fields": ("reference", "applicant", "status", "status_changed_at", "unit")}),
         (
             _("Application"),
-            {
-                "fields": (
-                    "procedure",
-                    "apprehended_on",
-                    "apprehension_place",
-                    "entered_on",
-                    "submitted_on",
-                    "lodged_on",
-                    "submission_place",
-                    "submission_authority",
-                    "grounds",
-                    "claim_summary",
-                )
-            },
+            {"fields": tuple(f for f in workflow.CORRECTABLE_FIELDS if f != "applicant")},
         ),
         (
             _("Examination and decision (changed through transitions)"),
@@ -215,6 +231,21 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Cases are opened through the intake, which runs the workflow and starts the clocks.
         return False
+
+    # ---- corrections through the workflow -------------------------------------------------
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser corrects the record (`workflow.correct_record`); other staff read
+        # it here and run transitions from its buttons.
+        if request.user.is_superuser:
+            return WORKFLOW_FIELDS
+        return (*WORKFLOW_FIELDS, *workflow.CORRECTABLE_FIELDS)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser and obj is not None:
+            fieldsets = (*fieldsets, (_("Correction"), {"fields": ("correction_reason",)}))
+        return fieldsets
 
     # ---- transitions through the workflow -----------------------------------------------
 
@@ -311,17 +342,18 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        obj.full_clean(exclude=["status"])
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            # The field names, not their values: events point at data, never copy it.
-            record_event(
-                obj,
-                kind=CaseEvent.Kind.RECORD,
-                action="admin_edit",
+        """Never saves the row itself: a correction goes through `workflow.correct_record`
+        (a superuser, a reason, one event, the clocks re-computed)."""
+        changes = form.corrections()
+        if change and changes:
+            corrected = workflow.correct_record(
+                obj.pk,
                 actor=request.user,
-                data={"fields": sorted(form.changed_data)},
+                reason=form.cleaned_data["correction_reason"],
+                **changes,
             )
+            obj.refresh_from_db()
+            obj.updated_at = corrected.updated_at
 
 
 @admin.register(Applicant)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -172,25 +173,86 @@ def test_the_timeline_is_read_only_in_the_admin(admin_client_root, case):
     assert CaseEvent.objects.filter(pk=event.pk, reason=event.reason).exists()
 
 
-def test_an_admin_edit_is_recorded_on_the_timeline(admin_client_root, root, case):
+def correction_form(case, **changes) -> dict:
+    data = {
+        "applicant": case.applicant_id,
+        "procedure": case.procedure,
+        "submitted_on": case.submitted_on.isoformat(),
+        "lodged_on": case.lodged_on.isoformat() if case.lodged_on else "",
+        "apprehended_on": case.apprehended_on.isoformat() if case.apprehended_on else "",
+        "submission_authority": case.submission_authority,
+        "placements-TOTAL_FORMS": "0",
+        "placements-INITIAL_FORMS": "0",
+        "deadlines-TOTAL_FORMS": "0",
+        "deadlines-INITIAL_FORMS": "0",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_admin_correction_runs_the_workflow_and_moves_the_clocks(admin_client_root, root, case):
+    due_before = case.deadlines.get(rule="examination").due_on
+
     response = admin_client_root.post(
         change_url(case),
-        {
-            "applicant": case.applicant_id,
-            "procedure": "accelerated",
-            "submitted_on": case.submitted_on.isoformat(),
-            "submission_authority": case.submission_authority,
-            "placements-TOTAL_FORMS": "0",
-            "placements-INITIAL_FORMS": "0",
-            "deadlines-TOTAL_FORMS": "0",
-            "deadlines-INITIAL_FORMS": "0",
-            "_save": "Save",
-        },
+        correction_form(
+            case,
+            procedure="accelerated",
+            submitted_on="2023-08-09",
+            correction_reason="The form was dated 9 August.",
+        ),
     )
+
     assert response.status_code == 302
-    event = case.events.get(action="admin_edit")
+    event = case.events.get(action="corrected", kind="record")
     assert event.actor == root
-    assert event.data == {"fields": ["procedure"]}
+    assert event.reason == "The form was dated 9 August."
+    assert event.data["fields"] == ["procedure", "submitted_on"]
+    assert event.data["changes"]["submitted_on"] == {"from": "2023-08-11", "to": "2023-08-09"}
+    assert case.deadlines.get(rule="examination").due_on == due_before - dt.timedelta(days=2)
+    assert not case.events.filter(action="admin_edit").exists()
+
+
+def test_an_admin_correction_without_a_reason_is_refused_beside_the_field(admin_client_root, case):
+    response = admin_client_root.post(
+        change_url(case), correction_form(case, submitted_on="2023-08-09")
+    )
+
+    assert response.status_code == 200
+    assert "Say why you correct the record." in response.content.decode()
+    case.refresh_from_db()
+    assert case.submitted_on == dt.date(2023, 8, 11)
+    assert not case.events.filter(action="corrected").exists()
+
+
+def test_an_impossible_correction_is_shown_beside_its_field_not_a_500(admin_client_root, case):
+    response = admin_client_root.post(
+        change_url(case),
+        correction_form(case, lodged_on="2023-08-01", correction_reason="Typo"),
+    )
+
+    assert response.status_code == 200
+    assert "cannot be lodged before it was made" in response.content.decode()
+    case.refresh_from_db()
+    assert case.lodged_on is None
+
+
+def test_staff_who_are_not_superusers_cannot_correct_the_record(client, case, unit):
+    from tests.conftest import make_user
+
+    staff = make_user("sam", roles.DECISION_MAKER, unit, is_staff=True)
+    client.force_login(staff)
+
+    page = client.get(change_url(case)).content.decode()
+    client.post(
+        change_url(case), correction_form(case, submitted_on="2023-08-09", correction_reason="x")
+    )
+
+    assert 'name="submitted_on"' not in page
+    case.refresh_from_db()
+    assert case.submitted_on == dt.date(2023, 8, 11)
+    assert not case.events.filter(action="corrected").exists()
 
 
 def test_staff_of_another_unit_see_only_their_units_cases(client, case, other_unit):
