@@ -1279,11 +1279,12 @@ def _fact(case: Application, name: str) -> Any:
     return case.applicant_id if name == "applicant" else getattr(case, name)
 
 
-def correction_changes(case: Application, changes: dict[str, Any]) -> dict[str, Any]:
-    """The changes that differ from the record, checked; raises `ValidationError` per field.
+def apply_correction(case: Application, changes: dict[str, Any]) -> dict[str, Any]:
+    """Check `changes` and set them on `case` (in memory; nothing is saved); return those
+    that differ from the record. Raises `ValidationError` per field.
 
-    Pure (reads the case, writes nothing), so that a form can check before it offers to save
-    and `correct_record` checks again under the row lock.
+    A form calls it on a fresh copy of the row to show errors before it offers to save;
+    `correct_record` calls it again on the locked row.
     """
     errors: dict[str, str] = {}
     allowed = {*CORRECTABLE_FIELDS, *CORRECTABLE_STEP_DATES}
@@ -1313,6 +1314,10 @@ def correction_changes(case: Application, changes: dict[str, Any]) -> dict[str, 
             errors[name] = _("This date is in the future.")
     if errors:
         raise ValidationError(errors)
+    for name, value in changed.items():
+        setattr(case, name, value)
+    if changed:
+        case.full_clean(exclude=["status"])
     return changed
 
 
@@ -1339,13 +1344,10 @@ def correct_record(
     moment = timezone.now()
     with transaction.atomic():
         case = _lock(application)
-        changed = correction_changes(case, changes)
+        before = {name: _fact(case, name) for name in changes if hasattr(case, name)}
+        changed = apply_correction(case, changes)
         if not changed:
             return case
-        before = {name: _fact(case, name) for name in changed}
-        for name, value in changed.items():
-            setattr(case, name, value)
-        case.full_clean(exclude=["status"])
         fields = [case._meta.get_field(name).attname for name in changed]
         case.save(update_fields=[*fields, "updated_at"])
         record_event(
