@@ -48,6 +48,8 @@ def keeps_counts(counts_table: str, keys: tuple[str, ...], column: str, counted:
     where = " AND ".join(f"{k} = OLD.{k}" for k in keys)
     moved = " OR ".join(f"NEW.{k} IS DISTINCT FROM OLD.{k}" for k in keys)
     names, values = ", ".join(keys), ", ".join(f"NEW.{k}" for k in keys)
+    old_keys = ", ".join(f"OLD.{k}" for k in keys)
+    new_keys = values
     # Identifiers written in this module, at import time; no input reaches this SQL.
     down = f"UPDATE {counts_table} SET {column} = {column} - 1 WHERE {where};"  # noqa: S608
     up = (
@@ -60,8 +62,16 @@ def keeps_counts(counts_table: str, keys: tuple[str, ...], column: str, counted:
     ELSIF TG_OP = 'INSERT' THEN
         IF {new} THEN {up} END IF;
     ELSIF ({old}) IS DISTINCT FROM ({new}) OR {moved} THEN
-        IF {old} THEN {down} END IF;
-        IF {new} THEN {up} END IF;
+        -- Two count rows, locked in key order: two cases moving in opposite directions
+        -- (examination -> detention, detention -> examination) must not lock them in
+        -- opposite orders and deadlock.
+        IF ROW({old_keys}) < ROW({new_keys}) THEN
+            IF {old} THEN {down} END IF;
+            IF {new} THEN {up} END IF;
+        ELSE
+            IF {new} THEN {up} END IF;
+            IF {old} THEN {down} END IF;
+        END IF;
     END IF;
     RETURN NULL;
 """

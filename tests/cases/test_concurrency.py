@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 
 from cases import workflow
 from cases.audit import verify_chain
@@ -228,3 +228,42 @@ def test_a_conflict_that_outlives_its_retries_answers_409_and_saves_nothing(
     assert "Nothing was saved" in response.content.decode()
     assert not case.notes.exists()
     assert CaseEvent.objects.filter(application=case).count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_cases_of_a_unit_moving_in_opposite_directions_do_not_deadlock(
+    build_case, alice, caplog
+):
+    """The stored counts (one row per unit and status) are locked in key order by the
+    trigger. Here a transaction holds the unit's `detention` count and then needs its
+    `examination` count, as a release does; a detention of another case meanwhile needs
+    both. Locked in opposite orders they deadlock; in key order the detention just waits."""
+    from cases.models import StatusCount
+
+    case = build_case("examination")
+    results: dict = {}
+    holding = threading.Event()
+
+    def moving_the_other_way():
+        with transaction.atomic():
+            list(
+                StatusCount.objects.select_for_update().filter(
+                    unit_id=case.unit_id, status="detention"
+                )
+            )
+            holding.set()
+            _wait_until_blocked()  # the detention below waits for this row
+            StatusCount.objects.filter(unit_id=case.unit_id, status="examination").update(
+                cases=models.F("cases")
+            )
+        return "committed"
+
+    caplog.set_level("WARNING", logger="cases.conflicts")
+    StatusCount.objects.get_or_create(unit_id=case.unit_id, status="detention")
+    other = _in_thread(moving_the_other_way, results, "other")
+    assert holding.wait(timeout=30)
+    with transaction.atomic():
+        Application.objects.filter(pk=case.pk).update(status="detention")
+    other.join(timeout=60)
+
+    assert results["other"] == "committed", results
