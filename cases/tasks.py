@@ -22,6 +22,13 @@ log = logging.getLogger(__name__)
 # Backoff 1, 2, 4, ... seconds with jitter, never above 10 minutes: far below Redis'
 # visibility timeout (1 hour), after which an unacknowledged message is delivered again.
 RETRY_BACKOFF_MAX = 600
+# Tasks that only read and write the database: retried when it fails.
+DATABASE_OPTIONS = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "max_retries": 3,
+}
 SEND_OPTIONS = {
     "autoretry_for": (reminders.DeliveryFailed, DatabaseError),
     "retry_backoff": True,
@@ -35,13 +42,7 @@ SEND_OPTIONS = {
 }
 
 
-@shared_task(
-    name="cases.tasks.sweep_deadlines",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    max_retries=3,
-)
+@shared_task(name="cases.tasks.sweep_deadlines", **DATABASE_OPTIONS)
 def sweep_deadlines() -> None:
     """Beat, every SWEEP_INTERVAL_MINUTES: create due reminders and enqueue their sends."""
     result = reminders.sweep(enqueue=send_reminder.delay, enqueue_digest=send_digest.delay)
@@ -53,13 +54,7 @@ def sweep_deadlines() -> None:
     )
 
 
-@shared_task(
-    name="cases.tasks.sweep_case_deadlines",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    max_retries=3,
-)
+@shared_task(name="cases.tasks.sweep_case_deadlines", **DATABASE_OPTIONS)
 def sweep_case_deadlines(application_id: int) -> None:
     """After a change to one case: send at once the reminders of its deadlines that are
     already inside a reminder window or overdue."""
@@ -72,13 +67,7 @@ def send_reminder(reminder_id: int) -> None:
     reminders.send_reminder(reminder_id)
 
 
-@shared_task(
-    name="cases.tasks.send_digests",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    max_retries=3,
-)
+@shared_task(name="cases.tasks.send_digests", **DATABASE_OPTIONS)
 def send_digests() -> None:
     """Beat, daily at DIGEST_HOUR Vilnius time: one digest task per user."""
     reminders.send_digests(enqueue=send_digest.delay)
@@ -90,13 +79,7 @@ def send_digest(user_id: int, day: str) -> None:
     reminders.send_digest(user_id, dt.date.fromisoformat(day))
 
 
-@shared_task(
-    name="cases.tasks.requeue_unsent",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    max_retries=3,
-)
+@shared_task(name="cases.tasks.requeue_unsent", **DATABASE_OPTIONS)
 def requeue_unsent() -> None:
     """Sent by a worker each time it connects to the broker (`haven.celery`): enqueue again
     what is unsent after the grace period, so delivery resumes as soon as Redis is back."""
@@ -105,13 +88,7 @@ def requeue_unsent() -> None:
         log.info("Connected to the broker: %d unsent reminders enqueued again.", count)
 
 
-@shared_task(
-    name="cases.tasks.write_audit_checkpoints",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    max_retries=3,
-)
+@shared_task(name="cases.tasks.write_audit_checkpoints", **DATABASE_OPTIONS)
 def write_audit_checkpoints() -> None:
     """Beat, every AUDIT_CHECKPOINT_MINUTES: checkpoint the chains that grew (it logs the
     run's digest)."""

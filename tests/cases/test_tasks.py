@@ -449,9 +449,6 @@ def test_a_worker_that_starts_sends_what_an_outage_left_unsent(
     assert len(mail.outbox) == unsent
 
 
-# Tasks keep running when the connection drops (the setting's default until Celery 6): a send
-# completes and marks its row, and the message redelivered later finds it done.
-@pytest.mark.filterwarnings("ignore:(?s).*worker_cancel_long_running_tasks_on_connection_loss")
 def test_a_worker_that_reconnects_to_the_broker_sends_what_was_left_unsent(
     alice, dora, pabrade, broker, run_worker
 ):
