@@ -227,8 +227,8 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     from accounts import roles
     from accounts.models import User
     from bench.views import fetch_rows
-    from loadgen import world as synthetic
     from cases.models import Applicant
+    from loadgen import world as synthetic
 
     assert not settings.DEBUG, "the benchmark runs with DEBUG off"
     largest = synthetic.UNITS[0][0]

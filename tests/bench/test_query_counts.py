@@ -17,8 +17,11 @@ from django.urls import reverse
 
 from accounts import roles
 from accounts.models import User
-from cases import synthetic, workflow
+from cases import workflow
 from cases.models import Applicant, Application, CaseEvent, Status
+from loadgen.loader import generate
+from loadgen.story import LONG_CASE_EVENTS
+from loadgen.world import UNITS
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +41,9 @@ def queries(client, url: str) -> int:
 @pytest.fixture
 def world(client):
     """The small data set, a signed-in caseworker of the largest unit, and names to search."""
-    report = synthetic.generate(SMALL, seed=11)
+    report = generate(SMALL, seed=11)
     caseworker = (
-        User.objects.filter(unit__name=synthetic.UNITS[0][0], groups__name=roles.CASEWORKER)
+        User.objects.filter(unit__name=UNITS[0][0], groups__name=roles.CASEWORKER)
         .order_by("pk")
         .first()
     )
@@ -55,7 +58,7 @@ def world(client):
 
 
 def grow() -> None:
-    synthetic.generate(LARGER, seed=12)
+    generate(LARGER, seed=12)
 
 
 def _list(**params: str) -> str:
@@ -121,7 +124,7 @@ def test_case_page_queries_do_not_grow_with_the_timeline(client, world):
 
 def test_the_200_event_case_costs_what_a_short_case_costs(client, world):
     long_case = Application.objects.get(pk=world["report"].long_case_id)
-    assert long_case.events.count() >= synthetic.LONG_CASE_EVENTS
+    assert long_case.events.count() >= LONG_CASE_EVENTS
     short = (
         Application.objects.filter(unit_id=long_case.unit_id, status=long_case.status)
         .filter(assigned_to__isnull=long_case.assigned_to_id is None)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.urls import reverse
 
-from cases import synthetic, workflow
+from cases import workflow
 from cases.models import (
     Application,
     Deadline,
@@ -19,6 +19,7 @@ from cases.models import (
     cases_by_status,
     occupancy_by_regime,
 )
+from loadgen.loader import generate
 from tests.conftest import submit
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +142,7 @@ def test_the_dashboard_shows_the_stored_status_counts(client, alice, build_case)
 
 
 def test_generated_cases_inside_a_transaction_are_counted_by_the_triggers(db):
-    synthetic.generate(300, seed=3)
+    generate(300, seed=3)
     assert counted()  # the generator places people
     assert occupancy_by_regime() == counted()
     assert cases_by_status(None) == by_status()

@@ -21,7 +21,6 @@ from django.db.models import Count, Min
 
 from accounts import roles
 from accounts.models import Unit
-from cases import synthetic
 from cases.audit import verify_chains
 from cases.deadlines import rule_due
 from cases.filters import search_applications
@@ -37,6 +36,9 @@ from cases.models import (
     Status,
 )
 from cases.names import search_key
+from loadgen.loader import Report, generate
+from loadgen.story import LONG_CASE_EVENTS, SYNTHETIC_MARK
+from loadgen.world import UNITS
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 60
@@ -44,8 +46,8 @@ SEED = 7
 
 
 @pytest.fixture
-def generated(db) -> synthetic.Report:
-    return synthetic.generate(COUNT, seed=SEED)
+def generated(db) -> Report:
+    return generate(COUNT, seed=SEED)
 
 
 def _allowed_transitions() -> dict[str, tuple[set[str], str]]:
@@ -64,8 +66,7 @@ def test_it_generates_every_status_marked_synthetic(generated):
     assert set(cases.values_list("status", flat=True)) == set(Status.values)
     assert all(ref.startswith("SYN-") for ref in cases.values_list("reference", flat=True))
     assert all(
-        summary == synthetic.SYNTHETIC_MARK
-        for summary in cases.values_list("claim_summary", flat=True)
+        summary == SYNTHETIC_MARK for summary in cases.values_list("claim_summary", flat=True)
     )
     assert all(name.startswith("SYN ") for name in Unit.objects.values_list("name", flat=True))
 
@@ -140,7 +141,7 @@ def test_timelines_are_valid_hash_chains_of_5_to_50_events_and_one_of_200(genera
         .annotate(n=Count("pk"))
         .values_list("application_id", "n")
     )
-    long_cases = [pk for pk, n in sizes.items() if n == synthetic.LONG_CASE_EVENTS]
+    long_cases = [pk for pk, n in sizes.items() if n == LONG_CASE_EVENTS]
     assert long_cases == [generated.long_case_id]
     assert all(5 <= n <= 50 for pk, n in sizes.items() if pk != generated.long_case_id)
     assert generated.events == sum(sizes.values())
@@ -149,7 +150,7 @@ def test_timelines_are_valid_hash_chains_of_5_to_50_events_and_one_of_200(genera
 @pytest.mark.django_db
 def test_staff_and_assignments_belong_to_the_case_unit(generated):
     per_unit = Counter(Application.objects.values_list("unit__name", flat=True))
-    assert per_unit.most_common(1)[0][0] == synthetic.UNITS[0][0]
+    assert per_unit.most_common(1)[0][0] == UNITS[0][0]
     for case in Application.objects.exclude(assigned_to=None).select_related("assigned_to"):
         assert case.assigned_to.unit_id == case.unit_id
         assert case.assigned_to.has_role(roles.CASEWORKER)
@@ -186,7 +187,7 @@ def test_cyrillic_names_are_found_by_their_search_key(generated):
 @pytest.mark.django_db
 def test_a_second_run_adds_cases_to_the_same_units_and_staff(generated):
     units = Unit.objects.count()
-    synthetic.generate(10, seed=SEED + 1)
+    generate(10, seed=SEED + 1)
     assert Application.objects.count() == COUNT + 10
     assert Unit.objects.count() == units
     assert len(set(Application.objects.values_list("reference", flat=True))) == COUNT + 10

@@ -1,4 +1,4 @@
-"""Generate synthetic cases for benchmarks (`cases.synthetic`): PostgreSQL only.
+"""Generate synthetic cases for benchmarks (`loadgen`): PostgreSQL only.
 
     python manage.py generate_cases --count 100000 --seed 1
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from cases import synthetic
+from loadgen.loader import generate
+from loadgen.story import LONG_CASE_EVENTS
 
 MAX_COUNT = 10_000_000
 
@@ -47,13 +48,13 @@ class Command(BaseCommand):
 
         database = connection.settings_dict["NAME"]
         say(f"Generating {count:,} synthetic cases (seed {seed}) into {database} ...")
-        report = synthetic.generate(count, seed=seed, progress=say)
+        report = generate(count, seed=seed, progress=say)
         statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(report.statuses.items()))
         timings = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
         say(
             f"Done: {report.cases:,} cases ({statuses}); {report.events:,} events, "
             f"{report.deadlines:,} deadlines, {report.placements:,} placements, "
             f"{report.notes:,} notes, {report.users:,} new users. "
-            f"Case with {synthetic.LONG_CASE_EVENTS} events: id {report.long_case_id}."
+            f"Case with {LONG_CASE_EVENTS} events: id {report.long_case_id}."
         )
         say(f"Time: {timings}.")
