@@ -23,7 +23,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import access, workflow
-from .forms import TRANSITION_FORMS, attach_errors
+from .forms import TRANSITION_FORMS, attach_errors, grounds_field
 from .models import (
     Applicant,
     Application,
@@ -138,12 +138,7 @@ class ApplicationAdminForm(forms.ModelForm):
     field instead of failing after the form was accepted.
     """
 
-    grounds = forms.MultipleChoiceField(
-        label=_("Grounds"),
-        choices=Application.Ground.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    grounds = grounds_field()
     correction_reason = forms.CharField(
         label=_("Reason for the correction"),
         required=False,

@@ -23,6 +23,7 @@ from django_countries import countries
 from accounts import roles
 from accounts.models import User
 
+from . import workflow
 from .models import Applicant, Application, Facility
 
 TEXT_LIMIT = 10_000
@@ -372,19 +373,18 @@ APPLICANT_FIELDS = [
     "military_unit",
     "military_background",
 ]
-APPLICATION_FIELDS = [
-    "procedure",
-    "submitted_on",
-    "lodged_on",
-    "apprehended_on",
-    "apprehension_place",
-    "entered_on",
-    "submission_place",
-    "submission_authority",
-    "grounds",
-    "claim_summary",
-]
+APPLICATION_FIELDS = list(workflow.INTAKE_FIELDS)
 _DATE_FIELDS = ("date_of_birth", "submitted_on", "lodged_on", "apprehended_on", "entered_on")
+
+
+def grounds_field() -> forms.MultipleChoiceField:
+    """The grounds of a claim, as boxes to tick (stored as a list of codes)."""
+    return forms.MultipleChoiceField(
+        label=_("Grounds"),
+        choices=Application.Ground.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class IntakeForm(Form):
@@ -405,12 +405,7 @@ class IntakeForm(Form):
                 widgets=widgets,
             )
         )
-        self.fields["grounds"] = forms.MultipleChoiceField(
-            label=_("Grounds"),
-            choices=Application.Ground.choices,
-            required=False,
-            widget=forms.CheckboxSelectMultiple,
-        )
+        self.fields["grounds"] = grounds_field()
         order = APPLICANT_FIELDS + APPLICATION_FIELDS
         self.order_fields(order)
         for name in ("aliases", "military_background", "claim_summary"):

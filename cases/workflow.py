@@ -1246,21 +1246,22 @@ def add_document(
 # Corrections of the record
 # ------------------------------------------------------------------------------------------
 
-# Facts recorded at intake, which a superuser may correct (the admin's change form edits
-# exactly these).
-CORRECTABLE_FIELDS = (
-    "applicant",
+# The application's facts recorded at intake (the intake form asks for exactly these).
+INTAKE_FIELDS = (
     "procedure",
+    "submitted_on",
+    "lodged_on",
     "apprehended_on",
     "apprehension_place",
     "entered_on",
-    "submitted_on",
-    "lodged_on",
     "submission_place",
     "submission_authority",
     "grounds",
     "claim_summary",
 )
+# What a superuser may correct: the intake's facts and whose case it is (the admin's change
+# form edits exactly these).
+CORRECTABLE_FIELDS = ("applicant", *INTAKE_FIELDS)
 # Dates recorded by later steps: correctable once recorded, never set or removed here (the
 # step that records them also moves the case and its clocks).
 CORRECTABLE_STEP_DATES = (
