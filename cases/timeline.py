@@ -186,6 +186,7 @@ class TimelineBuilder:
             "missed": _("Deadline missed: %(name)s (was due %(due)s)"),
             "waived": _("Deadline waived: %(name)s (due %(due)s)"),
             "cancelled": _("Deadline cancelled: %(name)s (due %(due)s)"),
+            "corrected": _("Deadline corrected: %(name)s, now due %(due)s"),
         }
         template = titles.get(event.action, _("Deadline %(name)s (due %(due)s)"))
         row["title"] = template % {"name": name, "due": due}
@@ -224,8 +225,52 @@ class TimelineBuilder:
             )
         elif action == "late_appeal":
             row["title"] = _("Reason for a late appeal")
+        elif action == "corrected":
+            self._correction(data, row)
         else:
             row["title"] = _("Case record: %(action)s") % {"action": action}
+
+    def _correction(self, data: dict, row: dict) -> None:
+        """A superuser corrected facts: which ones, and the old and new values of those
+        that are not free text (the event never copies free text)."""
+        fields = [f for f in data.get("fields", []) if isinstance(f, str)]
+        names = [self._field_name(f) for f in fields]
+        row["title"] = _("Record corrected: %(fields)s") % {"fields": ", ".join(names)}
+        changes = data.get("changes") if isinstance(data.get("changes"), dict) else {}
+        for field in fields:
+            change = changes.get(field)
+            if isinstance(change, dict) and field != "applicant":
+                row["details"].append(
+                    _("%(field)s: %(old)s → %(new)s")
+                    % {
+                        "field": self._field_name(field),
+                        "old": self._fact_text(field, change.get("from")),
+                        "new": self._fact_text(field, change.get("to")),
+                    }
+                )
+
+    def _fact_text(self, name: str, value: Any) -> str:
+        """A corrected fact's value as a reader knows it: a date, or a choice's label."""
+        if value in (None, "", []):
+            return "—"
+        try:
+            choices = dict(Application._meta.get_field(name).choices or ())
+        except Exception:  # noqa: BLE001 - an unknown name in an old event is shown as it is
+            choices = {}
+        if name == "grounds":
+            grounds = dict(Application.Ground.choices)
+            values = value if isinstance(value, list) else [value]
+            return ", ".join(str(grounds.get(v, v)) for v in values)
+        if value in choices:
+            return str(choices[value])
+        return self._date(value) or str(value)
+
+    @staticmethod
+    def _field_name(name: str) -> str:
+        try:
+            return str(Application._meta.get_field(name).verbose_name)
+        except Exception:  # noqa: BLE001 - an unknown name in an old event is shown as it is
+            return name
 
     def _retention(self, event: CaseEvent, data: dict, row: dict) -> None:
         row["title"] = _("Personal data removed under the retention rules")
