@@ -139,3 +139,21 @@ def test_free_text_is_named_not_copied_on_the_timeline(root, case):
     assert event.data["fields"] == ["claim_summary"]
     assert event.data["changes"] == {}
     assert "prison" not in str(event.data)
+
+
+def test_the_case_page_shows_the_correction_with_old_and_new_values(client, dora, root, case):
+    workflow.correct_record(
+        case,
+        actor=root,
+        reason="The form was dated 9 August.",
+        submitted_on=D(2023, 8, 9),
+        procedure="accelerated",
+    )
+    client.force_login(dora)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert "Record corrected:" in page
+    assert "2023-08-11 → 2023-08-09" in page
+    assert "Regular procedure → Accelerated procedure" in page
+    assert "Deadline corrected:" in page
