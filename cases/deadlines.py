@@ -305,20 +305,33 @@ def refresh_next_deadline(application: Application) -> None:
 
 
 def deprived_of_liberty_at(application: Application, placement: Placement) -> dt.datetime:
-    """When the detention's 48-hour clock starts: the actual deprivation of liberty.
+    """When the detention's 48-hour clock starts (`deprivation_start`), for a placement on
+    record: whether an earlier placement exists is read from the database."""
 
-    That is the apprehension (at 12:00 Vilnius when only its day is known) when the person
-    went from it straight into this detention, i.e. it is the case's first placement and the
-    apprehension comes before it; otherwise the detention's own start.
-    """
-    if application.apprehended_on is not None:
-        apprehended = at_noon(application.apprehended_on)
+    def placed_before() -> bool:
         earlier = Placement.objects.filter(
             application=application, starts_at__lt=placement.starts_at
         )
-        if apprehended <= placement.starts_at and not earlier.exclude(pk=placement.pk).exists():
+        return earlier.exclude(pk=placement.pk).exists()
+
+    return deprivation_start(application.apprehended_on, placement.starts_at, placed_before)
+
+
+def deprivation_start(
+    apprehended_on: dt.date | None, detained_at: dt.datetime, placed_before: Callable[[], bool]
+) -> dt.datetime:
+    """When a detention's 48-hour clock starts: the actual deprivation of liberty.
+
+    That is the apprehension (at 12:00 Vilnius when only its day is known) when the person
+    went from it straight into this detention, i.e. it is the case's first placement and the
+    apprehension comes before it; otherwise the detention's own start. `placed_before()`
+    says whether the case had a placement before; it is asked only when that decides.
+    """
+    if apprehended_on is not None:
+        apprehended = at_noon(apprehended_on)
+        if apprehended <= detained_at and not placed_before():
             return apprehended
-    return placement.starts_at
+    return detained_at
 
 
 def entry_moment(application: Application) -> dt.datetime:

@@ -200,11 +200,13 @@ class CaseFile:
         )
         self.status_changed_at = at
 
-    def transition(self, name: str, actor: int, at: dt.datetime, **data: Any) -> None:
-        """Run transition `name` from the current status, where the state machine allows it."""
+    def transition(self, name: str, actor: int, at: dt.datetime, **data: Any) -> str:
+        """Run transition `name` from the current status, where the state machine allows
+        it; returns the reason given."""
         target = TRANSITIONS.get((name, self.status))
         if target is None:
             raise ValueError(f"the state machine has no {name!r} from {self.status!r}")
+        reason = self.run.rng.choice(REASONS[name])
         self.event(
             CaseEvent.Kind.TRANSITION,
             name,
@@ -212,11 +214,12 @@ class CaseFile:
             at,
             from_status=self.status,
             to_status=target,
-            reason=self.run.rng.choice(REASONS[name]),
+            reason=reason,
             data={"transition": name, **data},
         )
         self.status = target
         self.status_changed_at = at
+        return reason
 
     def record(
         self, action: str, actor: int, at: dt.datetime, reason: str = "", **data: Any

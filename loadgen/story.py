@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cases.deadlines import VILNIUS, at_noon, day_moment, local_date
+from cases.deadlines import (
+    VILNIUS,
+    at_noon,
+    day_moment,
+    deprivation_start,
+    entry_moment,
+    local_date,
+)
 from cases.models import Application, DeadlineRule, Facility, Placement, Status
 
 from .casefile import CaseFile, Run
@@ -140,13 +147,16 @@ class _Teller:
         self.t = self.moment(min(started_on, self.today), self.t)
         assignee = rng.choice(self.workers) if rng.random() < 0.95 else None
         case.transition("start_examination", actor, self.t, assignee=assignee)
-        if plan.detained_now:
+        if case.application["lodged_on"] is None:
+            # As `cases.workflow.start_examination`: examined means lodged, on that day.
+            case.application["lodged_on"] = max(local_date(self.t), case.submitted_on)
+            case.meet(_STOP.LODGED, self.t, actor)
+        if plan.detained_now or plan.past_detention:
             self.detain(started_on + dt.timedelta(days=plan.detain_after))
-        elif plan.past_detention:
-            self.detain(started_on + dt.timedelta(days=plan.detain_after))
+        if plan.past_detention:
             self.t = self.moment(local_date(self.t) + dt.timedelta(days=plan.release_after), self.t)
-            case.transition("release", actor, self.t)
-            case.end_placement(self.t, actor, "Court did not extend the detention.")
+            reason = case.transition("release", actor, self.t)
+            case.end_placement(self.t, actor, reason)
             if rng.random() < 0.8:
                 case.place(
                     self.world.pick_facility(Facility.Kind.RECEPTION),
@@ -157,12 +167,15 @@ class _Teller:
                 )
         if assignee is not None and rng.random() < 0.1:
             self.t = self.moment(local_date(self.t) + dt.timedelta(days=rng.randint(1, 30)), self.t)
-            assignee = rng.choice(self.workers)
-            case.record("assigned", rng.choice(self.deciders), self.t, assignee=assignee)
+            reassigned, decider = rng.choice(self.workers), rng.choice(self.deciders)
+            if reassigned != assignee:  # as `cases.workflow.assign`: no change, no event
+                assignee = reassigned
+                case.record("assigned", decider, self.t, assignee=assignee)
         case.application["assigned_to_id"] = assignee
 
     def detain(self, on: dt.date) -> None:
-        """Detained (as `cases.workflow.detain`), then the court's order, mostly in time."""
+        """Detained (as `cases.workflow.detain`: the 48-hour clock runs from the deprivation
+        of liberty, the cap from entry), then the court's order, mostly in time."""
         rng, case, actor = self.rng, self.case, self.actor
         self.t = self.moment(max(on, local_date(self.t)), self.t)
         case.transition("detain", actor, self.t)
@@ -177,13 +190,27 @@ class _Teller:
             ordering_authority="State Border Guard Service",
             order_reference=f"SYN-DET-{case.id}",
         )
-        case.open_deadlines(_START.DETAINED, self.t, actor, placement=placement)
+        facts = case.application
+        detained_at = self.t
+        deprived_at = deprivation_start(
+            facts["apprehended_on"],
+            detained_at,
+            lambda: any(
+                row["starts_at"] < detained_at
+                for pk, row in case.placements.items()
+                if pk != placement
+            ),
+        )
+        case.open_deadlines(_START.DETAINED, deprived_at, actor, placement=placement, at=self.t)
         if not any(rule.start_event == _START.ENTERED for _pk, rule in case.running()):
-            fields = case.application
-            entry_day = fields["entered_on"] or fields["apprehended_on"] or case.submitted_on
-            case.open_deadlines(
-                _START.ENTERED, at_noon(entry_day), actor, placement=placement, at=self.t
+            entered = entry_moment(
+                Application(
+                    entered_on=facts["entered_on"],
+                    apprehended_on=facts["apprehended_on"],
+                    submitted_on=case.submitted_on,
+                )
             )
+            case.open_deadlines(_START.ENTERED, entered, actor, placement=placement, at=self.t)
         hours = rng.choices([20, 30, 44, 60], [30, 40, 22, 8])[0]
         order_at = self.t + dt.timedelta(hours=hours, minutes=rng.randint(0, 59))
         if order_at >= self.run.now:
