@@ -8,18 +8,37 @@ STAMP := $(VENV)/.installed
 PIPQUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/haven
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# The locked dependencies: requirements.txt (runtime) and requirements-dev.txt (runtime and
+# the dev extra), with hashes, for every Python from 3.12 on. `make lock` writes them with uv
+# from pyproject.toml, keeping the versions already locked unless told otherwise, for example
+# `make lock LOCK_ARGS="--upgrade-package holidays"` or `make lock LOCK_ARGS=--upgrade`.
+LOCK_TOOLS := var/lock-tools
+UV_VERSION := 0.13.9
+LOCK := $(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.12 \
+	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: install run test worker lint check demo clean bench
+.PHONY: install run test worker lint check demo clean bench lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.txt
 	@set -o pipefail; python=$$(scripts/find-python) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV) || exit 1; fi
 	@set -o pipefail; ($(PY) -m pip install -q --upgrade pip 2>&1 | $(PIPQUIET))
-	@set -o pipefail; ($(PY) -m pip install -q -e '.[dev]' 2>&1 | $(PIPQUIET))
+	@set -o pipefail; ($(PY) -m pip install -q --require-hashes -r requirements-dev.txt 2>&1 | $(PIPQUIET))
+	@# setuptools warns on every editable install that folders named like a package shadow it.
+	@set -o pipefail; (PYTHONWARNINGS='ignore:Editable installation' \
+		$(PY) -m pip install -q --no-deps -e . 2>&1 | $(PIPQUIET))
 	@$(PY) -m pip check
 	@touch $(STAMP)
 
-install: $(STAMP) ## the virtual environment and dependencies only
+install: $(STAMP) ## the virtual environment: exactly the locked dependencies, then Haven itself
+
+lock: ## rewrite requirements.txt and requirements-dev.txt from pyproject.toml (hashed, with uv)
+	@set -o pipefail; if [ ! -x $(LOCK_TOOLS)/bin/uv ]; then \
+		python=$$(scripts/find-python) || exit 1; "$$python" -m venv $(LOCK_TOOLS) && \
+		($(LOCK_TOOLS)/bin/pip install -q uv==$(UV_VERSION) 2>&1 | $(PIPQUIET)); fi
+	@$(LOCK) --extra dev -o requirements-dev.txt
+	@$(LOCK) --constraint requirements-dev.txt -o requirements.txt
+	@echo "Wrote requirements-dev.txt and requirements.txt; make install applies them."
 
 .env:
 	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
