@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 PIPQUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 TEST_DATABASE_URL ?= postgres://root@127.0.0.1:5432/haven
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# pytest-xdist workers: `auto` is one per core, at most 8 (each has its own test database and
+# Redis database number). `make test PYTEST_WORKERS=0` runs the suite in one process.
+PYTEST_WORKERS ?= auto
 # The locked dependencies: requirements.txt (runtime) and requirements-dev.txt (runtime and
 # the dev extra), with hashes, for every Python from 3.12 on. `make lock` writes them with uv
 # from pyproject.toml, keeping the versions already locked unless told otherwise, for example
@@ -53,9 +56,9 @@ run: demo ## install, prepare and serve Haven at http://127.0.0.1:8000 (SQLite, 
 	@echo "Serving Haven at http://127.0.0.1:8000 (Ctrl-C stops it)."
 	@$(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) ## the whole suite against PostgreSQL and Redis
+test: $(STAMP) ## the whole suite in parallel against PostgreSQL and Redis (throwaway ones when none answer)
 	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}; \
-		$(PY) scripts/check-services && $(BIN)/pytest $(PYTEST_ARGS)
+		$(PY) scripts/with-test-services $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 8 $(PYTEST_ARGS)
 
 worker: $(STAMP) ## a Celery worker with beat against REDIS_URL
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (for example redis://127.0.0.1:6379/0)."; exit 1; }

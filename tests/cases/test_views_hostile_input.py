@@ -110,6 +110,7 @@ def test_record_forms_survive_hostile_values(client, alice, build_case, name):
             assert b"<script>marker" not in response.content
 
 
+@pytest.mark.slow
 def test_intake_survives_hostile_values_in_every_field(client, alice):
     client.force_login(alice)
     fields = list(forms.IntakeForm().fields) + ["applicant_choice", "checked_key"]

@@ -431,6 +431,7 @@ def ui_forms(world: World, cases: dict[str, Application]) -> tuple[Client, list[
     return client, unique_forms(forms) + second[:1]
 
 
+@pytest.mark.slow
 def test_every_form_of_the_caseworker_ui_survives_hostile_values(world, cases):
     client, forms = ui_forms(world, cases)
     views = {form_key(f)[1:3] for f in forms}
@@ -449,6 +450,7 @@ def test_every_form_of_the_caseworker_ui_survives_hostile_values(world, cases):
         assert any(url.endswith(f"/steps/{step}/") for url in findings.accepted), step
 
 
+@pytest.mark.slow
 def test_the_sign_in_pages_survive_hostile_values(world):
     """Signing in, before any session: the form, the `next` target and django-axes' records."""
     client = Client(raise_request_exception=False)
@@ -470,6 +472,7 @@ def test_the_sign_in_pages_survive_hostile_values(world):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_every_admin_form_survives_hostile_values(world, cases):
     client = signed_in(world.users["root"])
     seeds = [reverse("admin:index")]
@@ -514,6 +517,7 @@ def test_every_admin_form_survives_hostile_values(world, cases):
     )
 
 
+@pytest.mark.slow
 def test_every_search_and_filter_survives_hostile_query_parameters(world, cases):
     client = signed_in(world.users["dora"])
     list_page = client.get(reverse("cases:list"))
@@ -587,6 +591,7 @@ def _check(findings: Findings) -> None:
     assert not findings.problems, "\n".join(findings.problems)
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(
     query=st.dictionaries(
@@ -605,6 +610,7 @@ def test_the_case_list_answers_any_query(dora_client, world, query):
     assert status == 200
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(
     data=st.fixed_dictionaries(
@@ -632,6 +638,7 @@ def test_intake_never_fails_or_half_saves(dora_client, world, data):
     _check(findings)
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(
     step=st.sampled_from(["release", "decide", "withdraw", "detain"]),
@@ -656,6 +663,7 @@ def test_a_transition_happens_whole_or_not_at_all(dora_client, world, step, data
     _check(findings)
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(
     action=st.sampled_from(["court_order", "interview"]),
