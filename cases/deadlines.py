@@ -341,9 +341,9 @@ def entry_moment(application: Application) -> dt.datetime:
 
 
 def _judged(deadline: Deadline) -> str:
-    if deadline.status in (Deadline.Status.MET, Deadline.Status.MISSED):
-        met = deadline.closed_at is not None and deadline.closed_at <= deadline.due_at
-        return Deadline.Status.MET if met else Deadline.Status.MISSED
+    """A closed deadline's status judged again against its (new) due moment."""
+    if deadline.status in (Deadline.Status.MET, Deadline.Status.MISSED) and deadline.closed_at:
+        return closing_status("met", deadline.closed_at, deadline.due_at)
     return deadline.status
 
 
