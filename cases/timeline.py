@@ -48,7 +48,6 @@ class TimelineBuilder:
         document_url: Callable[[Document], str],
     ) -> None:
         """`document_url` gives a document's link: the case page's download, or an API's."""
-        self.case = case
         self.events = events
         self.document_url = document_url
         self.notes = {n.pk: n for n in notes}

@@ -1,0 +1,175 @@
+"""What the caseworker pages share.
+
+Who may use the case pages, the page that explains an empty or refused one, running one
+workflow call for a valid form (POST/redirect/GET), the form page around a case, reading a
+number from a query, and a deadline written as a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts import roles
+from accounts.models import User
+
+from .. import access, forms, workflow
+from ..labels import label
+from ..models import Application, Deadline, DeadlineRule
+
+# Counts stop past this many rows: exact counts are what grows with the data (STACK.md).
+COUNT_CAP = 10_000
+
+
+def _may_use_cases(user: User) -> bool:
+    """Whether the user has a role that sees cases (else the UI explains why it is empty)."""
+    if user.is_superuser or user.has_role(roles.ADMINISTRATOR):
+        return True
+    return bool(
+        user.unit_id and (user.has_role(roles.CASEWORKER) or user.has_role(roles.DECISION_MAKER))
+    )
+
+
+def _no_access(request: HttpRequest, *, title: str | None = None, text: str | None = None):
+    return render(
+        request,
+        "cases/no_access.html",
+        {"title": title or _("No cases to show"), "text": text},
+    )
+
+
+def _refused(request: HttpRequest, case: Application | None, error: workflow.WorkflowError):
+    """The page for a refused change: 403 (not allowed) or 409 (the case changed)."""
+    if case is not None:  # the page names the applicant: a view of the case
+        access.log_access(case, request.user, request, what="form")
+    return render(
+        request,
+        "cases/case_refused.html",
+        {"case": case, "message": error.message, "stale": error.status_code == 409},
+        status=error.status_code,
+    )
+
+
+def _run_workflow(
+    request: HttpRequest,
+    case: Application,
+    form,
+    call: Callable[[], Any],
+    *,
+    done: str | Callable[[Any], str],
+    next_url: str,
+) -> HttpResponse | None:
+    """Run one workflow call for a valid form.
+
+    A refusal answers with its status (403, or 409 when the case changed); input errors are
+    put beside the form's fields and None is returned, so the caller shows the form again;
+    success redirects with a message (POST/redirect/GET).
+    """
+    try:
+        result = call()
+    except workflow.WorkflowError as exc:
+        return _refused(request, case, exc)
+    except ValidationError as exc:
+        forms.attach_errors(form, exc)
+        return None
+    messages.success(request, done(result) if callable(done) else done)
+    return redirect(next_url)
+
+
+def _form_case(user: User, pk: int) -> Application:
+    """The case a form is about, through the one door, with what the form page's header
+    names (the applicant, the unit)."""
+    return access.get_application_for_user(
+        user, pk, queryset=Application.objects.select_related("applicant", "unit")
+    )
+
+
+def _form_page(
+    request: HttpRequest,
+    case: Application,
+    form,
+    *,
+    title: str,
+    action_url: str,
+    submit_label: str,
+    intro: str = "",
+    multipart: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    # The page names the applicant above the form: a view of the case, recorded as one.
+    access.log_access(case, request.user, request, what="form")
+    return render(
+        request,
+        "cases/case_form.html",
+        {
+            "case": case,
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "action_url": action_url,
+            "submit_label": submit_label,
+            "multipart": multipart,
+        },
+        status=status,
+    )
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and 0 < len(raw) < 10:
+        return int(raw)
+    return default
+
+
+def int_or_none(value: str) -> int | None:
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _safe_link(link: str) -> str:
+    """Notification links are paths inside Haven; anything else is not made a link."""
+    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    return ""
+
+
+def _days_text(deadline_due_on: dt.date, overdue: bool, today: dt.date) -> str:
+    """'3 days left', 'due today', 'overdue by 2 days'."""
+    days = (deadline_due_on - today).days
+    if overdue or days < 0:
+        if days >= 0:
+            return _("overdue")
+        return ngettext("overdue by %(n)d day", "overdue by %(n)d days", -days) % {"n": -days}
+    if days == 0:
+        return _("due today")
+    return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
+
+
+def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[str, Any]:
+    overdue = deadline.is_overdue(now)
+    is_open = deadline.status == Deadline.Status.OPEN
+    return {
+        "pk": deadline.pk,
+        "name": deadline.rule.name,
+        "legal_source": deadline.legal_reference,
+        "due_on": deadline.due_on,
+        "due_at": deadline.due_at,
+        "hours": deadline.rule.unit == DeadlineRule.TimeUnit.HOURS,
+        "status": deadline.status,
+        "status_label": label(Deadline.Status, deadline.status),
+        "is_open": is_open,
+        "overdue": overdue,
+        "days_text": _days_text(deadline.due_on, overdue, today) if is_open else "",
+        "waive_reason": deadline.waive_reason,
+        "closed_at": deadline.closed_at,
+    }

@@ -1,0 +1,117 @@
+"""The home page: my open cases, deadlines due soon or overdue, the cases by status,
+unread notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts import roles
+
+from .. import access
+from ..labels import label
+from ..models import Deadline, Notification, Status
+from .common import COUNT_CAP, _deadline_row, _may_use_cases, _no_access, _safe_link
+
+DASHBOARD_ROWS = 20
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The home page: my open cases, deadlines due soon or overdue, the unit's cases by
+    status, unread notifications."""
+    user = request.user
+    unread = [
+        {"text": n.text, "link": _safe_link(n.link), "created_at": n.created_at}
+        for n in Notification.objects.filter(recipient=user, read_at__isnull=True).order_by(
+            "-created_at", "-id"
+        )[:10]
+    ]
+    if not _may_use_cases(user):
+        return _no_access(request)
+    visible = access.visible_applications(user)
+    now = timezone.now()
+    today = timezone.localdate()
+
+    mine = list(
+        visible.open()
+        .filter(assigned_to=user)
+        .select_related("applicant")
+        .order_by("next_deadline_at", "id")[: DASHBOARD_ROWS + 1]
+    )
+    my_rows = [
+        {
+            "url": reverse("cases:detail", args=[c.pk]),
+            "reference": c.reference,
+            "name": c.applicant.full_name,
+            "status": c.status,
+            "status_label": label(Status, c.status),
+            "next_deadline_at": c.next_deadline_at,
+            "overdue": bool(c.next_deadline_at and c.next_deadline_at < now),
+        }
+        for c in mine[:DASHBOARD_ROWS]
+    ]
+
+    # Decision-makers (and administrators) watch their whole scope; a caseworker their cases.
+    if user.has_role(roles.DECISION_MAKER) or not user.has_role(roles.CASEWORKER):
+        scope = visible
+        scope_label = _("cases of my unit") if user.unit_id else _("all cases")
+    else:
+        scope = visible.filter(assigned_to=user)
+        scope_label = _("my cases")
+    due_soon = Deadline.objects.open().filter(
+        application__in=scope.order_by().values("pk"), due_at__lt=now + dt.timedelta(days=14)
+    )
+    overdue_count = due_soon.filter(due_at__lt=now).order_by()[: COUNT_CAP + 1].count()
+    soon_count = due_soon.filter(due_at__gte=now).order_by()[: COUNT_CAP + 1].count()
+    deadline_rows = []
+    for d in due_soon.select_related("rule", "application__applicant").order_by("due_at")[:50]:
+        row = _deadline_row(d, now, today)
+        row["case_url"] = reverse("cases:detail", args=[d.application_id])
+        row["reference"] = d.application.reference
+        row["applicant"] = d.application.applicant.full_name
+        deadline_rows.append(row)
+
+    counts = access.visible_cases_by_status(user)
+    list_url = reverse("cases:list")
+    by_status = [
+        {
+            "status": value,
+            "label": label,
+            "count": counts.get(value, 0),
+            "url": f"{list_url}?status={value}",
+        }
+        for value, label in Status.choices
+    ]
+    unassigned = (
+        visible.open().filter(assigned_to__isnull=True).order_by()[: COUNT_CAP + 1].count()
+        if user.unit_id
+        else None
+    )
+    return render(
+        request,
+        "cases/dashboard.html",
+        {
+            "my_rows": my_rows,
+            "my_more": len(mine) > DASHBOARD_ROWS,
+            "deadline_rows": deadline_rows,
+            "overdue_count": overdue_count,
+            "soon_count": soon_count,
+            "count_cap": COUNT_CAP,
+            "scope_label": scope_label,
+            "by_status": by_status,
+            "total": sum(counts.values()),
+            "unassigned": unassigned,
+            "unread": unread,
+            "unit": user.unit,
+        },
+    )

@@ -1,0 +1,174 @@
+"""The case page: applicant, facts, placements, deadlines, timeline, notes, documents,
+the access log, and what the user may do next.
+
+The timeline's rows come from `cases.timeline`; this page chooses which events to show and
+where a document's link leads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Window
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .. import access, forms, predicates, workflow
+from ..labels import person
+from ..models import Application, Document, Placement, Status
+from ..timeline import TimelineBuilder
+from .common import _deadline_row
+
+TIMELINE_LIMIT = 1_000
+TIMELINE_SHOWN = 50
+ACCESS_LOG_LIMIT = 200
+
+
+def _document_url(document: Document) -> str:
+    """A document's link on the case page: the access-checked download."""
+    return reverse("cases:document", args=[document.application_id, document.pk])
+
+
+def _access_rows(case: Application) -> list[dict[str, Any]]:
+    rows = []
+    whats = {
+        "case": _("Viewed the case"),
+        "form": _("Opened a form on the case"),
+        "document": _("Downloaded a document"),
+    }
+    documents = {d.pk: d.original_name for d in case.documents.all()}
+    for event in case.events.access_log().select_related("actor")[:ACCESS_LOG_LIMIT]:
+        data = event.data if isinstance(event.data, dict) else {}
+        what = str(whats.get(event.action, event.action))
+        if data.get("document"):
+            what = f"{what}: {documents.get(data['document'], '#' + str(data['document']))}"
+        rows.append(
+            {"at": event.at, "actor": person(event.actor), "what": what, "ip": data.get("ip", "")}
+        )
+    return rows
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One case: applicant, facts, placement, deadlines, timeline, notes, documents, and what
+    the user may do next (blocked steps say why)."""
+    user = request.user
+    case = access.get_application_for_user(
+        user, pk, queryset=Application.objects.select_related("applicant", "unit", "assigned_to")
+    )
+    access.log_access(case, user, request, what="case")
+    now = timezone.now()
+    today = timezone.localdate()
+
+    placements = list(case.placements.select_related("facility").order_by("-starts_at"))
+    current = next((p for p in placements if p.ends_at is None), None)
+    notes = list(case.notes.select_related("author"))
+    documents = list(case.documents.select_related("uploaded_by"))
+    deadlines = list(case.deadlines.select_related("rule").order_by("status", "due_at"))
+    open_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status == "open"]
+    closed_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status != "open"]
+    # The latest TIMELINE_SHOWN events unless the whole timeline is asked for (`?all=1`);
+    # the window count says how many there are in the same query.
+    show_all = request.GET.get("all") == "1"
+    events = list(
+        case.events.timeline()
+        .select_related("actor")
+        .annotate(timeline_total=Window(Count("*")))[
+            : TIMELINE_LIMIT if show_all else TIMELINE_SHOWN
+        ]
+    )
+    timeline_total = events[0].timeline_total if events else 0
+    timeline = TimelineBuilder(
+        case,
+        events,
+        notes=notes,
+        documents=documents,
+        placements=placements,
+        document_url=_document_url,
+    ).rows()
+
+    can_work = access.can_work_on(user, case)
+    is_decider = predicates.DECISION_MAKER(case, user)
+    transitions = workflow.available_transitions(case, user)
+    action_forms = []
+    if can_work and case.is_open:
+        names = []
+        if case.status in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION):
+            names.append("interview")
+        if current is not None and current.regime == Placement.Regime.DETENTION:
+            names.append("court_order")
+        if case.status == Status.DECIDED and not case.served_on:
+            names.append("service")
+        if case.status == Status.APPEALED:
+            names.append("judgment")
+        for name in names:
+            action_forms.append(
+                {
+                    "name": name,
+                    "title": forms.ACTION_LABELS[name],
+                    "url": reverse("cases:action", args=[case.pk, name]),
+                    "form": forms.ACTION_FORMS[name](auto_id=f"{name}_%s"),
+                }
+            )
+    applicant = case.applicant
+    context = {
+        "case": case,
+        "applicant": applicant,
+        "aliases": applicant.alias_list(),
+        "nationality": applicant.nationality.name if applicant.nationality else "",
+        "grounds": case.get_grounds_display(),
+        "current": current,
+        "past_placements": [p for p in placements if p.ends_at is not None],
+        "open_deadlines": open_deadlines,
+        "closed_deadlines": closed_deadlines,
+        "timeline": timeline,
+        "timeline_total": timeline_total,
+        "timeline_truncated": len(events) < timeline_total,
+        "timeline_all_url": ""
+        if show_all
+        else f"{reverse('cases:detail', args=[case.pk])}?all=1#timeline",
+        "notes": notes,
+        "documents": [
+            {
+                "url": _document_url(d),
+                "name": d.original_name,
+                "description": d.description,
+                "size": d.size,
+                "content_type": d.content_type,
+                "uploaded_by": person(d.uploaded_by),
+                "uploaded_at": d.uploaded_at,
+            }
+            for d in documents
+        ],
+        "transitions": [
+            {
+                "name": t.name,
+                "label": t.label,
+                "help_text": t.help_text,
+                "allowed": t.allowed,
+                "blocked_reason": t.blocked_reason,
+                "url": reverse("cases:transition", args=[case.pk, t.name]),
+            }
+            for t in transitions
+        ],
+        "can_work": can_work,
+        "is_decider": is_decider,
+        "action_forms": action_forms,
+        "note_form": forms.NoteForm(auto_id="note_%s") if can_work else None,
+        "document_form": forms.DocumentForm(auto_id="document_%s") if can_work else None,
+        "assign_form": forms.AssignForm(
+            unit_id=case.unit_id,
+            auto_id="assign_%s",
+            initial={"assignee": case.assigned_to_id},
+        )
+        if is_decider and case.is_open
+        else None,
+        "access_log": _access_rows(case) if access.can_see_access_log(user, case) else None,
+    }
+    return render(request, "cases/case_detail.html", context)

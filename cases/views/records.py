@@ -1,0 +1,103 @@
+"""A case's notes and documents: adding them, and downloading a document after the access
+check.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import access, forms, workflow
+from .common import _form_case, _form_page, _run_workflow
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    case = _form_case(user, pk)
+    form = forms.NoteForm(request.POST)
+    if form.is_valid():
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.add_note(case.pk, actor=user, text=form.cleaned_data["text"]),
+            done=_("The note is added."),
+            next_url=reverse("cases:detail", args=[case.pk]) + "#notes",
+        )
+        if response is not None:
+            return response
+    return _form_page(
+        request,
+        case,
+        form,
+        title=_("Add a note: %(ref)s") % {"ref": case.reference},
+        action_url=reverse("cases:add_note", args=[case.pk]),
+        submit_label=_("Add note"),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def add_document(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    case = _form_case(user, pk)
+    form = forms.DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.add_document(
+                case.pk,
+                actor=user,
+                file=upload,
+                original_name=upload.name,
+                description=form.cleaned_data["description"],
+            ),
+            done=_("The document is added."),
+            next_url=reverse("cases:detail", args=[case.pk]) + "#documents",
+        )
+        if response is not None:
+            return response
+    return _form_page(
+        request,
+        case,
+        form,
+        title=_("Add a document: %(ref)s") % {"ref": case.reference},
+        action_url=reverse("cases:add_document", args=[case.pk]),
+        submit_label=_("Upload"),
+        multipart=True,
+        status=400,
+    )
+
+
+@login_required
+@require_GET
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    """A case document, served as an attachment with its stored content type, after the
+    access check; the download is logged on the case's access log."""
+    user = request.user
+    case = access.get_application_for_user(user, pk)
+    document = case.documents.filter(pk=document_pk).first() if 0 < document_pk < 2**63 else None
+    if document is None:
+        raise Http404
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    access.log_access(case, user, request, what="document", document=document.pk)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

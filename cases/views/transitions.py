@@ -1,0 +1,231 @@
+"""Changes to a case through a form: the status transitions, the records that change no
+status (interview, court order, service, judgment), waiving a deadline, and assigning.
+
+Each is a GET that shows the form and a POST that calls `cases.workflow`; a refusal answers
+403 or 409 with a page that says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+
+from .. import forms, predicates, workflow
+from ..labels import person, transition_labels
+from ..models import Application, Deadline, Status
+from .common import _form_case, _form_page, _refused, _run_workflow
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """A transition's form (GET) and its submission (POST) through `workflow.<name>`."""
+    if name not in workflow.TRANSITIONS:
+        raise Http404
+    user = request.user
+    case = _form_case(user, pk)
+    labels = transition_labels()
+    option = next((t for t in workflow.available_transitions(case, user) if t.name == name), None)
+    title = _("%(step)s: %(ref)s") % {"step": labels[name], "ref": case.reference}
+    action_url = reverse("cases:transition", args=[case.pk, name])
+    form_class = forms.TRANSITION_FORMS[name]
+
+    if request.method == "POST":
+        seen = request.POST.get("expected_status", "")
+        if seen and seen != case.status:
+            return _refused(request, case, _stale(case, seen))
+    blocked = workflow.blocked_reason(case, name, user)
+    if blocked:
+        return _refused(request, case, workflow.TransitionForbidden(blocked))
+
+    if request.method == "GET":
+        form = form_class(case=case)
+        return _form_page(
+            request,
+            case,
+            form,
+            title=title,
+            intro=option.help_text if option else "",
+            action_url=action_url,
+            submit_label=labels[name],
+        )
+
+    form = form_class(request.POST, case=case)
+    if form.is_valid():
+        data = form.workflow_kwargs()
+        expected = form.cleaned_data["expected_status"]
+        reason = data.pop("reason")
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.TRANSITIONS[name](
+                case.pk, actor=user, expected_status=expected, reason=reason, **data
+            ),
+            done=lambda updated: (
+                _("%(step)s: done. The case is now “%(status)s”.")
+                % {"step": labels[name], "status": updated.get_status_display()}
+            ),
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
+    return _form_page(
+        request,
+        case,
+        form,
+        title=title,
+        intro=option.help_text if option else "",
+        action_url=action_url,
+        submit_label=labels[name],
+        status=400,
+    )
+
+
+def _stale(case: Application, seen: str) -> workflow.StaleCase:
+    seen_label = dict(Status.choices).get(seen, _("an earlier status"))
+    return workflow.StaleCase(
+        _(
+            "This case changed while you were looking at it: it is now “%(now)s”, not "
+            "“%(seen)s”. Nothing was changed; open the case again and check before you retry."
+        )
+        % {"now": case.get_status_display(), "seen": seen_label}
+    )
+
+
+def _run_action(name: str, case: Application, user: User, data: dict[str, Any]):
+    if name == "interview":
+        return workflow.record_interview(
+            case.pk,
+            actor=user,
+            interviewed_on=data["interviewed_on"],
+            waiver_reason=data["waiver_reason"],
+        )
+    if name == "court_order":
+        return workflow.record_court_order(case.pk, actor=user, **data)
+    if name == "service":
+        return workflow.record_service(case.pk, actor=user, served_on=data["served_on"])
+    if name == "judgment":
+        return workflow.record_judgment(case.pk, actor=user, judgment_on=data["judgment_on"])
+    raise Http404
+
+
+ACTION_DONE = {
+    "interview": _("The interview is recorded."),
+    "court_order": _("The court order is recorded."),
+    "service": _("The service of the decision is recorded."),
+    "judgment": _("The final judgment is recorded."),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Actions that change no state: interview, court order, service, judgment."""
+    if name not in forms.ACTION_FORMS:
+        raise Http404
+    user = request.user
+    case = _form_case(user, pk)
+    form_class = forms.ACTION_FORMS[name]
+    page = {
+        "title": f"{forms.ACTION_LABELS[name]}: {case.reference}",
+        "action_url": reverse("cases:action", args=[case.pk, name]),
+        "submit_label": _("Record"),
+    }
+    if request.method == "GET":
+        return _form_page(request, case, form_class(), **page)
+    form = form_class(request.POST)
+    if form.is_valid():
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: _run_action(name, case, user, form.cleaned_data),
+            done=str(ACTION_DONE[name]),
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
+    return _form_page(request, case, form, status=400, **page)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def waive_deadline(request: HttpRequest, pk: int, deadline_pk: int) -> HttpResponse:
+    """A decision-maker waives an open deadline, with a reason."""
+    user = request.user
+    case = _form_case(user, pk)
+    deadline = (
+        Deadline.objects.filter(pk=deadline_pk, application=case).select_related("rule").first()
+        if 0 < deadline_pk < 2**63
+        else None
+    )
+    if deadline is None:
+        raise Http404
+    page = {
+        "title": _("Waive the deadline “%(name)s”: %(ref)s")
+        % {"name": deadline.rule.name, "ref": case.reference},
+        "intro": _("Due on %(date)s (%(source)s).")
+        % {"date": deadline.due_on.isoformat(), "source": deadline.legal_reference},
+        "action_url": reverse("cases:waive_deadline", args=[case.pk, deadline.pk]),
+        "submit_label": _("Waive the deadline"),
+    }
+    refusal = predicates.DECISION_MAKER.explain(case, user)
+    if refusal:
+        return _refused(request, case, workflow.TransitionForbidden(refusal))
+    if request.method == "GET":
+        return _form_page(request, case, forms.WaiveDeadlineForm(), **page)
+    form = forms.WaiveDeadlineForm(request.POST)
+    if form.is_valid():
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.waive_deadline(
+                deadline, actor=user, reason=form.cleaned_data["reason"]
+            ),
+            done=_("The deadline is waived."),
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
+    return _form_page(request, case, form, status=400, **page)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign the case to a caseworker of its unit, or unassign it (decision-makers)."""
+    user = request.user
+    case = _form_case(user, pk)
+    form = forms.AssignForm(request.POST, unit_id=case.unit_id)
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        response = _run_workflow(
+            request,
+            case,
+            form,
+            lambda: workflow.assign(case.pk, actor=user, assignee=assignee),
+            done=_("The case is unassigned.")
+            if assignee is None
+            else _("The case is assigned to %(who)s.") % {"who": person(assignee)},
+            next_url=reverse("cases:detail", args=[case.pk]),
+        )
+        if response is not None:
+            return response
+    return _form_page(
+        request,
+        case,
+        form,
+        title=_("Assign: %(ref)s") % {"ref": case.reference},
+        action_url=reverse("cases:assign", args=[case.pk]),
+        submit_label=_("Assign"),
+        status=400,
+    )
