@@ -8,6 +8,9 @@ root is a superuser. Cases are built by calling `cases.workflow`, never by setti
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -85,6 +88,35 @@ def root(db) -> User:
     return User.objects.create_superuser(
         "root", "root@example.test", "correct horse battery staple"
     )
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    """Uploaded documents go to a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout=300):
+    """Run Haven's Python (`manage.py ...`, `-c ...`) in a child process from the checkout,
+    as an operator would, and capture what it prints."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def stored_files(media: Path) -> list[Path]:
+    """The files stored under a test's media folder."""
+    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"  # the conftest personas' password
@@ -254,15 +255,7 @@ def production_env(**extra: str) -> dict[str, str]:
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python(*args, env=env)
 
 
 def test_check_deploy_passes_with_production_settings():

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from django.db.utils import ProgrammingError
 
 from cases.audit import REDACTED_TEXT, record_event, redact_reasons, verify_chain
 from cases.models import CaseEvent
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -264,15 +263,7 @@ def test_the_command_exits_non_zero_on_a_broken_chain(build_case):
     env = {**os.environ, "DATABASE_URL": f"postgres://{credentials}@{where}/{db['NAME']}"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("manage.py", "verify_audit", env=env)
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"BROKEN {case.reference}: event {target.pk}" in result.stderr

@@ -12,18 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import workflow
 from cases.models import CaseEvent, Document, Note, Notification
+from tests.conftest import stored_files
 
 from .test_uploads import TINY_PDF
 
 
 def events(case, action: str) -> int:
     return CaseEvent.objects.filter(application=case, action=action).count()
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def test_assigning_the_same_person_twice_writes_one_event_and_one_notification(
@@ -133,7 +128,7 @@ def test_a_document_uploaded_twice_at_once_is_kept_once(case, alice, media):
     assert first.pk == second.pk
     assert Document.objects.filter(application=case).count() == 1
     assert events(case, "document_added") == 1
-    assert len([p for p in media.rglob("*") if p.is_file()]) == 1
+    assert len(stored_files(media)) == 1
 
 
 def test_the_same_file_from_someone_else_is_refused_as_already_on_the_case(
@@ -146,7 +141,7 @@ def test_the_same_file_from_someone_else_is_refused_as_already_on_the_case(
         workflow.add_document(
             case, actor=dora, file=SimpleUploadedFile("a.pdf", TINY_PDF), original_name="a.pdf"
         )
-    assert len([p for p in media.rglob("*") if p.is_file()]) == 1
+    assert len(stored_files(media)) == 1
 
 
 def test_a_double_click_on_add_note_answers_both_requests_and_keeps_one_note(client, case, alice):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 
 import pgtrigger
 import pytest
@@ -19,6 +18,7 @@ from cases import retention, workflow
 from cases.audit import REDACTED_TEXT, verify_chain
 from cases.checkpoints import write_checkpoints
 from cases.models import Applicant, Application, CaseEvent, Document, Note
+from tests.conftest import stored_files
 
 PAST = dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC)
 LATER = dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.UTC)
@@ -37,16 +37,6 @@ KOROLEV_TRACES = (
     "passport",
 )
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def files_in(media: Path) -> list[Path]:
-    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
 
 
 def database_rows() -> dict[str, list[str]]:
@@ -162,13 +152,13 @@ def korolev(alice, dora, pabrade, media):
 
 def test_it_leaves_no_trace_of_the_applicant_anywhere_in_the_database(korolev, media):
     assert traces(KOROLEV_TRACES)  # the check finds them before
-    assert len(files_in(media)) == 1
+    assert len(stored_files(media)) == 1
 
     out = anonymise("--closed-before", CUTOFF)
 
     assert f"{korolev.reference}: anonymised" in out
     assert traces(KOROLEV_TRACES) == []
-    assert files_in(media) == []
+    assert stored_files(media) == []
 
 
 def test_it_replaces_names_with_a_stable_pseudonym(korolev):
@@ -290,7 +280,7 @@ def test_it_anonymises_a_withdrawn_case(alice, media):
 
 def test_a_dry_run_writes_nothing(korolev, media):
     before = database_rows()
-    files_before = files_in(media)
+    files_before = stored_files(media)
 
     out = anonymise("--closed-before", CUTOFF, "--dry-run")
 
@@ -298,7 +288,7 @@ def test_a_dry_run_writes_nothing(korolev, media):
     assert "Dry run: nothing was written." in out
     assert "Korolev" not in out
     assert database_rows() == before
-    assert files_in(media) == files_before
+    assert stored_files(media) == files_before
 
 
 def test_a_second_run_changes_nothing(korolev):

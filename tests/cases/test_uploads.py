@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import uploads, workflow
 from cases.models import CaseEvent, Document
+from tests.conftest import stored_files
 
 TINY_PDF = (
     b"%PDF-1.4\n"
@@ -45,16 +46,6 @@ ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def stored_files(media: Path) -> list[Path]:
-    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
 
 
 def upload(case, actor, name: str, content: bytes, claimed: str = "application/pdf"):
