@@ -208,3 +208,56 @@ def test_twenty_simultaneous_transitions_one_wins_nineteen_get_409(
     assert {(e.kind, e.action) for e in new if e.kind == "access"} <= {("access", "form")}
     report = verify_chain(case.pk)
     assert report.problem is None, report.problem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_waivers_of_one_deadline_one_wins_nineteen_get_409(
+    live_server, build_case, dora
+):
+    """The same deadline waived twenty times at once (each request also records that the
+    form page named the applicant): one waiver, nineteen 409s, no 500, chain intact."""
+    case = build_case("examination")
+    deadline = case.deadlines.open().get(rule="examination")
+    path = reverse("cases:waive_deadline", args=[case.pk, deadline.pk])
+    session = _session(dora)
+    forms = []
+    for _ in range(RACERS):
+        status, headers, html = _request(
+            live_server.url, "GET", path, {settings.SESSION_COOKIE_NAME: session}
+        )
+        assert status == 200, status
+        cookie = SimpleCookie()
+        for name, value in headers:
+            if name.lower() == "set-cookie":
+                cookie.load(value)
+        forms.append(
+            (
+                cookie[settings.CSRF_COOKIE_NAME].value,
+                urlencode(
+                    {"reason": "Court extended it", "csrfmiddlewaretoken": TOKEN.search(html)[1]}
+                ),
+            )
+        )
+    barrier = threading.Barrier(RACERS, timeout=60)
+    answers: list[int | str] = []
+
+    def submit(csrf: str, body: str) -> None:
+        cookies = {settings.SESSION_COOKIE_NAME: session, settings.CSRF_COOKIE_NAME: csrf}
+        try:
+            barrier.wait()
+            answers.append(_request(live_server.url, "POST", path, cookies, body)[0])
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            answers.append(repr(exc))
+
+    threads = [threading.Thread(target=submit, args=form) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+
+    assert sorted(answers, key=str) == [302] + [409] * (RACERS - 1), answers
+    deadline.refresh_from_db()
+    assert deadline.status == "waived"
+    waived = CaseEvent.objects.filter(application=case, kind="deadline", action="waived")
+    assert waived.count() == 1
+    assert verify_chain(case.pk).problem is None
