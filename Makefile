@@ -33,7 +33,14 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	@$(PY) -m pip check
 	@touch $(STAMP)
 
-install: $(STAMP) ## the virtual environment: exactly the locked dependencies, then Haven itself
+# The compiled catalogues (.mo) are built from the committed .po files, never committed.
+PO := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO := $(PO:.po=.mo)
+$(MO): %.mo: %.po $(STAMP)
+	@HAVEN_IGNORE_DOTENV=1 DEBUG=true SECRET_KEY=compilemessages-only \
+		$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var --ignore=test-artifacts
+
+install: $(STAMP) $(MO) ## the virtual environment: exactly the locked dependencies, then Haven itself
 
 lock: ## rewrite requirements.txt and requirements-dev.txt from pyproject.toml (hashed, with uv)
 	@set -o pipefail; if [ ! -x $(LOCK_TOOLS)/bin/uv ]; then \
@@ -47,7 +54,7 @@ lock: ## rewrite requirements.txt and requirements-dev.txt from pyproject.toml (
 	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 	@echo "Wrote .env (DEBUG=true, a random SECRET_KEY)."
 
-demo: $(STAMP) .env ## migrate the embedded database, import the sample case, create demo users
+demo: $(STAMP) $(MO) .env ## migrate the embedded database, import the sample case, create demo users
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py import_seed
 	@$(PY) manage.py create_demo_users
@@ -56,7 +63,7 @@ run: demo ## install, prepare and serve Haven at http://127.0.0.1:8000 (SQLite, 
 	@echo "Serving Haven at http://127.0.0.1:8000 (Ctrl-C stops it)."
 	@$(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) ## the whole suite in parallel against PostgreSQL and Redis (throwaway ones when none answer)
+test: $(STAMP) $(MO) ## the whole suite in parallel against PostgreSQL and Redis (throwaway ones when none answer)
 	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}; \
 		$(PY) scripts/with-test-services $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 8 $(PYTEST_ARGS)
 

@@ -218,8 +218,14 @@ AXES_CLIENT_IP_CALLABLE = "cases.access.client_ip"
 # No start-up banner on every manage.py command; failures and lockouts are still logged.
 AXES_VERBOSE = False
 
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("lt", _("Lithuanian"))]
+# Lithuanian is the authority's working language: deployments set LANGUAGE_CODE=lt; the demo
+# keeps English. Signed-out pages follow the browser's Accept-Language.
+LANGUAGES = [("lt", _("Lithuanian")), ("en", _("English"))]
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, not {LANGUAGE_CODE!r}."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Vilnius"
 USE_I18N = True
