@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,13 +70,18 @@ FEWER = "fewer"  # fewer events than were counted
 
 
 def latest_checkpoints(application_ids: Iterable[int]) -> dict[int, AuditCheckpoint]:
-    """The last checkpoint of each of these cases that has one (one query, through the
-    index on case and id)."""
-    ids = list(application_ids)
+    """The last checkpoint of each of these cases that has one, in one query: per case, one
+    step down the index on (case, id descending), however many checkpoints it has had."""
     last = (
-        AuditCheckpoint.objects.filter(application_id__in=ids)
-        .values("application_id")
-        .annotate(last=Max("pk"))
+        Application.objects.filter(pk__in=list(application_ids))
+        .order_by()
+        .annotate(
+            last=Subquery(
+                AuditCheckpoint.objects.filter(application_id=OuterRef("pk"))
+                .order_by("-pk")
+                .values("pk")[:1]
+            )
+        )
         .values("last")
     )
     return {cp.application_id: cp for cp in AuditCheckpoint.objects.filter(pk__in=last)}
