@@ -23,6 +23,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (_("Office"), {"fields": ("unit",)}),
+        (_("Preferences"), {"fields": ("language",)}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

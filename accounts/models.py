@@ -27,6 +27,12 @@ class Unit(models.Model):
 
 
 class User(AbstractUser):
+    class Language(models.TextChoices):
+        # Each language is named in itself, as language switches do: a reader who does not
+        # understand the current page still finds their own language.
+        LITHUANIAN = "lt", "Lietuvių"
+        ENGLISH = "en", "English"
+
     unit = models.ForeignKey(
         Unit,
         verbose_name=_("unit"),
@@ -34,6 +40,16 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="members",
+    )
+    # Kept on the account so that it follows the user across devices and sessions, and so
+    # that emails and notifications are written in it. Blank: follow the browser.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=Language.choices,
+        blank=True,
+        default="",
+        help_text=_("Leave empty to follow the browser's language."),
     )
 
     class Meta(AbstractUser.Meta):

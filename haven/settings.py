@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language (accounts.User.language) wins over the browser's.
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Crafted admin parameters (NUL bytes, overflowing dates, non-numeric ids) answer 400.
     "haven.middleware.AdminInputGuardMiddleware",
@@ -219,7 +221,8 @@ AXES_CLIENT_IP_CALLABLE = "cases.access.client_ip"
 AXES_VERBOSE = False
 
 # Lithuanian is the authority's working language: deployments set LANGUAGE_CODE=lt; the demo
-# keeps English. Signed-out pages follow the browser's Accept-Language.
+# keeps English. Signed-out pages follow the browser's Accept-Language; a signed-in user's own
+# choice (accounts.User.language, set by the header switch) wins over both.
 LANGUAGES = [("lt", _("Lithuanian")), ("en", _("English"))]
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 if LANGUAGE_CODE not in dict(LANGUAGES):

@@ -4,5 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Django's set_language (URL name `set_language`, /i18n/setlang/): the header's switch.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cases.urls")),
 ]

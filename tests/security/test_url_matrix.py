@@ -435,7 +435,9 @@ def inline_code(answers: list[Answer]) -> list[str]:
 
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 # Pages that answer without a session: the sign-in pages and the sign-out actions.
-PUBLIC = {"accounts:login", "accounts:logout", "admin:login", "admin:logout"}
+# set_language (the header's language switch) only sets this browser's language cookie (and,
+# for a signed-in user, the account's language): open to everyone, like the sign-in page.
+PUBLIC = {"accounts:login", "accounts:logout", "admin:login", "admin:logout", "set_language"}
 
 
 # ------------------------------------------------------------------------------------------
