@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +48,20 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path or '/'}"
 
 
-def notify(recipient, text: str, application: Application | None = None) -> Notification:
+def in_language_of(recipient) -> translation.override:
+    """Write to `recipient` in their language: the one they chose (`User.language`), else the
+    site's. A worker or another user's request must not decide the language of a message."""
+    return translation.override(getattr(recipient, "language", "") or settings.LANGUAGE_CODE)
+
+
+def notify(
+    recipient, text: str | Callable[[], str], application: Application | None = None
+) -> Notification:
+    """An in-app message. `text` may be a function that builds it, called in the
+    recipient's language (the row stores the text, so it is written once, for its reader)."""
+    if callable(text):
+        with in_language_of(recipient):
+            text = text()
     return Notification.objects.create(
         recipient=recipient,
         kind=Notification.Kind.MESSAGE,
@@ -71,13 +85,15 @@ def case_changed(application: Application, event: CaseEvent, *, actor) -> None:
         return
     notify(
         assignee,
-        _("%(ref)s: %(from)s → %(to)s by %(actor)s.")
-        % {
-            "ref": application.reference,
-            "from": event.get_from_status_display() or "—",
-            "to": event.get_to_status_display(),
-            "actor": actor.get_full_name() or actor.username,
-        },
+        lambda: (
+            _("%(ref)s: %(from)s → %(to)s by %(actor)s.")
+            % {
+                "ref": application.reference,
+                "from": event.get_from_status_display() or "—",
+                "to": event.get_to_status_display(),
+                "actor": actor.get_full_name() or actor.username,
+            }
+        ),
         application,
     )
 
@@ -113,9 +129,10 @@ def enqueue_task(name: str, *args: Any) -> None:
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, text body, HTML body) of `templates/emails/<template>_*`, in the site's
-    language (workers have no request to take a language from)."""
-    with translation.override(settings.LANGUAGE_CODE):
+    """(subject, text body, HTML body) of `templates/emails/<template>_*`, in the language of
+    `context["recipient"]` (the site's when there is none): workers have no request to take a
+    language from, and one sweep writes to people of both languages."""
+    with in_language_of(context.get("recipient")):
         subject = render_to_string(f"emails/{template}_subject.txt", context)
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)

@@ -534,7 +534,9 @@ def send_reminder(reminder_id: int, *, now: dt.datetime | None = None) -> str:
             )
             return "skipped"
         today = timezone.localdate(now)
-        context = reminder_context(reminder, today)
+        # The in-app text and the email are written in the recipient's language.
+        with notifications.in_language_of(reminder.recipient):
+            context = reminder_context(reminder, today)
         # One per reminder (the one-to-one column is unique): a retry finds it there.
         Notification.objects.bulk_create(
             [
@@ -632,11 +634,12 @@ def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -
     )
     overdue = sum(1 for d in items if d.due_at < now)
     due_soon = len(items) - overdue
-    text = ngettext(
-        "Today's digest: %(count)s deadline due within %(days)s days, %(overdue)s overdue.",
-        "Today's digest: %(count)s deadlines due within %(days)s days, %(overdue)s overdue.",
-        due_soon,
-    ) % {"count": due_soon, "days": settings.DIGEST_DAYS, "overdue": overdue}
+    with notifications.in_language_of(user):
+        text = ngettext(
+            "Today's digest: %(count)s deadline due within %(days)s days, %(overdue)s overdue.",
+            "Today's digest: %(count)s deadlines due within %(days)s days, %(overdue)s overdue.",
+            due_soon,
+        ) % {"count": due_soon, "days": settings.DIGEST_DAYS, "overdue": overdue}
     rows = Notification.objects.filter(
         kind=Notification.Kind.DIGEST, recipient_id=user.pk, digest_on=day
     )
