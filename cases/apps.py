@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Asylum cases")
+
+    def ready(self) -> None:
+        # Registers the case permissions with `rules` before anything asks `has_perm`.
+        from . import predicates  # noqa: F401

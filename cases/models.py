@@ -26,7 +26,6 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Unit
 
-from . import predicates
 from .names import search_key
 
 # ---------------------------------------------------------------------------------------------
@@ -508,13 +507,14 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     # ---- the state graph ---------------------------------------------------------------------
     # Each method only sets the facts that belong to the transition; `cases.workflow` locks
-    # the row, checks permission and inputs, and records the consequences.
+    # the row, checks the permission it names (a `rules` permission, `cases.predicates`) and
+    # the inputs, and records the consequences.
 
     @transition(
         field=status,
         source=Status.SUBMITTED,
         target=Status.EXAMINATION,
-        permission=predicates.CASE_WORKER,
+        permission="cases.work_on_case",
         custom={"label": _("Start examination"), "help_text": _("Assign and examine the case.")},
     )
     def start_examination(self, *, assignee=None) -> None:
@@ -525,7 +525,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.SUBMITTED, Status.EXAMINATION],
         target=Status.DETENTION,
-        permission=predicates.CASE_WORKER,
+        permission="cases.work_on_case",
         custom={"label": _("Detain"), "help_text": _("Place the applicant in detention.")},
     )
     def detain(self) -> None:
@@ -535,7 +535,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.DETENTION,
         target=Status.EXAMINATION,
-        permission=predicates.CASE_WORKER,
+        permission="cases.work_on_case",
         custom={"label": _("Release"), "help_text": _("End detention; examination goes on.")},
     )
     def release(self) -> None:
@@ -545,7 +545,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.EXAMINATION, Status.DETENTION],
         target=Status.DECIDED,
-        permission=predicates.DECISION_MAKER,
+        permission="cases.decide_case",
         conditions=[INTERVIEW_RECORDED],
         custom={"label": _("Decide"), "help_text": _("Record the first-instance decision.")},
     )
@@ -558,7 +558,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.DECIDED,
         target=Status.APPEALED,
-        permission=predicates.CASE_WORKER,
+        permission="cases.work_on_case",
         custom={"label": _("Appeal"), "help_text": _("Record an appeal to the court.")},
     )
     def appeal(self, *, court: str, lodged_on: dt.date) -> None:
@@ -569,7 +569,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.APPEALED,
         target=Status.EXAMINATION,
-        permission=predicates.DECISION_MAKER,
+        permission="cases.decide_case",
         custom={
             "label": _("Remit"),
             "help_text": _("The court sent the case back for a new examination."),
@@ -582,7 +582,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.DECIDED, Status.APPEALED],
         target=Status.CLOSED,
-        permission=predicates.DECISION_MAKER,
+        permission="cases.decide_case",
         conditions=[CAN_BE_CLOSED],
         custom={"label": _("Close"), "help_text": _("The decision is final.")},
     )
@@ -593,7 +593,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION],
         target=Status.WITHDRAWN,
-        permission=predicates.CASE_WORKER,
+        permission="cases.work_on_case",
         custom={
             "label": _("Withdraw"),
             "help_text": _("The applicant withdrew the application (explicitly or implicitly)."),

@@ -1,108 +1,119 @@
-"""Who may do what to a case: role and unit checks, shared by the model's transitions,
-`access` and the views.
+"""Who may do what to a case: the `rules` permissions, asked through Django's permission API.
 
-Each check answers with a reason (a translated sentence) when it refuses, so that the UI can
-say why a button is blocked instead of just greying it out.
+There is one permission system. Its names are
+
+- `cases.read_case`: read the case (its unit's caseworkers and decision-makers,
+  administrators, superusers);
+- `cases.work_on_case`: run a caseworker's transition or record something on the case (its
+  unit's caseworkers and decision-makers, superusers);
+- `cases.decide_case`: run a decision-maker's transition, assign, waive a deadline (its
+  unit's decision-makers, superusers);
+- `cases.see_access_log`: see who viewed the case (decision-makers of its unit,
+  administrators, superusers).
+
+Everything asks them as `user.has_perm(name, case)`: the model's transitions name them as
+django-fsm permissions, and `workflow`, `access`, the views and the admin ask them. Django
+answers yes to any active superuser before a backend is asked, and the rules below agree, so
+a superuser may run any transition (to correct a record, always with a reason).
+
+The two permissions a button can be refused with are each an ordered list of checks, each
+with the sentence that explains its failure (`EXPLAINED`). The rule registered with `rules`
+is built from that list, so each rule is written once, and `refusal()` names the first check
+that fails, which the UI shows instead of merely greying a button out.
+
+The checks read the user's role groups through `User.has_role`, which loads them once per
+user object; asking a permission costs no query after that.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import TYPE_CHECKING
 
 import rules
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from .models import Application
 
 
-def _is_case_worker_of_unit(user: User, application) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.unit_id is not None
-        and user.unit_id == application.unit_id
-        and (user.has_role(roles.CASEWORKER) or user.has_role(roles.DECISION_MAKER))
+@rules.predicate
+def is_signed_in(user) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def _has_any_role(*names: str) -> rules.Predicate:
+    def check(user) -> bool:
+        return bool(user.is_authenticated and any(user.has_role(name) for name in names))
+
+    return rules.predicate(check, name=f"has_any_role({', '.join(names)})")
+
+
+works_on_cases = _has_any_role(roles.CASEWORKER, roles.DECISION_MAKER)
+is_decision_maker = _has_any_role(roles.DECISION_MAKER)
+is_administrator = _has_any_role(roles.ADMINISTRATOR)
+is_active_superuser = is_signed_in & rules.is_superuser
+
+
+@rules.predicate
+def is_of_case_unit(user, application: Application | None) -> bool:
+    unit_id = getattr(user, "unit_id", None)
+    return application is not None and unit_id is not None and unit_id == application.unit_id
+
+
+NOT_SIGNED_IN = _("You are not signed in.")
+OTHER_UNIT = _("This case belongs to another unit.")
+
+# Permission name -> its checks, in the order a refusal is explained.
+EXPLAINED: dict[str, tuple[tuple[rules.Predicate, Promise], ...]] = {
+    "cases.work_on_case": (
+        (is_signed_in, NOT_SIGNED_IN),
+        (
+            works_on_cases,
+            _("Only a caseworker or decision-maker of the case's unit may do this."),
+        ),
+        (is_of_case_unit, OTHER_UNIT),
+    ),
+    "cases.decide_case": (
+        (is_signed_in, NOT_SIGNED_IN),
+        (is_decision_maker, _("Only a decision-maker may do this.")),
+        (is_of_case_unit, OTHER_UNIT),
+    ),
+}
+
+
+def _all_checks_of(name: str) -> rules.Predicate:
+    """Every check of `name` passes, or the user is an active superuser."""
+    return is_active_superuser | functools.reduce(
+        operator.and_, (check for check, _message in EXPLAINED[name])
     )
 
 
-class RolePermission:
-    """A transition permission: `(application, user) -> bool`, as django-fsm calls it.
+work_on_case = _all_checks_of("cases.work_on_case")
+decide_case = _all_checks_of("cases.decide_case")
+read_case = work_on_case | (is_signed_in & is_administrator)
+see_access_log = decide_case | (is_signed_in & is_administrator)
 
-    `roles_allowed` are the role groups that may run the transition on a case of their own
-    unit; a superuser may run any transition (to correct a record, always with a reason).
+rules.add_perm("cases.read_case", read_case)
+rules.add_perm("cases.work_on_case", work_on_case)
+rules.add_perm("cases.decide_case", decide_case)
+rules.add_perm("cases.see_access_log", see_access_log)
+
+
+def refusal(user, perm: str, application: Application) -> str | None:
+    """None when `user.has_perm(perm, application)`; otherwise why not, in a sentence.
+
+    The sentence is that of the first of the permission's checks that fails (`EXPLAINED`);
+    a permission without explained checks is refused in general terms.
     """
-
-    def __init__(self, *roles_allowed: str, refusal: str) -> None:
-        self.roles_allowed = roles_allowed
-        self.refusal = refusal
-
-    def explain(self, application, user: User) -> str | None:
-        """None when allowed, else the reason this user may not run it."""
-        if not (user.is_authenticated and user.is_active):
-            return str(_("You are not signed in."))
-        if user.is_superuser:
-            return None
-        if not any(user.has_role(role) for role in self.roles_allowed):
-            return str(self.refusal)
-        if user.unit_id is None or user.unit_id != application.unit_id:
-            return str(_("This case belongs to another unit."))
+    if user.has_perm(perm, application):
         return None
-
-    def __call__(self, application, user: User) -> bool:
-        return self.explain(application, user) is None
-
-
-CASE_WORKER = RolePermission(
-    roles.CASEWORKER,
-    roles.DECISION_MAKER,
-    refusal=_("Only a caseworker or decision-maker of the case's unit may do this."),
-)
-DECISION_MAKER = RolePermission(
-    roles.DECISION_MAKER,
-    refusal=_("Only a decision-maker may do this."),
-)
-
-
-@rules.predicate
-def can_work_on_case(user, application) -> bool:
-    """Caseworkers and decision-makers of the case's unit (and superusers)."""
-    if application is None:
-        return False
-    return bool(user.is_superuser or _is_case_worker_of_unit(user, application))
-
-
-@rules.predicate
-def can_read_case(user, application) -> bool:
-    """Everyone who may work on it, plus administrators (read-only, all units)."""
-    if application is None:
-        return False
-    return bool(
-        can_work_on_case(user, application)
-        or (user.is_authenticated and user.is_active and user.has_role(roles.ADMINISTRATOR))
-    )
-
-
-@rules.predicate
-def can_decide_on_case(user, application) -> bool:
-    return DECISION_MAKER(application, user)
-
-
-@rules.predicate
-def can_see_access_log(user, application) -> bool:
-    """Decision-makers of the unit, administrators and superusers see who viewed a case."""
-    if application is None:
-        return False
-    return bool(
-        user.is_superuser
-        or (user.is_authenticated and user.is_active and user.has_role(roles.ADMINISTRATOR))
-        or DECISION_MAKER(application, user)
-    )
-
-
-rules.add_perm("cases.read_case", can_read_case)
-rules.add_perm("cases.work_on_case", can_work_on_case)
-rules.add_perm("cases.decide_case", can_decide_on_case)
-rules.add_perm("cases.see_access_log", can_see_access_log)
+    for check, message in EXPLAINED.get(perm, ()):
+        if not check.test(user, application):
+            return str(message)
+    return gettext("You may not do this.")

@@ -136,13 +136,10 @@ def blocked_reason(application: Application, name: str, user: User) -> str | Non
         return _("Not possible while the case is “%(status)s”.") % {
             "status": application.get_status_display()
         }
-    permission = transition.permission
-    if isinstance(permission, predicates.RolePermission):
-        refusal = permission.explain(application, user)
+    if transition.permission is not None:
+        refusal = predicates.refusal(user, transition.permission, application)
         if refusal:
             return refusal
-    elif permission is not None and not transition.has_perm(application, user):
-        return _("You may not do this.")
     for condition in transition.conditions:
         if not condition(application):
             return str(getattr(condition, "message", _("A condition is not met.")))
@@ -296,8 +293,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_worker_action(case: Application, actor: User, permission=predicates.CASE_WORKER):
-    refusal = permission.explain(case, actor)
+def _check_worker_action(
+    case: Application, actor: User, permission: str = "cases.work_on_case"
+) -> None:
+    refusal = predicates.refusal(actor, permission, case)
     if refusal:
         raise TransitionForbidden(refusal)
 
@@ -883,7 +882,7 @@ def _record_action(
     apply: Callable[[Application], tuple[list[str], dict[str, Any]] | None],
     reason: str = "",
     kind: str = CaseEvent.Kind.RECORD,
-    permission: predicates.RolePermission = predicates.CASE_WORKER,
+    permission: str = "cases.work_on_case",
     at: dt.datetime | None = None,
 ) -> Application:
     """Lock, check the actor's role and unit, apply the change, save, record the event.
@@ -941,14 +940,13 @@ def assign(
         action="assigned",
         apply=apply,
         reason=reason,
-        permission=predicates.DECISION_MAKER,
+        permission="cases.decide_case",
     )
     if changed and assignee is not None and assignee.pk != actor.pk:
         transaction.on_commit(
             lambda: notifications.notify(
                 assignee,
-                # Built in the assignee's language, not the actor's.
-                lambda: _("Case %(ref)s was assigned to you.") % {"ref": case.reference},
+                _("Case %(ref)s was assigned to you.") % {"ref": case.reference},
                 case,
             )
         )
@@ -1128,7 +1126,7 @@ def waive_deadline(deadline: Deadline, *, actor: User, reason: str) -> Deadline:
     reason = _require_reason(reason)
     with transaction.atomic():
         case = _lock(deadline.application_id)
-        _check_worker_action(case, actor, predicates.DECISION_MAKER)
+        _check_worker_action(case, actor, "cases.decide_case")
         locked = Deadline.objects.select_for_update(no_key=True).get(pk=deadline.pk)
         if locked.status != Deadline.Status.OPEN:
             raise StaleCase(_("This deadline is no longer open."))

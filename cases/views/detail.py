@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .. import access, forms, predicates, workflow
+from .. import access, forms, workflow
 from ..labels import person
 from ..models import Application, Document, Placement, Status
 from ..timeline import TimelineBuilder
@@ -94,7 +94,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ).rows()
 
     can_work = access.can_work_on(user, case)
-    is_decider = predicates.DECISION_MAKER(case, user)
+    is_decider = user.has_perm("cases.decide_case", case)
     transitions = workflow.available_transitions(case, user)
     action_forms = []
     if can_work and case.is_open:

@@ -177,7 +177,7 @@ def waive_deadline(request: HttpRequest, pk: int, deadline_pk: int) -> HttpRespo
         "action_url": reverse("cases:waive_deadline", args=[case.pk, deadline.pk]),
         "submit_label": _("Waive the deadline"),
     }
-    refusal = predicates.DECISION_MAKER.explain(case, user)
+    refusal = predicates.refusal(user, "cases.decide_case", case)
     if refusal:
         return _refused(request, case, workflow.TransitionForbidden(refusal))
     if request.method == "GET":
