@@ -946,7 +946,8 @@ def assign(
         transaction.on_commit(
             lambda: notifications.notify(
                 assignee,
-                _("Case %(ref)s was assigned to you.") % {"ref": case.reference},
+                # Built in the assignee's language, not the actor's.
+                lambda: _("Case %(ref)s was assigned to you.") % {"ref": case.reference},
                 case,
             )
         )
