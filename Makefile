@@ -36,9 +36,12 @@ $(STAMP): pyproject.toml requirements-dev.txt
 # The compiled catalogues (.mo) are built from the committed .po files, never committed.
 PO := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
+# Without gettext's msgfmt the interface stays English: say so rather than stop `make run`.
 $(MO): %.mo: %.po $(STAMP)
-	@HAVEN_IGNORE_DOTENV=1 DEBUG=true SECRET_KEY=compilemessages-only \
-		$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var --ignore=test-artifacts
+	@if ! command -v msgfmt >/dev/null; then \
+		echo "gettext (msgfmt) is not installed: Lithuanian is not compiled (apt-get install gettext)."; \
+	else HAVEN_IGNORE_DOTENV=1 DEBUG=true SECRET_KEY=compilemessages-only \
+		$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var --ignore=test-artifacts; fi
 
 install: $(STAMP) $(MO) ## the virtual environment: exactly the locked dependencies, then Haven itself
 
