@@ -37,9 +37,10 @@ FAILING = {"default": {"BACKEND": "tests.cases.test_notifications.RefusingBacken
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cases.urls")),
 ]
-assert len(haven_urls.urlpatterns) == 3, "keep this test URLconf in step with haven.urls"
+assert len(haven_urls.urlpatterns) == 4, "keep this test URLconf in step with haven.urls"
 
 
 class RefusingBackend(BaseEmailBackend):
