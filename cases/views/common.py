@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import roles
 from accounts.models import User
 
 from .. import access, forms, workflow
@@ -31,11 +30,7 @@ COUNT_CAP = 10_000
 
 def _may_use_cases(user: User) -> bool:
     """Whether the user has a role that sees cases (else the UI explains why it is empty)."""
-    if user.is_superuser or user.has_role(roles.ADMINISTRATOR):
-        return True
-    return bool(
-        user.unit_id and (user.has_role(roles.CASEWORKER) or user.has_role(roles.DECISION_MAKER))
-    )
+    return access.readable_unit(user) is not None
 
 
 def _no_access(request: HttpRequest, *, title: str | None = None, text: str | None = None):
