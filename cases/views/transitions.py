@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
@@ -117,11 +118,12 @@ def _run_action(name: str, case: Application, user: User, data: dict[str, Any]):
     raise Http404
 
 
+# Lazy: built when a message is shown, in the language of the user who sees it.
 ACTION_DONE = {
-    "interview": _("The interview is recorded."),
-    "court_order": _("The court order is recorded."),
-    "service": _("The service of the decision is recorded."),
-    "judgment": _("The final judgment is recorded."),
+    "interview": gettext_lazy("The interview is recorded."),
+    "court_order": gettext_lazy("The court order is recorded."),
+    "service": gettext_lazy("The service of the decision is recorded."),
+    "judgment": gettext_lazy("The final judgment is recorded."),
 }
 
 

@@ -375,6 +375,22 @@ def test_it_records_an_interview(client, alice, build_case):
     assert case.interviewed_on == dt.date(2023, 9, 1)
 
 
+def test_the_confirmation_is_in_the_language_of_the_user_who_sees_it(client, alice, build_case):
+    case = build_case("examination")
+    alice.language = "lt"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("cases:action", args=[case.pk, "interview"]),
+        {"interviewed_on": "2023-09-01"},
+        follow=True,
+    )
+
+    assert "Pokalbis įrašytas." in response.content.decode()
+    assert "The interview is recorded." not in response.content.decode()
+
+
 def test_an_interview_needs_a_date_or_a_waiver_reason(client, alice, build_case):
     case = build_case("examination")
     client.force_login(alice)
