@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import access, reminders
+from .labels import data_text
 from .models import Notification, Reminder
 
 
@@ -91,7 +92,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("deadline"), ordering="deadline__rule__name")
     def rule(self, obj: Reminder) -> str:
-        return obj.deadline.rule.name
+        return data_text(obj.deadline.rule.name)
 
     @admin.display(description=_("due on"), ordering="deadline__due_on")
     def due_on(self, obj: Reminder):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from accounts.models import User
 
@@ -26,6 +26,12 @@ def label(choices: type[models.Choices], value: str) -> str:
 @functools.cache
 def _labels(choices: type[models.Choices], language: str | None) -> dict[str, str]:
     return {value: str(text) for value, text in choices.choices}
+
+
+def data_text(text: str) -> str:
+    """Stored text that Haven's defaults wrote (a deadline rule's name, its legal source), in
+    the reader's language; a text an administrator wrote is shown as it was written."""
+    return gettext(text) if text else text
 
 
 def person(user: User | None) -> str:

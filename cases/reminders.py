@@ -66,6 +66,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import deadlines, notifications
+from .labels import data_text
 from .models import Deadline, DeadlineRule, Notification, Reminder
 
 log = logging.getLogger(__name__)
@@ -473,7 +474,7 @@ def reminder_text(reminder: Reminder, today: dt.date) -> str:
     deadline = reminder.deadline
     values = {
         "ref": deadline.application.reference,
-        "rule": deadline.rule.name,
+        "rule": data_text(deadline.rule.name),
         "due": due_text(deadline),
     }
     if reminder.level == 0:
@@ -498,8 +499,8 @@ def reminder_context(reminder: Reminder, today: dt.date) -> dict[str, Any]:
     link = notifications.case_link(deadline.application)
     return {
         "reference": deadline.application.reference,
-        "rule": deadline.rule.name,
-        "legal_source": deadline.legal_reference,
+        "rule": data_text(deadline.rule.name),
+        "legal_source": data_text(deadline.legal_reference),
         "due": due_text(deadline),
         "overdue": reminder.level == 0,
         "days_left": max((deadline.due_on - today).days, 0),
@@ -667,7 +668,7 @@ def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -
         "items": [
             {
                 "reference": d.application.reference,
-                "rule": d.rule.name,
+                "rule": data_text(d.rule.name),
                 "due": due_text(d),
                 "overdue": d.due_at < now,
                 "link": notifications.absolute_url(notifications.case_link(d.application)),

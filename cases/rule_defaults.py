@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_noop
+
+# Names and legal sources are data (administrators edit them), written here in English and
+# marked for the catalogue: pages show a default in the reader's language (`labels.data_text`),
+# and a text an administrator wrote as it was written.
+
 APR_APPLIES_FROM = dt.date(2026, 6, 12)
 
 DEFAULT_RULES: list[dict] = [
     {
         "code": "registration",
-        "name": "Registration of the application",
-        "legal_source": (
+        "name": gettext_noop("Registration of the application"),
+        "legal_source": gettext_noop(
             "Directive 2013/32/EU Art. 6(1): 3 working days after the application is made"
         ),
         "start_event": "submitted",
@@ -28,8 +34,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "registration-apr",
-        "name": "Registration of the application (APR)",
-        "legal_source": (
+        "name": gettext_noop("Registration of the application (APR)"),
+        "legal_source": gettext_noop(
             "Regulation (EU) 2024/1348 Art. 27(1): 5 days after the application is made"
         ),
         "start_event": "submitted",
@@ -42,8 +48,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "examination",
-        "name": "Examination period",
-        "legal_source": (
+        "name": gettext_noop("Examination period"),
+        "legal_source": gettext_noop(
             "Law on the Legal Status of Aliens Art. 81(1): 6 months from submission, "
             "no statutory extension (LVAT eA-2137-575/2023)"
         ),
@@ -56,8 +62,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "right-to-work",
-        "name": "Right to work if no first-instance decision",
-        "legal_source": (
+        "name": gettext_noop("Right to work if no first-instance decision"),
+        "legal_source": gettext_noop(
             "Law on the Legal Status of Aliens (UNHCR Help Lithuania): access to the labour "
             "market after 6 months without a first-instance decision"
         ),
@@ -70,8 +76,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "detention-48h",
-        "name": "Court order for detention beyond 48 hours",
-        "legal_source": (
+        "name": gettext_noop("Court order for detention beyond 48 hours"),
+        "legal_source": gettext_noop(
             "Law on the Legal Status of Aliens: the State Border Guard Service may detain for up "
             "to 48 hours; longer only by a court decision (EUAA DIP, Detention – Lithuania)"
         ),
@@ -84,8 +90,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "detention-review",
-        "name": "Detention authorised until (court order)",
-        "legal_source": (
+        "name": gettext_noop("Detention authorised until (court order)"),
+        "legal_source": gettext_noop(
             "The court order's 'until' date; Directive 2013/33/EU Art. 9(5) (review at "
             "reasonable intervals)"
         ),
@@ -98,8 +104,10 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "restriction-cap",
-        "name": "18-month cap on restrictions of liberty since entry",
-        "legal_source": "LVAT A-3944-822/2022 and A-1290-624/2023: at most 18 months from entry",
+        "name": gettext_noop("18-month cap on restrictions of liberty since entry"),
+        "legal_source": gettext_noop(
+            "LVAT A-3944-822/2022 and A-1290-624/2023: at most 18 months from entry"
+        ),
         "start_event": "entered",
         "stop_event": "",
         "duration": 18,
@@ -109,8 +117,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "appeal-window",
-        "name": "Appeal against the decision",
-        "legal_source": (
+        "name": gettext_noop("Appeal against the decision"),
+        "legal_source": gettext_noop(
             "14 calendar days from service of the decision to the Regional Administrative Court "
             "(LVAT AS-520-846-12; eAS-205-556/2025)"
         ),
@@ -123,8 +131,8 @@ DEFAULT_RULES: list[dict] = [
     },
     {
         "code": "reexamination",
-        "name": "Re-examination after a court remittal",
-        "legal_source": (
+        "name": gettext_noop("Re-examination after a court remittal"),
+        "legal_source": gettext_noop(
             "Law on the Legal Status of Aliens Art. 81: 3 months from the court decision "
             "entering into force"
         ),

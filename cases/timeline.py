@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .labels import label, person, transition_labels
+from .labels import data_text, label, person, transition_labels
 from .models import (
     Application,
     CaseEvent,
@@ -177,7 +177,7 @@ class TimelineBuilder:
 
     def _deadline(self, event: CaseEvent, data: dict, row: dict) -> None:
         rule = self.rules.get(data.get("rule"))
-        name = rule.name if rule else data.get("rule", "")
+        name = data_text(rule.name) if rule else data.get("rule", "")
         due = self._date(data.get("due_on"))
         titles = {
             "opened": _("Deadline opened: %(name)s, due %(due)s"),

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 
 from .. import access, forms, workflow
-from ..labels import label
+from ..labels import data_text, label
 from ..models import Application, Deadline, DeadlineRule
 
 # Counts stop past this many rows: exact counts are what grows with the data (STACK.md).
@@ -155,8 +155,8 @@ def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[
     is_open = deadline.status == Deadline.Status.OPEN
     return {
         "pk": deadline.pk,
-        "name": deadline.rule.name,
-        "legal_source": deadline.legal_reference,
+        "name": data_text(deadline.rule.name),
+        "legal_source": data_text(deadline.legal_reference),
         "due_on": deadline.due_on,
         "due_at": deadline.due_at,
         "hours": deadline.rule.unit == DeadlineRule.TimeUnit.HOURS,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 
 from .. import forms, predicates, workflow
-from ..labels import person, transition_labels
+from ..labels import data_text, person, transition_labels
 from ..models import Application, Deadline, Status
 from .common import _form_case, _form_page, _refused, _run_workflow
 
@@ -173,9 +173,9 @@ def waive_deadline(request: HttpRequest, pk: int, deadline_pk: int) -> HttpRespo
         raise Http404
     page = {
         "title": _("Waive the deadline “%(name)s”: %(ref)s")
-        % {"name": deadline.rule.name, "ref": case.reference},
+        % {"name": data_text(deadline.rule.name), "ref": case.reference},
         "intro": _("Due on %(date)s (%(source)s).")
-        % {"date": deadline.due_on.isoformat(), "source": deadline.legal_reference},
+        % {"date": deadline.due_on.isoformat(), "source": data_text(deadline.legal_reference)},
         "action_url": reverse("cases:waive_deadline", args=[case.pk, deadline.pk]),
         "submit_label": _("Waive the deadline"),
     }

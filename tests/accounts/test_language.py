@@ -148,3 +148,28 @@ def test_djangos_own_messages_are_lithuanian_beside_havens():
     with translation.override("lt"):
         assert translation.gettext(havens) == "Įveskite teisingą datą."
         assert translation.gettext(djangos) == "Šis laukas yra privalomas."
+
+
+def test_a_default_deadline_rule_is_named_in_the_readers_language(client, alice, case):
+    alice.language = "lt"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+    assert "Prašymo nagrinėjimo terminas" in page
+    assert "Examination period" not in page
+    assert "81 straipsnio 1 dalis" in page
+
+
+def test_a_rule_an_administrator_renamed_is_shown_as_written(client, alice, case):
+    from cases.models import DeadlineRule
+
+    DeadlineRule.objects.filter(code="examination").update(name="Nagrinėjimas (vietinis)")
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+    assert "Nagrinėjimas (vietinis)" in page
