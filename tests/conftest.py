@@ -151,6 +151,23 @@ def submit(actor: User, *, family_name="Korolev", given_names="Ivan", submitted_
     )
 
 
+def decide(
+    case, caseworker: User, decider: User, *, outcome="rejected", decided_on, served_on=None
+):
+    """Record an interview (1 September 2023) and decide the case from the status it is in."""
+    workflow.record_interview(case, actor=caseworker, interviewed_on=dt.date(2023, 9, 1))
+    case.refresh_from_db()
+    return workflow.decide(
+        case,
+        actor=decider,
+        expected_status=case.status,
+        reason="Assessed",
+        outcome=outcome,
+        decided_on=decided_on,
+        served_on=served_on,
+    )
+
+
 @pytest.fixture
 def case(alice):
     """A freshly submitted case of alice's unit."""

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from cases import deadlines, workflow
 from cases.audit import verify_chain
 from cases.models import Application, CaseEvent, Deadline
-from tests.conftest import submit
+from tests.conftest import decide, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -64,20 +64,6 @@ def detain(case: Application, alice, pabrade) -> Application:
         facility=pabrade,
         legal_basis=BASIS,
         order_reference="SBGS-1",
-    )
-
-
-def decide(case: Application, alice, dora, *, outcome="rejected", decided_on, served_on=None):
-    workflow.record_interview(case, actor=alice, interviewed_on=D(2023, 9, 1))
-    case.refresh_from_db()
-    return workflow.decide(
-        case,
-        actor=dora,
-        expected_status=case.status,
-        reason="Assessed",
-        outcome=outcome,
-        decided_on=decided_on,
-        served_on=served_on,
     )
 
 

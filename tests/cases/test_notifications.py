@@ -24,7 +24,7 @@ from cases import notifications, reminders, workflow
 from cases.models import Application, DeadlineRule, Notification, Reminder
 from haven import urls as haven_urls
 from haven.celery import app
-from tests.conftest import submit
+from tests.conftest import decide, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -173,15 +173,7 @@ def test_a_reminder_of_a_deadline_closed_meanwhile_is_not_sent(alice, dora):
     reminder = examination_reminder(alice)
     case = reminder.deadline.application
     with at(2024, 2, 8, 9, 0):
-        workflow.record_interview(case, actor=alice, interviewed_on=D(2023, 9, 1))
-        workflow.decide(
-            case,
-            actor=dora,
-            expected_status="examination",
-            reason="Assessed",
-            outcome="rejected",
-            decided_on=D(2024, 2, 8),
-        )
+        decide(case, alice, dora, decided_on=D(2024, 2, 8))
     assert send(reminder, 2024, 2, 8, 9, 1) == "skipped"
     reminder.refresh_from_db()
     assert reminder.sent_at is None

@@ -22,7 +22,7 @@ from accounts import roles
 from cases import reminders, workflow
 from cases.models import Application, Deadline, DeadlineRule, Notification, Reminder
 from haven.celery import app
-from tests.conftest import make_user, submit
+from tests.conftest import decide, make_user, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -190,16 +190,8 @@ def test_a_window_opening_before_the_autumn_clock_change_is_caught_at_once(alice
     DeadlineRule.objects.update(reminder_days="1")  # the longest lead time is one day
     case = examined(alice)
     with at(2023, 10, 16, 10, 0):
-        workflow.record_interview(case, actor=alice, interviewed_on=D(2023, 9, 1))
-        workflow.decide(
-            case,
-            actor=dora,
-            expected_status="examination",
-            reason="Assessed",
-            outcome="rejected",
-            decided_on=D(2023, 10, 16),
-            served_on=D(2023, 10, 16),
-        )  # the appeal window ends on Monday 30 October 2023
+        # The appeal window ends on Monday 30 October 2023.
+        decide(case, alice, dora, decided_on=D(2023, 10, 16), served_on=D(2023, 10, 16))
     sweep(2023, 10, 29, 0, 0)  # Sunday 29 October, the first minute of its 25 hours
     assert ("appeal-window", 1, "alice") in made()
 
@@ -245,15 +237,7 @@ def test_an_inactive_decision_maker_is_not_reminded(alice, dora, sweep):
 def test_a_closed_deadline_is_not_reminded(alice, dora, sweep):
     case = examined(alice)
     with at(2024, 1, 20, 10, 0):
-        workflow.record_interview(case, actor=alice, interviewed_on=D(2023, 9, 1))
-        workflow.decide(
-            case,
-            actor=dora,
-            expected_status="examination",
-            reason="Assessed",
-            outcome="rejected",
-            decided_on=D(2024, 1, 20),
-        )
+        decide(case, alice, dora, decided_on=D(2024, 1, 20))
     result, _ = sweep(2024, 2, 12, 9, 0)
     assert made() == set()
     assert result.due == 0

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import workflow
 from cases.models import CaseEvent, Document, Note, Notification
-from tests.conftest import stored_files
+from tests.conftest import decide, stored_files
 
 from .test_uploads import TINY_PDF
 
@@ -69,15 +69,7 @@ def test_service_recorded_twice_on_the_same_day_is_one_event_but_another_day_is_
     build_case, alice, dora
 ):
     case = build_case("examination")
-    workflow.record_interview(case, actor=alice, interviewed_on=dt.date(2023, 9, 1))
-    case = workflow.decide(
-        case,
-        actor=dora,
-        expected_status="examination",
-        reason="Assessed",
-        outcome="rejected",
-        decided_on=dt.date(2024, 1, 10),
-    )
+    case = decide(case, alice, dora, decided_on=dt.date(2024, 1, 10))
     workflow.record_service(case, actor=alice, served_on=dt.date(2024, 1, 12))
     workflow.record_service(case, actor=alice, served_on=dt.date(2024, 1, 12))
 
