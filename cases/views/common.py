@@ -53,7 +53,7 @@ def _refused(request: HttpRequest, case: Application | None, error: workflow.Wor
     )
 
 
-def _run_workflow(
+def _submit(
     request: HttpRequest,
     case: Application,
     form,
@@ -61,22 +61,26 @@ def _run_workflow(
     *,
     done: str | Callable[[Any], str],
     next_url: str,
-) -> HttpResponse | None:
-    """Run one workflow call for a valid form.
+    page: dict[str, Any],
+) -> HttpResponse:
+    """A submitted form: run its one workflow call when the form is valid.
 
-    A refusal answers with its status (403, or 409 when the case changed); input errors are
-    put beside the form's fields and None is returned, so the caller shows the form again;
-    success redirects with a message (POST/redirect/GET).
+    A refusal answers with its status (403, or 409 when the case changed); success redirects
+    with a message (POST/redirect/GET); an invalid form, or input errors the workflow found
+    (put beside the form's fields), show the form page (`page`: its title, action...) again
+    with 400. `call` and a callable `done` run only for a valid form.
     """
-    try:
-        result = call()
-    except workflow.WorkflowError as exc:
-        return _refused(request, case, exc)
-    except ValidationError as exc:
-        forms.attach_errors(form, exc)
-        return None
-    messages.success(request, done(result) if callable(done) else done)
-    return redirect(next_url)
+    if form.is_valid():
+        try:
+            result = call()
+        except workflow.WorkflowError as exc:
+            return _refused(request, case, exc)
+        except ValidationError as exc:
+            forms.attach_errors(form, exc)
+        else:
+            messages.success(request, done(result) if callable(done) else done)
+            return redirect(next_url)
+    return _form_page(request, case, form, status=400, **page)
 
 
 def _form_case(user: User, pk: int) -> Application:

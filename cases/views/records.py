@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import access, forms, workflow
-from .common import _form_case, _form_page, _run_workflow
+from .common import _form_case, _submit
 
 
 @login_required
@@ -20,25 +20,18 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _form_case(user, pk)
     form = forms.NoteForm(request.POST)
-    if form.is_valid():
-        response = _run_workflow(
-            request,
-            case,
-            form,
-            lambda: workflow.add_note(case.pk, actor=user, text=form.cleaned_data["text"]),
-            done=_("The note is added."),
-            next_url=reverse("cases:detail", args=[case.pk]) + "#notes",
-        )
-        if response is not None:
-            return response
-    return _form_page(
+    return _submit(
         request,
         case,
         form,
-        title=_("Add a note: %(ref)s") % {"ref": case.reference},
-        action_url=reverse("cases:add_note", args=[case.pk]),
-        submit_label=_("Add note"),
-        status=400,
+        lambda: workflow.add_note(case.pk, actor=user, text=form.cleaned_data["text"]),
+        done=_("The note is added."),
+        next_url=reverse("cases:detail", args=[case.pk]) + "#notes",
+        page={
+            "title": _("Add a note: %(ref)s") % {"ref": case.reference},
+            "action_url": reverse("cases:add_note", args=[case.pk]),
+            "submit_label": _("Add note"),
+        },
     )
 
 
@@ -48,33 +41,25 @@ def add_document(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _form_case(user, pk)
     form = forms.DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        upload = form.cleaned_data["file"]
-        response = _run_workflow(
-            request,
-            case,
-            form,
-            lambda: workflow.add_document(
-                case.pk,
-                actor=user,
-                file=upload,
-                original_name=upload.name,
-                description=form.cleaned_data["description"],
-            ),
-            done=_("The document is added."),
-            next_url=reverse("cases:detail", args=[case.pk]) + "#documents",
-        )
-        if response is not None:
-            return response
-    return _form_page(
+    return _submit(
         request,
         case,
         form,
-        title=_("Add a document: %(ref)s") % {"ref": case.reference},
-        action_url=reverse("cases:add_document", args=[case.pk]),
-        submit_label=_("Upload"),
-        multipart=True,
-        status=400,
+        lambda: workflow.add_document(
+            case.pk,
+            actor=user,
+            file=form.cleaned_data["file"],
+            original_name=form.cleaned_data["file"].name,
+            description=form.cleaned_data["description"],
+        ),
+        done=_("The document is added."),
+        next_url=reverse("cases:detail", args=[case.pk]) + "#documents",
+        page={
+            "title": _("Add a document: %(ref)s") % {"ref": case.reference},
+            "action_url": reverse("cases:add_document", args=[case.pk]),
+            "submit_label": _("Upload"),
+            "multipart": True,
+        },
     )
 
 

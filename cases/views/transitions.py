@@ -21,7 +21,7 @@ from accounts.models import User
 from .. import forms, predicates, workflow
 from ..labels import data_text, person, transition_labels
 from ..models import Application, Deadline, Status
-from .common import _form_case, _form_page, _refused, _run_workflow
+from .common import _form_case, _form_page, _refused, _submit
 
 
 @login_required
@@ -46,47 +46,39 @@ def transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     if blocked:
         return _refused(request, case, workflow.TransitionForbidden(blocked))
 
+    page = {
+        "title": title,
+        "intro": option.help_text if option else "",
+        "action_url": action_url,
+        "submit_label": labels[name],
+    }
     if request.method == "GET":
-        form = form_class(case=case)
-        return _form_page(
-            request,
-            case,
-            form,
-            title=title,
-            intro=option.help_text if option else "",
-            action_url=action_url,
-            submit_label=labels[name],
-        )
+        return _form_page(request, case, form_class(case=case), **page)
 
     form = form_class(request.POST, case=case)
-    if form.is_valid():
+
+    def run():
         data = form.workflow_kwargs()
-        expected = form.cleaned_data["expected_status"]
         reason = data.pop("reason")
-        response = _run_workflow(
-            request,
-            case,
-            form,
-            lambda: workflow.TRANSITIONS[name](
-                case.pk, actor=user, expected_status=expected, reason=reason, **data
-            ),
-            done=lambda updated: (
-                _("%(step)s: done. The case is now “%(status)s”.")
-                % {"step": labels[name], "status": updated.get_status_display()}
-            ),
-            next_url=reverse("cases:detail", args=[case.pk]),
+        return workflow.TRANSITIONS[name](
+            case.pk,
+            actor=user,
+            expected_status=form.cleaned_data["expected_status"],
+            reason=reason,
+            **data,
         )
-        if response is not None:
-            return response
-    return _form_page(
+
+    return _submit(
         request,
         case,
         form,
-        title=title,
-        intro=option.help_text if option else "",
-        action_url=action_url,
-        submit_label=labels[name],
-        status=400,
+        run,
+        done=lambda updated: (
+            _("%(step)s: done. The case is now “%(status)s”.")
+            % {"step": labels[name], "status": updated.get_status_display()}
+        ),
+        next_url=reverse("cases:detail", args=[case.pk]),
+        page=page,
     )
 
 
@@ -144,18 +136,15 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, case, form_class(), **page)
     form = form_class(request.POST)
-    if form.is_valid():
-        response = _run_workflow(
-            request,
-            case,
-            form,
-            lambda: _run_action(name, case, user, form.cleaned_data),
-            done=str(ACTION_DONE[name]),
-            next_url=reverse("cases:detail", args=[case.pk]),
-        )
-        if response is not None:
-            return response
-    return _form_page(request, case, form, status=400, **page)
+    return _submit(
+        request,
+        case,
+        form,
+        lambda: _run_action(name, case, user, form.cleaned_data),
+        done=str(ACTION_DONE[name]),
+        next_url=reverse("cases:detail", args=[case.pk]),
+        page=page,
+    )
 
 
 @login_required
@@ -185,20 +174,15 @@ def waive_deadline(request: HttpRequest, pk: int, deadline_pk: int) -> HttpRespo
     if request.method == "GET":
         return _form_page(request, case, forms.WaiveDeadlineForm(), **page)
     form = forms.WaiveDeadlineForm(request.POST)
-    if form.is_valid():
-        response = _run_workflow(
-            request,
-            case,
-            form,
-            lambda: workflow.waive_deadline(
-                deadline, actor=user, reason=form.cleaned_data["reason"]
-            ),
-            done=_("The deadline is waived."),
-            next_url=reverse("cases:detail", args=[case.pk]),
-        )
-        if response is not None:
-            return response
-    return _form_page(request, case, form, status=400, **page)
+    return _submit(
+        request,
+        case,
+        form,
+        lambda: workflow.waive_deadline(deadline, actor=user, reason=form.cleaned_data["reason"]),
+        done=_("The deadline is waived."),
+        next_url=reverse("cases:detail", args=[case.pk]),
+        page=page,
+    )
 
 
 @login_required
@@ -208,26 +192,23 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _form_case(user, pk)
     form = forms.AssignForm(request.POST, unit_id=case.unit_id)
-    if form.is_valid():
+
+    def done(_case) -> str:
         assignee = form.cleaned_data["assignee"]
-        response = _run_workflow(
-            request,
-            case,
-            form,
-            lambda: workflow.assign(case.pk, actor=user, assignee=assignee),
-            done=_("The case is unassigned.")
-            if assignee is None
-            else _("The case is assigned to %(who)s.") % {"who": person(assignee)},
-            next_url=reverse("cases:detail", args=[case.pk]),
-        )
-        if response is not None:
-            return response
-    return _form_page(
+        if assignee is None:
+            return _("The case is unassigned.")
+        return _("The case is assigned to %(who)s.") % {"who": person(assignee)}
+
+    return _submit(
         request,
         case,
         form,
-        title=_("Assign: %(ref)s") % {"ref": case.reference},
-        action_url=reverse("cases:assign", args=[case.pk]),
-        submit_label=_("Assign"),
-        status=400,
+        lambda: workflow.assign(case.pk, actor=user, assignee=form.cleaned_data["assignee"]),
+        done=done,
+        next_url=reverse("cases:detail", args=[case.pk]),
+        page={
+            "title": _("Assign: %(ref)s") % {"ref": case.reference},
+            "action_url": reverse("cases:assign", args=[case.pk]),
+            "submit_label": _("Assign"),
+        },
     )
