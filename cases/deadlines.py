@@ -347,10 +347,14 @@ def _judged(deadline: Deadline) -> str:
     return deadline.status
 
 
+def _judgement(deadline: Deadline) -> tuple:
+    """What a correction may change on a deadline: when it is due and how it was closed."""
+    return (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
+
+
 def _record_correction(deadline: Deadline, before: tuple, *, actor, at: dt.datetime) -> bool:
     """Save a re-dated or re-judged deadline and put it on the timeline, if it changed."""
-    after = (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
-    if after == before:
+    if _judgement(deadline) == before:
         return False
     deadline.save(update_fields=["starts_at", "due_on", "due_at", "status", "closed_at"])
     record_event(
@@ -390,7 +394,7 @@ def restart_clocks(
         status__in=[Deadline.Status.OPEN, Deadline.Status.MET, Deadline.Status.MISSED],
     ).select_related("rule", "placement")
     for deadline in rows:
-        before = (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
+        before = _judgement(deadline)
         deadline.application = application
         deadline.starts_at = start(deadline) if callable(start) else start
         deadline.due_on, deadline.due_at = rule_due(deadline.rule, deadline.starts_at)
@@ -413,7 +417,7 @@ def rejudge_stop(
         status__in=[Deadline.Status.MET, Deadline.Status.MISSED],
     ).select_related("rule")
     for deadline in rows:
-        before = (deadline.due_on, deadline.due_at, deadline.status, deadline.closed_at)
+        before = _judgement(deadline)
         deadline.application = application
         deadline.closed_at = met_at
         deadline.status = _judged(deadline)
