@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	@touch $(STAMP)
 
 # The compiled catalogues (.mo) are built from the committed .po files, never committed.
-PO := $(wildcard locale/*/LC_MESSAGES/*.po)
+PO := $(wildcard locale/*/LC_MESSAGES/*.po */locale/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 # Without gettext's msgfmt the interface stays English: say so rather than stop `make run`.
 $(MO): %.mo: %.po $(STAMP)

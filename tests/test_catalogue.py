@@ -19,6 +19,12 @@ import pytest
 from tests.conftest import ROOT, run_python
 
 CATALOGUE = Path("locale") / "lt" / "LC_MESSAGES" / "django.po"
+# An app with a locale/ folder of its own (api/, reports/) keeps its messages there:
+# makemessages writes each file's messages to the nearest locale/ folder above it.
+APP_CATALOGUES = sorted(
+    path.relative_to(ROOT) for path in ROOT.glob("*/locale/lt/LC_MESSAGES/django.po")
+)
+CATALOGUES = [CATALOGUE, *APP_CATALOGUES]
 # What makemessages must not walk, and what a scratch copy does not need.
 NOT_CODE = (
     ".venv",
@@ -72,27 +78,30 @@ def test_it_finds_every_marked_message_in_the_lithuanian_catalogue(tmp_path):
     )
     assert made.returncode == 0, made.stderr
 
-    merged = scratch / CATALOGUE
-    missing = _gettext("msgattrib", "--untranslated", "--no-obsolete", str(merged))
-    fuzzy = _gettext("msgattrib", "--only-fuzzy", "--no-obsolete", "--no-wrap", str(merged))
-    assert missing.returncode == 0 and fuzzy.returncode == 0, missing.stderr + fuzzy.stderr
-    assert _msgids(missing.stdout) == [], (
-        "Messages marked in code are missing from the Lithuanian catalogue: run makemessages "
-        "-l lt (see the README) and translate them.\n" + missing.stdout
-    )
-    assert _msgids(fuzzy.stdout) == [], (
-        "makemessages guessed these from similar messages (fuzzy): translate them.\n" + fuzzy.stdout
-    )
+    for catalogue in CATALOGUES:
+        merged = scratch / catalogue
+        missing = _gettext("msgattrib", "--untranslated", "--no-obsolete", str(merged))
+        fuzzy = _gettext("msgattrib", "--only-fuzzy", "--no-obsolete", "--no-wrap", str(merged))
+        assert missing.returncode == 0 and fuzzy.returncode == 0, missing.stderr + fuzzy.stderr
+        assert _msgids(missing.stdout) == [], (
+            f"Messages marked in code are missing from {catalogue}: run makemessages "
+            "-l lt (see the README) and translate them.\n" + missing.stdout
+        )
+        assert _msgids(fuzzy.stdout) == [], (
+            f"makemessages guessed these from similar messages (fuzzy) in {catalogue}: "
+            "translate them.\n" + fuzzy.stdout
+        )
 
 
-def test_it_has_no_untranslated_or_fuzzy_entry_in_the_lithuanian_catalogue(tmp_path):
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=str)
+def test_it_has_no_untranslated_or_fuzzy_entry_in_the_lithuanian_catalogue(tmp_path, catalogue):
     checked = _gettext(
         "msgfmt",
         "--check",
         "--statistics",
         "-o",
         str(tmp_path / "django.mo"),
-        str(ROOT / CATALOGUE),
+        str(ROOT / catalogue),
     )
     assert checked.returncode == 0, checked.stderr
     assert "translated message" in checked.stderr
