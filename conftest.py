@@ -56,6 +56,7 @@ def _use_worker_redis() -> None:
     os.environ["REDIS_URL"] = mine
     settings.REDIS_URL = mine
     settings.CELERY_BROKER_URL = mine
+    settings.CACHES["default"]["LOCATION"] = mine
     app.conf.broker_url = mine
 
 

@@ -317,6 +317,15 @@ if not REDIS_URL and not DEBUG and not TESTING and not _bool("HAVEN_ALLOW_NO_RED
         "deadline sweeps, reminders and digests (without it they would never run)."
     )
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# The cache is shared by every web process (API rate limits, short-lived counters): Redis when
+# it is configured, this process's memory in the embedded default.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
