@@ -105,6 +105,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
         return _no_access(request)
     params = _clean_params(request.GET)
     visible = access.visible_applications(user)
+    # An exact case reference (the header's search box) opens that case at once.
+    reference = clean_query(params.get("q")).upper()
+    if reference and not any(c.isspace() for c in reference):
+        match = visible.filter(reference=reference).values_list("pk", flat=True).first()
+        if match is not None:
+            return redirect("cases:detail", pk=match)
     rows_qs = visible.select_related("applicant", "assigned_to").prefetch_related(
         Prefetch(
             "placements",
@@ -133,6 +139,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "url": reverse("cases:detail", args=[case.pk]),
                 "reference": case.reference,
                 "name": applicant.full_name,
+                "applicant_url": reverse("cases:detail", args=[case.pk]) + "#applicant-heading",
                 "name_original": applicant.name_original,
                 "nationality": applicant.nationality.name if applicant.nationality else "",
                 "status": case.status,
