@@ -6,6 +6,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
 
@@ -60,3 +61,21 @@ class RequeueOnConnect(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(RequeueOnConnect)
+
+
+@app.task(name="haven.heartbeat", ignore_result=True)
+def heartbeat() -> None:
+    """Beat sends this every HEARTBEAT_SECONDS; the worker that runs it records that a worker
+    is taking tasks (`/health/` reports both ages)."""
+    from . import ops
+
+    ops.record_quietly(ops.WORKER)
+
+
+@before_task_publish.connect
+def _beat_heartbeat(sender=None, **kwargs) -> None:
+    """Publishing the heartbeat task (only beat does) records that beat is alive."""
+    if sender == "haven.heartbeat":
+        from . import ops
+
+        ops.record_quietly(ops.BEAT)

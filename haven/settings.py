@@ -358,6 +358,13 @@ REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 12, minimum=1)
 # the last checkpoint could be removed unseen, so this is the window truncation hides in.
 AUDIT_CHECKPOINT_MINUTES = _int("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
 
+# Beat sends a heartbeat task this often; `/health/` fails beat or the worker when their last
+# heartbeat is older than HEALTH_HEARTBEAT_STALE_SECONDS.
+HEARTBEAT_SECONDS = _int("HEARTBEAT_SECONDS", 60, minimum=1)
+HEALTH_HEARTBEAT_STALE_SECONDS = _int(
+    "HEALTH_HEARTBEAT_STALE_SECONDS", 3 * HEARTBEAT_SECONDS + 30, minimum=1
+)
+
 from celery.schedules import crontab  # noqa: E402 - only the beat schedule needs it
 
 # Beat (`make worker` runs it with the worker). A sweep message older than one interval is
@@ -374,6 +381,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=0),
         "options": {"expires": 12 * 3600},
+    },
+    "heartbeat": {
+        "task": "haven.heartbeat",
+        "schedule": float(HEARTBEAT_SECONDS),
+        "options": {"expires": HEARTBEAT_SECONDS},
     },
     "audit-checkpoint": {
         "task": "cases.tasks.write_audit_checkpoints",

@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import health
+
 urlpatterns = [
+    # For load balancers and monitoring: public, no personal data.
+    path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # Django's set_language (URL name `set_language`, /i18n/setlang/): the header's switch.
