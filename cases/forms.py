@@ -394,6 +394,10 @@ class IntakeForm(Form):
     length limit here so that a pasted novel is refused with a message.
     """
 
+    assign_to_me = forms.BooleanField(
+        label=_("Assign the new case to me"), required=False, initial=True
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         widgets = dict.fromkeys(_DATE_FIELDS, DateInput)

@@ -8,6 +8,8 @@ There is one permission system. Its names are
   unit's caseworkers and decision-makers, superusers);
 - `cases.decide_case`: run a decision-maker's transition, assign, waive a deadline (its
   unit's decision-makers, superusers);
+- `cases.take_case`: assign the case to oneself (its unit's caseworkers while nobody is
+  assigned, and whoever may decide);
 - `cases.see_access_log`: see who viewed the case (decision-makers of its unit,
   administrators, superusers).
 
@@ -66,6 +68,11 @@ def is_of_case_unit(user, application: Application | None) -> bool:
     return application is not None and unit_id is not None and unit_id == application.unit_id
 
 
+@rules.predicate
+def is_unassigned(user, application: Application | None) -> bool:
+    return application is not None and application.assigned_to_id is None
+
+
 NOT_SIGNED_IN = _("You are not signed in.")
 OTHER_UNIT = _("This case belongs to another unit.")
 
@@ -84,6 +91,20 @@ EXPLAINED: dict[str, tuple[tuple[rules.Predicate, Promise], ...]] = {
         (is_decision_maker, _("Only a decision-maker may do this.")),
         (is_of_case_unit, OTHER_UNIT),
     ),
+    # Taking a case: assigning it to oneself. A caseworker takes an unassigned case of
+    # their unit; reassigning someone else's case stays with decision-makers.
+    "cases.take_case": (
+        (is_signed_in, NOT_SIGNED_IN),
+        (
+            works_on_cases,
+            _("Only a caseworker or decision-maker of the case's unit may do this."),
+        ),
+        (is_of_case_unit, OTHER_UNIT),
+        (
+            is_unassigned,
+            _("This case is already assigned; only a decision-maker may reassign it."),
+        ),
+    ),
 }
 
 
@@ -96,12 +117,14 @@ def _all_checks_of(name: str) -> rules.Predicate:
 
 work_on_case = _all_checks_of("cases.work_on_case")
 decide_case = _all_checks_of("cases.decide_case")
+take_case = _all_checks_of("cases.take_case") | decide_case
 read_case = work_on_case | (is_signed_in & is_administrator)
 see_access_log = decide_case | (is_signed_in & is_administrator)
 
 rules.add_perm("cases.read_case", read_case)
 rules.add_perm("cases.work_on_case", work_on_case)
 rules.add_perm("cases.decide_case", decide_case)
+rules.add_perm("cases.take_case", take_case)
 rules.add_perm("cases.see_access_log", see_access_log)
 
 

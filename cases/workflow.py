@@ -922,7 +922,9 @@ REPEAT_WINDOW = dt.timedelta(minutes=2)
 def assign(
     application: Application | int, *, actor: User, assignee: User | None, reason: str = ""
 ) -> Application:
-    """Assign the case to a caseworker of its unit, or unassign it (decision-makers)."""
+    """Assign the case to a caseworker of its unit, or unassign it (decision-makers). A
+    caseworker may assign an unassigned case of their unit to themselves (`cases.take_case`).
+    """
 
     changed: list[bool] = []
 
@@ -940,7 +942,11 @@ def assign(
         action="assigned",
         apply=apply,
         reason=reason,
-        permission="cases.decide_case",
+        permission=(
+            "cases.take_case"
+            if assignee is not None and assignee.pk == actor.pk
+            else "cases.decide_case"
+        ),
     )
     if changed and assignee is not None and assignee.pk != actor.pk:
         transaction.on_commit(

@@ -169,6 +169,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if is_decider and case.is_open
         else None,
+        # "Assign to me": an open, unassigned case of the user's own unit they may take.
+        "may_take": case.is_open
+        and case.assigned_to_id is None
+        and user.unit_id == case.unit_id
+        and user.has_perm("cases.take_case", case),
         "access_log": _access_rows(case) if access.can_see_access_log(user, case) else None,
     }
     return render(request, "cases/case_detail.html", context)

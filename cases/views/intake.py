@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -147,12 +148,16 @@ def intake(request: HttpRequest) -> HttpResponse:
                     else None
                 )
                 try:
-                    case = workflow.submit_application(
-                        actor=user,
-                        applicant=existing,
-                        applicant_data=None if existing else form.applicant_data(),
-                        **form.application_data(),
-                    )
+                    # The case and its assignment to its author: both or neither.
+                    with transaction.atomic():
+                        case = workflow.submit_application(
+                            actor=user,
+                            applicant=existing,
+                            applicant_data=None if existing else form.applicant_data(),
+                            **form.application_data(),
+                        )
+                        if form.cleaned_data["assign_to_me"]:
+                            case = workflow.assign(case, actor=user, assignee=user)
                 except workflow.WorkflowError as exc:
                     return _refused(request, None, exc)
                 except ValidationError as exc:

@@ -270,9 +270,10 @@ def test_nobody_unassigns_but_saying_nothing_changes_nothing(client, alice, dora
     assert case.assigned_to is None
 
 
-def test_a_caseworker_may_not_assign(client, alice, case):
+def test_a_caseworker_may_not_assign_to_others(client, alice, dora, case):
+    # Taking an unassigned case oneself is allowed: tests/cases/test_views_assign_to_me.py.
     client.force_login(alice)
-    response = client.post(reverse("cases:assign", args=[case.pk]), {"assignee": alice.pk})
+    response = client.post(reverse("cases:assign", args=[case.pk]), {"assignee": dora.pk})
     assert response.status_code == 403
     case.refresh_from_db()
     assert case.assigned_to is None
