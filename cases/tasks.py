@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from celery import shared_task
 from django.db import DatabaseError
+
+from haven import ops
 
 from . import checkpoints, reminders
 
@@ -44,8 +47,11 @@ SEND_OPTIONS = {
 
 @shared_task(name="cases.tasks.sweep_deadlines", **DATABASE_OPTIONS)
 def sweep_deadlines() -> None:
-    """Beat, every SWEEP_INTERVAL_MINUTES: create due reminders and enqueue their sends."""
+    """Beat, every SWEEP_INTERVAL_MINUTES: create due reminders and enqueue their sends.
+    Records when it ended and how long it took (`/metrics`)."""
+    started = time.monotonic()
     result = reminders.sweep(enqueue=send_reminder.delay, enqueue_digest=send_digest.delay)
+    ops.record_quietly(ops.SWEEP, {"at": time.time(), "seconds": time.monotonic() - started})
     log.info(
         "Deadline sweep: %d due, %d reminders created, %d sends enqueued again.",
         result.due,
@@ -91,5 +97,9 @@ def requeue_unsent() -> None:
 @shared_task(name="cases.tasks.write_audit_checkpoints", **DATABASE_OPTIONS)
 def write_audit_checkpoints() -> None:
     """Beat, every AUDIT_CHECKPOINT_MINUTES: checkpoint the chains that grew (it logs the
-    run's digest)."""
-    checkpoints.write_checkpoints()
+    run's digest). The chains found short of their last checkpoint go to `/metrics`."""
+    run = checkpoints.write_checkpoints()
+    if not run.busy:
+        ops.record_quietly(
+            ops.AUDIT, {"at": time.time(), "problems": len(run.short), "by": "checkpoint"}
+        )

@@ -307,6 +307,21 @@ for _proxy in TRUSTED_PROXIES:
             "(for example 10.0.0.5 or 10.0.0.0/24)."
         ) from None
 
+# /metrics: open to these networks (client address as above) or to `Authorization: Bearer
+# <METRICS_TOKEN>`; to nobody when both are empty.
+METRICS_ALLOWED = _list("METRICS_ALLOWED", [])
+for _network in METRICS_ALLOWED:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED: {_network!r} is not an address or a network "
+            "(for example 10.0.0.5 or 10.0.0.0/24)."
+        ) from None
+METRICS_TOKEN = _secret("METRICS_TOKEN", "") or ""
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long.")
+
 # Celery: Redis broker when REDIS_URL is set, otherwise tasks run in-process (make run).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if not REDIS_URL and not DEBUG and not TESTING and not _bool("HAVEN_ALLOW_NO_REDIS", False):

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health
+from . import health, metrics
 
 urlpatterns = [
     # For load balancers and monitoring: public, no personal data.
     path("health/", health.health, name="health"),
+    # For Prometheus: METRICS_ALLOWED networks or the METRICS_TOKEN bearer only.
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # Django's set_language (URL name `set_language`, /i18n/setlang/): the header's switch.
