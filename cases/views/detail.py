@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import access, forms, workflow
-from ..labels import person
+from ..labels import label, person
 from ..models import Application, Document, Placement, Status
 from ..timeline import TimelineBuilder
 from .common import _deadline_row
@@ -27,6 +27,7 @@ from .common import _deadline_row
 TIMELINE_LIMIT = 1_000
 TIMELINE_SHOWN = 50
 ACCESS_LOG_LIMIT = 200
+OTHER_CASES_SHOWN = 50
 
 
 def _document_url(document: Document) -> str:
@@ -117,7 +118,25 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             )
     applicant = case.applicant
+    # The applicant's other cases, of those the user may read.
+    other_cases = [
+        {
+            "url": reverse("cases:detail", args=[other.pk]),
+            "reference": other.reference,
+            "submitted_on": other.submitted_on,
+            "status": other.status,
+            "status_label": label(Status, other.status),
+            "outcome": label(Application.Outcome, other.decision_outcome)
+            if other.decision_outcome
+            else "",
+        }
+        for other in access.visible_applications(user)
+        .filter(applicant_id=case.applicant_id)
+        .exclude(pk=case.pk)
+        .order_by("-submitted_on", "-pk")[:OTHER_CASES_SHOWN]
+    ]
     context = {
+        "other_cases": other_cases,
         "case": case,
         "applicant": applicant,
         "aliases": applicant.alias_list(),

@@ -164,10 +164,14 @@ def intake(request: HttpRequest) -> HttpResponse:
                     forms.attach_errors(form, exc)
                     checked_key = key if duplicates else ""
                 else:
-                    messages.success(
-                        request,
-                        _("Case %(ref)s is registered.") % {"ref": case.reference},
-                    )
+                    if existing is None:
+                        text = _("Case %(ref)s is registered.") % {"ref": case.reference}
+                    else:
+                        text = _(
+                            "Case %(ref)s is registered and linked to the existing applicant "
+                            "%(name)s; their other cases are listed on the case page."
+                        ) % {"ref": case.reference, "name": existing.full_name}
+                    messages.success(request, text)
                     return redirect("cases:detail", pk=case.pk)
         status = 200 if (duplicates and form.is_valid() and not form.non_field_errors()) else 400
     else:
