@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "cases",
+    "reports",
     "loadgen",
 ]
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from reports import exports
+
 from .. import access, forms, workflow
 from ..labels import label, person
 from ..models import Application, Document, Placement, Status
@@ -51,7 +53,9 @@ def _access_rows(case: Application) -> list[dict[str, Any]]:
         rows.append(
             {"at": event.at, "actor": person(event.actor), "what": what, "ip": data.get("ip", "")}
         )
-    return rows
+    rows.extend(exports.case_exports(case.pk, ACCESS_LOG_LIMIT))
+    rows.sort(key=lambda row: row["at"], reverse=True)
+    return rows[:ACCESS_LOG_LIMIT]
 
 
 @login_required

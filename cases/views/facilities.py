@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from reports import exports, tables
+
 from .. import access
 from ..labels import label
 from ..models import Applicant, Facility, Placement, occupancy_by_regime
@@ -122,6 +124,9 @@ def facilities(request: HttpRequest) -> HttpResponse:
                 "not_shown": 0 if capped else max(taken - visible_count, 0),
             }
         )
+    export = exports.export_or_none(request, tables.FACILITIES, rows)
+    if export is not None:
+        return export
     return render(
         request,
         "cases/facility_list.html",

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
+from reports import exports, tables
 
 from .. import access, forms, workflow
 from ..filters import SELECTS, STATIC_SELECTS, ApplicationFilter, clean_query, select_field_group
@@ -82,6 +83,17 @@ def _clean_params(params: QueryDict) -> QueryDict:
     return cleaned
 
 
+def _with_row_data(cases):
+    """Cases with what a row shows: applicant, assignee, current placement."""
+    return cases.select_related("applicant", "assigned_to").prefetch_related(
+        Prefetch(
+            "placements",
+            queryset=Placement.objects.current().select_related("facility"),
+            to_attr="current_placements",
+        )
+    )
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next", "")
     if (
@@ -111,14 +123,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
         match = visible.filter(reference=reference).values_list("pk", flat=True).first()
         if match is not None:
             return redirect("cases:detail", pk=match)
-    rows_qs = visible.select_related("applicant", "assigned_to").prefetch_related(
-        Prefetch(
-            "placements",
-            queryset=Placement.objects.current().select_related("facility"),
-            to_attr="current_placements",
-        )
-    )
+    rows_qs = _with_row_data(visible)
     filterset = ApplicationFilter(params, queryset=visible, request=request)
+    export = exports.export_or_none(request, tables.CASES, _with_row_data(filterset.qs))
+    if export is not None:
+        return export
     per_page = _positive_int(params.get("per_page"), PAGE_SIZES[0])
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZES[0]
