@@ -106,10 +106,14 @@ INSTALLED_APPS = [
     "pghistory",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "cases",
     "reports",
     "loadgen",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +347,34 @@ CACHES = {
     )
 }
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+
+# The REST API (api/): personal bearer tokens, JSON only, errors as {"detail", "errors"},
+# requests per token limited through the shared cache (Redis in production).
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_TOKEN_DAYS = _int("API_TOKEN_DAYS", 90, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Haven API",
+    "DESCRIPTION": "Asylum cases: the same rules, filters and timeline as Haven's pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.Status",
+        "DecisionOutcomeEnum": "cases.models.Application.Outcome",
+    },
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

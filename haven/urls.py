@@ -12,5 +12,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # Django's set_language (URL name `set_language`, /i18n/setlang/): the header's switch.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("api.urls")),
     path("", include("cases.urls")),
 ]
+
+# Under /api/ these answer JSON; elsewhere Django's own pages.
+handler400 = "api.exceptions.bad_request"
+handler403 = "api.exceptions.forbidden"
+handler404 = "api.exceptions.not_found"
+handler500 = "api.exceptions.server_error"

@@ -1,0 +1,200 @@
+"""What the API answers and accepts, described for the OpenAPI schema.
+
+Answers are built from the same rows and labels as the pages (`cases.labels`,
+`cases.timeline`); inputs are checked by the pages' own forms (`cases.forms`), so the API
+and the UI accept exactly the same things.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.labels import label, person
+from cases.models import Application, Facility, Note, Status
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ApplicantSerializer(serializers.Serializer):
+    family_name = serializers.CharField()
+    given_names = serializers.CharField()
+    name_original = serializers.CharField()
+    nationality = serializers.CharField(source="nationality.code", allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PersonField(serializers.Field):
+    def to_representation(self, value) -> str:
+        return person(value)
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    applicant = ApplicantSerializer()
+    status_label = serializers.SerializerMethodField()
+    procedure_label = serializers.SerializerMethodField()
+    unit = serializers.CharField(source="unit.name")
+    assigned_to = serializers.IntegerField(source="assigned_to_id", allow_null=True)
+    assigned_to_name = serializers.CharField(source="assigned_to", allow_null=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "status_label",
+            "status_changed_at",
+            "procedure",
+            "procedure_label",
+            "applicant",
+            "unit",
+            "assigned_to",
+            "assigned_to_name",
+            "submitted_on",
+            "lodged_on",
+            "decision_outcome",
+            "decided_on",
+            "served_on",
+            "next_deadline_at",
+        ]
+        read_only_fields = fields
+
+    def get_status_label(self, case: Application) -> str:
+        return label(Status, case.status)
+
+    def get_procedure_label(self, case: Application) -> str:
+        return label(Application.Procedure, case.procedure)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["assigned_to_name"] = person(instance.assigned_to) or None
+        return data
+
+
+class TransitionOptionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    allowed = serializers.BooleanField()
+    blocked_reason = serializers.CharField(allow_null=True)
+
+
+class CaseDetailSerializer(CaseSerializer):
+    transitions = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "apprehended_on",
+            "submission_place",
+            "submission_authority",
+            "claim_summary",
+            "interviewed_on",
+            "appeal_court",
+            "appeal_lodged_on",
+            "final_judgment_on",
+            "transitions",
+        ]
+        read_only_fields = fields
+
+    def get_transitions(self, case: Application) -> list[dict]:
+        return TransitionOptionSerializer(self.context.get("transitions", []), many=True).data
+
+
+class EventSerializer(serializers.Serializer):
+    """One row of the case's timeline, as the case page shows it."""
+
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    actor = serializers.CharField()
+    title = serializers.CharField()
+    details = serializers.CharField()
+    text = serializers.CharField()
+    link = serializers.CharField()
+    link_text = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = PersonField()
+
+    class Meta:
+        model = Note
+        fields = ["id", "text", "author", "created_at"]
+        read_only_fields = fields
+
+
+class NoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000)
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    kind_label = serializers.SerializerMethodField()
+    occupancy = serializers.SerializerMethodField()
+    occupied = serializers.SerializerMethodField()
+    free = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Facility
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "kind_label",
+            "operator",
+            "address",
+            "capacity",
+            "is_active",
+            "occupancy",
+            "occupied",
+            "free",
+        ]
+        read_only_fields = fields
+
+    def _counts(self, facility: Facility) -> dict[str, int]:
+        return self.context.get("occupancy", {}).get(facility.pk, {})
+
+    def get_kind_label(self, facility: Facility) -> str:
+        return label(Facility.Kind, facility.kind)
+
+    def get_occupancy(self, facility: Facility) -> dict[str, int]:
+        """People placed there now, by regime (accommodation, restricted, detention)."""
+        return dict(self._counts(facility))
+
+    def get_occupied(self, facility: Facility) -> int:
+        return sum(self._counts(facility).values())
+
+    def get_free(self, facility: Facility) -> int:
+        return max(facility.capacity - self.get_occupied(facility), 0)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """The body of a transition: the status the client saw, a reason, and the transition's
+    own inputs (each transition uses some of the optional fields)."""
+
+    expected_status = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(max_length=5000)
+    assignee = serializers.IntegerField(required=False, help_text="Used by start_examination.")
+    facility = serializers.IntegerField(required=False, help_text="Used by detain.")
+    legal_basis = serializers.CharField(required=False, help_text="Used by detain.")
+    order_reference = serializers.CharField(required=False, help_text="Used by detain.")
+    ordering_authority = serializers.CharField(required=False, help_text="Used by detain.")
+    outcome = serializers.ChoiceField(
+        choices=Application.Outcome.choices, required=False, help_text="Used by decide."
+    )
+    decided_on = serializers.DateField(required=False, help_text="Used by decide.")
+    served_on = serializers.DateField(required=False, help_text="Used by decide.")
+    court = serializers.CharField(required=False, help_text="Used by appeal.")
+    lodged_on = serializers.DateField(required=False, help_text="Used by appeal.")
+    late_reason = serializers.CharField(required=False, help_text="Used by appeal.")
+    judgment_final_on = serializers.DateField(required=False, help_text="Used by remit.")
+    kind = serializers.ChoiceField(
+        choices=Application.Withdrawal.choices, required=False, help_text="Used by withdraw."
+    )

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import docs, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("cases/", views.CaseList.as_view(), name="cases"),
+    path("cases/<int:pk>/", views.CaseDetail.as_view(), name="case"),
+    path("cases/<int:pk>/events/", views.CaseEvents.as_view(), name="case_events"),
+    path(
+        "cases/<int:pk>/transitions/<slug:name>/",
+        views.CaseTransition.as_view(),
+        name="case_transition",
+    ),
+    path("cases/<int:pk>/notes/", views.CaseNotes.as_view(), name="case_notes"),
+    path("facilities/", views.FacilityList.as_view(), name="facilities"),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", docs.DocsView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,301 @@
+"""The REST API's endpoints.
+
+Each reads through `cases.access` (404 for a case the user may not read; reads of a case are
+recorded as access events, as the case page records them) and changes a case only through
+`cases.workflow` (403 with the reason, 409 when the case changed, 400 with field errors).
+The list uses the case list's own filters and search (`cases.filters.ApplicationFilter`), the
+events the case page's timeline builder (`cases.timeline.TimelineBuilder`), and inputs are
+checked by the pages' own forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, Window
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import access, forms, workflow
+from cases.filters import ApplicationFilter
+from cases.models import Application, Document, Facility, Status, occupancy_by_regime
+from cases.timeline import TimelineBuilder
+from cases.views.lists import _clean_params
+
+from . import serializers
+from .exceptions import field_errors
+
+CASE_ROWS = ("applicant", "unit", "assigned_to")
+EVENTS_LIMIT = 1_000
+
+ERRORS = {
+    400: OpenApiResponse(serializers.ErrorSerializer, description="Bad input"),
+    401: OpenApiResponse(serializers.ErrorSerializer, description="No valid token"),
+    403: OpenApiResponse(serializers.ErrorSerializer, description="Not allowed, with why"),
+    404: OpenApiResponse(serializers.ErrorSerializer, description="No such case for you"),
+    409: OpenApiResponse(serializers.ErrorSerializer, description="The case changed"),
+    429: OpenApiResponse(serializers.ErrorSerializer, description="Too many requests"),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in (401, 429, *codes)}
+
+
+class WorksOnCases(permissions.BasePermission):
+    """Signed in with a role that sees cases (the UI shows such users an empty page)."""
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if access.readable_unit(request.user) is None:
+            raise exceptions.PermissionDenied(_("Your account has no role that works on cases."))
+        return True
+
+
+class CasePagination(CursorPagination):
+    """Newest case first, by id: a cursor stays valid while cases are added."""
+
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def body(request) -> dict[str, str]:
+    """The JSON body as a form's data: an object of single values, each as text.
+
+    Forms read text (as from a page's POST); a list or an object where one value belongs is
+    refused, so that it is never turned into text like "['a']"."""
+    data = request.data
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError(
+            {"non_field_errors": [_("The body must be a JSON object.")]}
+        )
+    cleaned: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            problems[key] = [_("Expected one value (text or a number).")]
+            continue
+        cleaned[key] = value if isinstance(value, str) else str(value)
+    if problems:
+        raise exceptions.ValidationError(problems)
+    return cleaned
+
+
+def case_for(request, pk) -> Application:
+    """The case through the one door (404 when missing or not the user's)."""
+    return access.get_application_for_user(
+        request.user, pk, queryset=Application.objects.select_related(*CASE_ROWS)
+    )
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    return {
+        (field if field != "__all__" else "non_field_errors"): [str(m) for m in messages]
+        for field, messages in form.errors.items()
+    }
+
+
+def invalid(form) -> exceptions.ValidationError:
+    return exceptions.ValidationError(form_errors(form))
+
+
+class CaseList(APIView):
+    permission_classes = [WorksOnCases]
+
+    @extend_schema(
+        summary="Cases",
+        description=(
+            "The cases the user may read, newest first, with the case list's filters and its "
+            "search `q` (reference, or a name in any script: Королёв finds Korolev)."
+        ),
+        parameters=[
+            OpenApiParameter("q", str, description="Reference, or a name in any script."),
+            OpenApiParameter("status", str, enum=Status.values),
+            OpenApiParameter("procedure", str, enum=Application.Procedure.values),
+            OpenApiParameter("facility", int, description="Placed there now."),
+            OpenApiParameter("nationality", str, description="ISO 3166 code."),
+            OpenApiParameter("assigned", str, description="`me`, `none` or a user's id."),
+            OpenApiParameter("overdue", bool, description="Only cases with an overdue deadline."),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int, description="1–100, 25 by default."),
+        ],
+        responses={200: serializers.CaseSerializer(many=True), **errors(400, 403)},
+    )
+    def get(self, request):
+        params = _clean_params(request.query_params)
+        for name in ("sort", "cursor", "page_size", "page", "per_page", "format"):
+            params.pop(name, None)
+        visible = access.visible_applications(request.user)
+        filterset = ApplicationFilter(params, queryset=visible, request=request)
+        if not filterset.is_valid():
+            raise invalid(filterset.form)
+        paginator = CasePagination()
+        page = paginator.paginate_queryset(
+            filterset.qs.select_related(*CASE_ROWS), request, view=self
+        )
+        return paginator.get_paginated_response(serializers.CaseSerializer(page, many=True).data)
+
+    def get_paginated_response_schema(self, schema):  # pragma: no cover - schema only
+        return CasePagination().get_paginated_response_schema(schema)
+
+
+class CaseDetail(APIView):
+    @extend_schema(
+        summary="One case",
+        description="The case, and each transition with whether the user may run it now.",
+        responses={200: serializers.CaseDetailSerializer, **errors(404)},
+    )
+    def get(self, request, pk: int):
+        case = case_for(request, pk)
+        access.log_access(case, request.user, request, what="case")
+        return Response(case_answer(case, request.user))
+
+
+def case_answer(case: Application, user) -> dict[str, Any]:
+    transitions = [
+        {
+            "name": t.name,
+            "label": t.label,
+            "allowed": t.allowed,
+            "blocked_reason": t.blocked_reason,
+        }
+        for t in workflow.available_transitions(case, user)
+    ]
+    return serializers.CaseDetailSerializer(case, context={"transitions": transitions}).data
+
+
+class CaseEvents(APIView):
+    @extend_schema(
+        summary="The case's timeline",
+        description=(
+            f"Newest first, at most {EVENTS_LIMIT} events, written as the case page writes "
+            "them; views of the case are not listed."
+        ),
+        responses={200: serializers.EventSerializer(many=True), **errors(404)},
+    )
+    def get(self, request, pk: int):
+        case = case_for(request, pk)
+        access.log_access(case, request.user, request, what="case")
+        events = list(
+            case.events.timeline()
+            .select_related("actor")
+            .annotate(timeline_total=Window(Count("*")))[:EVENTS_LIMIT]
+        )
+        rows = TimelineBuilder(
+            case,
+            events,
+            notes=case.notes.select_related("author"),
+            documents=case.documents.all(),
+            placements=case.placements.select_related("facility"),
+            document_url=_document_url,
+        ).rows()
+        return Response(serializers.EventSerializer(rows, many=True).data)
+
+
+def _document_url(document: Document) -> str:
+    return reverse("cases:document", args=[document.application_id, document.pk])
+
+
+class CaseTransition(APIView):
+    @extend_schema(
+        summary="Run a transition",
+        description=(
+            "Runs the transition `name` (start_examination, detain, release, decide, appeal, "
+            "remit, close, withdraw) against the status the client saw (`expected_status`). "
+            "403 says why the user may not; 409 means the case is no longer in "
+            "`expected_status`: nothing was changed."
+        ),
+        request=serializers.TransitionInputSerializer,
+        responses={200: serializers.CaseDetailSerializer, **errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk: int, name: str):
+        if name not in workflow.TRANSITIONS:
+            raise Http404
+        user = request.user
+        case = case_for(request, pk)
+        data = body(request)
+        seen = data.get("expected_status", "")
+        if seen and seen != case.status:
+            raise _stale(case, seen)
+        blocked = workflow.blocked_reason(case, name, user)
+        if blocked:
+            raise workflow.TransitionForbidden(blocked)
+        form = forms.TRANSITION_FORMS[name](data, case=case)
+        if not form.is_valid():
+            raise invalid(form)
+        kwargs = form.workflow_kwargs()
+        reason = kwargs.pop("reason")
+        try:
+            workflow.TRANSITIONS[name](
+                case.pk,
+                actor=user,
+                expected_status=form.cleaned_data["expected_status"],
+                reason=reason,
+                **kwargs,
+            )
+        except DjangoValidationError as exc:
+            forms.attach_errors(form, exc)
+            raise exceptions.ValidationError(form_errors(form) or field_errors(exc)) from None
+        return Response(case_answer(case_for(request, pk), user))
+
+
+def _stale(case: Application, seen: str) -> workflow.StaleCase:
+    seen_label = dict(Status.choices).get(seen, _("an earlier status"))
+    return workflow.StaleCase(
+        _(
+            "The case is now “%(now)s”, not “%(seen)s”. Nothing was changed; read the case "
+            "again before you retry."
+        )
+        % {"now": case.get_status_display(), "seen": seen_label}
+    )
+
+
+class CaseNotes(APIView):
+    @extend_schema(
+        summary="The case's notes",
+        responses={200: serializers.NoteSerializer(many=True), **errors(404)},
+    )
+    def get(self, request, pk: int):
+        case = case_for(request, pk)
+        access.log_access(case, request.user, request, what="case")
+        notes = case.notes.select_related("author").order_by("-created_at", "-id")
+        return Response(serializers.NoteSerializer(notes, many=True).data)
+
+    @extend_schema(
+        summary="Add a note",
+        request=serializers.NoteInputSerializer,
+        responses={201: serializers.NoteSerializer, **errors(400, 403, 404)},
+    )
+    def post(self, request, pk: int):
+        case = case_for(request, pk)
+        form = forms.NoteForm(body(request))
+        if not form.is_valid():
+            raise invalid(form)
+        note = workflow.add_note(case.pk, actor=request.user, text=form.cleaned_data["text"])
+        return Response(serializers.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class FacilityList(APIView):
+    permission_classes = [WorksOnCases]
+
+    @extend_schema(
+        summary="Facilities",
+        description="Each facility with its capacity and the people placed there now.",
+        responses={200: serializers.FacilitySerializer(many=True), **errors(403)},
+    )
+    def get(self, request):
+        facilities = Facility.objects.order_by("-is_active", "name")
+        context = {"occupancy": occupancy_by_regime()}
+        return Response(serializers.FacilitySerializer(facilities, many=True, context=context).data)

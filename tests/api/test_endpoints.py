@@ -1,0 +1,328 @@
+"""Every endpoint for every persona: alice (caseworker) and dora (decision-maker) of the
+case's unit, oscar (another unit), adam (administrator: reads all, changes nothing), an
+expired and a revoked token of alice's, and no token."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from cases.models import CaseEvent, Note
+
+from .conftest import Api, token_for
+
+PERSONAS = ["alice", "dora", "oscar", "adam", "expired", "revoked", "none"]
+
+
+@pytest.fixture
+def as_persona(request, alice, dora, oscar, adam, expired_token, revoked_token):
+    def client(name: str) -> Api:
+        users = {"alice": alice, "dora": dora, "oscar": oscar, "adam": adam}
+        if name in users:
+            return Api(token_for(users[name]))
+        return Api({"expired": expired_token, "revoked": revoked_token, "none": None}[name])
+
+    return client
+
+
+def _unauthorised(response):
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+# (persona, expected status) for reading one case: its detail, events and notes.
+READ_CASE = {
+    "alice": 200,
+    "dora": 200,
+    "oscar": 404,
+    "adam": 200,
+    "expired": 401,
+    "revoked": 401,
+    "none": 401,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("url_name", ["api:case", "api:case_events", "api:case_notes"])
+def test_reading_a_case(as_persona, case, persona, url_name):
+    before = CaseEvent.objects.filter(application=case, kind="access").count()
+    response = as_persona(persona).get(reverse(url_name, args=[case.pk]))
+    assert response.status_code == READ_CASE[persona], response.content
+    assert response["Content-Type"] == "application/json"
+    after = CaseEvent.objects.filter(application=case, kind="access").count()
+    if response.status_code == 200:
+        # Recorded as a view of the case, like the case page.
+        assert after == before + 1
+    else:
+        assert after == before
+        assert set(response.json()) == {"detail", "errors"}
+
+
+def test_a_missing_case_answers_like_a_foreign_one(api_as, alice, oscar, case):
+    foreign = api_as(oscar).get(reverse("api:case", args=[case.pk]))
+    missing = api_as(oscar).get(reverse("api:case", args=[case.pk + 1000]))
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+
+
+def test_the_case_says_what_the_user_may_do(api_as, alice, case):
+    data = api_as(alice).get(reverse("api:case", args=[case.pk])).json()
+    assert data["reference"] == case.reference
+    assert data["status"] == "submitted"
+    assert data["applicant"]["name_original"] == "Иван Королёв"
+    assert data["applicant"]["nationality"] == "RU"
+    options = {t["name"]: t for t in data["transitions"]}
+    assert options["start_examination"]["allowed"] is True
+    assert options["withdraw"]["allowed"] is True
+
+
+def test_the_events_are_the_timeline(api_as, alice, case):
+    rows = api_as(alice).get(reverse("api:case_events", args=[case.pk])).json()
+    titles = [r["title"] for r in rows]
+    assert titles[-1] == "Application registered"  # newest first, as on the case page
+    assert "Deadline opened: Registration of the application, due 2023-08-17" in titles
+    assert rows[-1]["actor"] == "Alice"
+    assert all(r["kind"] != "access" for r in rows)
+
+
+LIST = {
+    "alice": 1,
+    "dora": 1,
+    "oscar": 1,  # his own unit's case, not alice's
+    "adam": 2,
+    "expired": None,
+    "revoked": None,
+    "none": None,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_case_list(as_persona, oscar, case, persona):
+    from tests.conftest import submit
+
+    submit(oscar, family_name="Petrov", given_names="Oleg", name_original="Олег Петров")
+    response = as_persona(persona).get(reverse("api:cases"))
+    if LIST[persona] is None:
+        return _unauthorised(response)
+    assert response.status_code == 200
+    references = [r["reference"] for r in response.json()["results"]]
+    assert len(references) == LIST[persona]
+    assert (case.reference in references) == (persona != "oscar")
+
+
+def test_the_list_searches_names_in_any_script(api_as, alice, case):
+    from tests.conftest import submit
+
+    submit(alice, family_name="Petrov", given_names="Oleg", name_original="Олег Петров")
+    api = api_as(alice)
+    for query in ["Королёв", "Korolev", "korolyov", case.reference]:
+        results = api.get(reverse("api:cases"), {"q": query}).json()["results"]
+        assert [r["reference"] for r in results] == [case.reference], query
+
+
+def test_the_list_filters_and_refuses_bad_filter_values(api_as, alice, case):
+    from tests.conftest import submit
+
+    other = submit(alice, family_name="Petrov", given_names="Oleg", name_original="")
+    api = api_as(alice)
+    assert [
+        r["id"] for r in api.get(reverse("api:cases"), {"status": "submitted"}).json()["results"]
+    ] == [other.pk, case.pk]
+    assert api.get(reverse("api:cases"), {"status": "decided"}).json()["results"] == []
+    bad = api.get(reverse("api:cases"), {"status": "nonsense"})
+    assert bad.status_code == 400
+    assert "status" in bad.json()["errors"]
+
+
+def test_the_list_pages_with_a_cursor(api_as, alice):
+    from tests.conftest import submit
+
+    made = [submit(alice, family_name=f"Name{i}").pk for i in range(5)]
+    api = api_as(alice)
+    first = api.get(reverse("api:cases"), {"page_size": 2}).json()
+    assert [r["id"] for r in first["results"]] == made[::-1][:2]
+    second = api.get(first["next"]).json()
+    assert [r["id"] for r in second["results"]] == made[::-1][2:4]
+    third = api.get(second["next"]).json()
+    assert [r["id"] for r in third["results"]] == made[:1]
+    assert third["next"] is None
+
+
+# Starting the examination of a submitted case.
+TRANSITION = {
+    "alice": 200,
+    "dora": 200,
+    "oscar": 404,
+    "adam": 403,
+    "expired": 401,
+    "revoked": 401,
+    "none": 401,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_running_a_transition(as_persona, case, persona):
+    response = as_persona(persona).post(
+        reverse("api:case_transition", args=[case.pk, "start_examination"]),
+        {"expected_status": "submitted", "reason": "Complete file"},
+    )
+    assert response.status_code == TRANSITION[persona], response.content
+    case.refresh_from_db()
+    started = CaseEvent.objects.filter(application=case, action="start_examination").count()
+    if response.status_code == 200:
+        assert response.json()["status"] == "examination"
+        assert case.status == "examination"
+        assert started == 1
+    else:
+        assert case.status == "submitted"
+        assert started == 0
+
+
+def test_a_transition_refused_to_a_caseworker_says_why(api_as, alice, case):
+    response = api_as(alice).post(
+        reverse("api:case_transition", args=[case.pk, "decide"]),
+        {"expected_status": "submitted", "reason": "x"},
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"]
+
+
+def test_only_a_decision_maker_decides(api_as, alice, dora, build_case):
+    case = build_case("examination")
+    body = {
+        "expected_status": "examination",
+        "reason": "Assessed",
+        "outcome": "rejected",
+        "decided_on": "2023-10-02",
+    }
+    from cases import workflow
+
+    workflow.record_interview(case, actor=alice, interviewed_on=dt.date(2023, 9, 1))
+    url = reverse("api:case_transition", args=[case.pk, "decide"])
+    refused = api_as(alice).post(url, body)
+    assert refused.status_code == 403
+    assert "decision-maker" in refused.json()["detail"]
+    done = api_as(dora).post(url, body)
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "decided"
+    assert done.json()["decision_outcome"] == "rejected"
+
+
+def test_a_stale_transition_is_409_and_changes_nothing(api_as, alice, case):
+    response = api_as(alice).post(
+        reverse("api:case_transition", args=[case.pk, "withdraw"]),
+        {"expected_status": "examination", "reason": "Left", "kind": "explicit"},
+    )
+    assert response.status_code == 409
+    assert "Nothing was changed" in response.json()["detail"]
+    case.refresh_from_db()
+    assert case.status == "submitted"
+
+
+def test_bad_transition_input_is_400_with_field_errors(api_as, alice, build_case):
+    case = build_case("examination")
+    response = api_as(alice).post(
+        reverse("api:case_transition", args=[case.pk, "detain"]),
+        {"expected_status": "examination", "reason": "", "facility": 999999},
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert {"reason", "facility", "legal_basis", "order_reference"} <= set(errors)
+    case.refresh_from_db()
+    assert case.status == "examination"
+
+
+def test_an_unknown_transition_is_404(api_as, alice, case):
+    response = api_as(alice).post(
+        reverse("api:case_transition", args=[case.pk, "teleport"]),
+        {"expected_status": "submitted", "reason": "x"},
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "errors": {}}
+
+
+NOTE = {
+    "alice": 201,
+    "dora": 201,
+    "oscar": 404,
+    "adam": 403,
+    "expired": 401,
+    "revoked": 401,
+    "none": 401,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_adding_a_note(as_persona, case, persona):
+    response = as_persona(persona).post(
+        reverse("api:case_notes", args=[case.pk]), {"text": "Called the lawyer."}
+    )
+    assert response.status_code == NOTE[persona], response.content
+    assert Note.objects.filter(application=case).count() == (1 if NOTE[persona] == 201 else 0)
+    if response.status_code == 201:
+        assert response.json()["text"] == "Called the lawyer."
+
+
+def test_an_empty_note_is_400(api_as, alice, case):
+    response = api_as(alice).post(reverse("api:case_notes", args=[case.pk]), {"text": "  "})
+    assert response.status_code == 400
+    assert "text" in response.json()["errors"]
+
+
+FACILITIES = {
+    "alice": 200,
+    "dora": 200,
+    "oscar": 200,
+    "adam": 200,
+    "expired": 401,
+    "revoked": 401,
+    "none": 401,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_facilities(as_persona, build_case, pabrade, persona):
+    build_case("detention")
+    response = as_persona(persona).get(reverse("api:facilities"))
+    assert response.status_code == FACILITIES[persona]
+    if response.status_code == 200:
+        (facility,) = response.json()
+        assert facility["code"] == "frc-pabrade"
+        assert facility["capacity"] == 3
+        assert facility["occupancy"] == {"detention": 1}
+        assert facility["occupied"] == 1
+        assert facility["free"] == 2
+
+
+def test_a_user_without_a_case_role_is_403(db, unit):
+    from tests.conftest import make_user
+
+    nobody = make_user("norole", None, unit)
+    response = Api(token_for(nobody)).get(reverse("api:cases"))
+    assert response.status_code == 403
+    assert response.json()["detail"]
+
+
+def test_an_unknown_api_url_is_json_404(api_as, alice):
+    response = api_as(alice).get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_errors_follow_the_users_language(api_as, alice, case):
+    alice.language = "lt"
+    alice.save(update_fields=["language"])
+    response = api_as(alice).post(
+        reverse("api:case_transition", args=[case.pk, "withdraw"]),
+        {"expected_status": "examination", "reason": "Left", "kind": "explicit"},
+    )
+    assert response.status_code == 409
+    assert "Niekas nepakeista" in response.json()["detail"]
+
+
+def test_errors_follow_accept_language(db, expired_token):
+    response = Api(expired_token).get(reverse("api:cases"), **{"accept-language": "lt"})
+    assert response.status_code == 401
+    assert "baigėsi" in response.json()["detail"]
