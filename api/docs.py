@@ -4,16 +4,21 @@ token holders. The UI's files come from drf-spectacular-sidecar through the stat
 
 from __future__ import annotations
 
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authentication import SessionAuthentication
 
 from .authentication import BearerTokenAuthentication
 
-AUTHENTICATION = [SessionAuthentication, BearerTokenAuthentication]
+# The token first: its challenge header makes a missing login a 401, not a 403.
+AUTHENTICATION = [BearerTokenAuthentication, SessionAuthentication]
 
 
 class SchemaView(SpectacularAPIView):
+    """The schema, JSON unless YAML is asked for (`?format=yaml`); errors in JSON too."""
+
     authentication_classes = AUTHENTICATION
+    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
 
 
 class DocsView(SpectacularSwaggerSplitView):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -350,7 +351,12 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 
 # The REST API (api/): personal bearer tokens, JSON only, errors as {"detail", "errors"},
 # requests per token limited through the shared cache (Redis in production).
-API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min").strip()
+if not re.fullmatch(r"[1-9][0-9]{0,8}/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE must be a number of requests per s, min, hour or day (600/min), "
+        f"not {API_THROTTLE_RATE!r}."
+    )
 API_TOKEN_DAYS = _int("API_TOKEN_DAYS", 90, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
@@ -367,6 +373,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Asylum cases: the same rules, filters and timeline as Haven's pages.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
