@@ -92,7 +92,7 @@ if not DEBUG and not TESTING:
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "haven.apps.HavenAdminConfig",  # django.contrib.admin with Haven's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
