@@ -41,6 +41,9 @@ class CaseSerializer(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.name")
     assigned_to = serializers.IntegerField(source="assigned_to_id", allow_null=True)
     assigned_to_name = serializers.CharField(source="assigned_to", allow_null=True)
+    decision_outcome = serializers.ChoiceField(
+        choices=Application.Outcome.choices, allow_null=True, help_text="null until decided."
+    )
 
     class Meta:
         model = Application
@@ -74,7 +77,17 @@ class CaseSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["assigned_to_name"] = person(instance.assigned_to) or None
+        data["decision_outcome"] = instance.decision_outcome or None
         return data
+
+
+class CasePageSerializer(serializers.Serializer):
+    """One page of the case list: the cursors of the next and previous pages (links), or
+    null at either end."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CaseSerializer(many=True)
 
 
 class TransitionOptionSerializer(serializers.Serializer):

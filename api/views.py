@@ -116,6 +116,7 @@ class CaseList(APIView):
 
     @extend_schema(
         summary="Cases",
+        operation_id="cases_list",
         description=(
             "The cases the user may read, newest first, with the case list's filters and its "
             "search `q` (reference, or a name in any script: Королёв finds Korolev)."
@@ -131,7 +132,7 @@ class CaseList(APIView):
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int, description="1–100, 25 by default."),
         ],
-        responses={200: serializers.CaseSerializer(many=True), **errors(400, 403)},
+        responses={200: serializers.CasePageSerializer, **errors(400, 403, 404)},
     )
     def get(self, request):
         params = _clean_params(request.query_params)
@@ -146,9 +147,6 @@ class CaseList(APIView):
             filterset.qs.select_related(*CASE_ROWS), request, view=self
         )
         return paginator.get_paginated_response(serializers.CaseSerializer(page, many=True).data)
-
-    def get_paginated_response_schema(self, schema):  # pragma: no cover - schema only
-        return CasePagination().get_paginated_response_schema(schema)
 
 
 class CaseDetail(APIView):
