@@ -28,6 +28,9 @@
 4. Mixed load (bench/mixed_load.py): 20 sessions at once on one case of its own, through
    gunicorn with 4 workers, BENCH_MIXED_ROUNDS rounds (default 20, 0 skips it): requests per
    second, p50/p95 and answers that were not 2xx/3xx per kind of request (`mixed_*` rows).
+5. Exports (bench/export_memory.py): the whole case list as CSV and as XLSX, each in a
+   process of its own, as the superuser: rows, time, and the process's peak resident memory
+   before and after the export (`export_*` rows).
 
 Prints a table and writes bench/results.json (entries of other sizes, and of pages not
 measured in this run, are kept; each entry says when it was measured), plus the
@@ -414,6 +417,39 @@ def measure_sweeps() -> list[dict[str, Any]]:
     return entries
 
 
+def measure_exports(env: dict[str, str]) -> list[dict[str, Any]]:
+    """The whole case list exported as CSV and as XLSX, each in a process of its own
+    (bench/export_memory.py), so that its peak resident memory is the export's."""
+    entries = []
+    for fmt in ("csv", "xlsx"):
+        say(f"Export of every case as {fmt.upper()} (a process of its own) ...")
+        done = subprocess.run(
+            [PYTHON, "-m", "bench.export_memory", fmt],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        say(
+            f"  {result['rows']:,} rows, {result['bytes'] / 1e6:.1f} MB in {result['seconds']} s; "
+            f"peak memory {result['peak_mb']} MB (before the export {result['baseline_mb']} MB)"
+        )
+        entries.append(
+            {
+                "page": f"export_{fmt}",
+                "cases": CASES,
+                "median_ms": result["seconds"] * 1000,
+                "p95_ms": result["seconds"] * 1000,
+                "queries": 0,
+                "requests": 1,
+                **{k: result[k] for k in ("rows", "bytes", "baseline_mb", "peak_mb")},
+            }
+        )
+    return entries
+
+
 def _moment_with_due(target: int) -> dt.datetime:
     """The earliest moment (to the minute) at which a sweep finds `target` deadlines due,
     found by bisection over `reminders.count_due` (the count only grows with the moment)."""
@@ -637,7 +673,9 @@ def print_table(entries: list[dict[str, Any]], info: dict[str, str]) -> None:
     by = {e["page"]: e for e in entries}
     say("")
     web = [e for e in entries if e["page"] not in ("sql_case_list", "admin_list")]
-    slow = [e["page"] for e in web if not e["page"].startswith("sweep") and e["p95_ms"] > 30]
+    slow = [
+        e["page"] for e in web if not e["page"].startswith(("sweep", "export")) and e["p95_ms"] > 30
+    ]
     say(f"Pages over 30 ms p95: {', '.join(slow) or 'none'}")
     if "case_list" in by and "floor_case_list" in by:
         ratio = by["case_list"]["median_ms"] / by["floor_case_list"]["median_ms"]
@@ -678,6 +716,9 @@ def main() -> None:
     from bench import mixed_load  # 20 sessions at once on one case: its own table and rows
 
     write_results([{**e, **run} for e in mixed_load.bench_step(env, cases=CASES)])
+    exported = [{**e, **run} for e in measure_exports(env)]
+    entries.extend(exported)
+    write_results(exported)
     for entry in measure_sweeps():
         entries.append({**entry, **run})
     print_table(entries, info)

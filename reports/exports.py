@@ -46,7 +46,7 @@ from .models import Export, ExportedCase
 
 FORMATS = ("csv", "xlsx")
 # Rows fetched per round trip from the server-side cursor.
-CHUNK = 2_000
+CHUNK = 500
 # Query parameters that choose a page or the file, not the rows.
 NOT_FILTERS = ("format", "page", "per_page")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cases import workflow
+from reports import exports
 from reports.models import Export, ExportedCase
 from tests.conftest import submit
 
@@ -70,8 +71,9 @@ def many(alice, oscar):
 
 
 @pytest.mark.parametrize("sort", ["name", "-submitted", "submitted", "reference"])
-def test_csv_has_the_rows_of_every_page_in_the_pages_order(client, alice, many, sort):
+def test_csv_has_the_rows_of_every_page_in_the_pages_order(client, alice, many, sort, monkeypatch):
     cases, others = many
+    monkeypatch.setattr(exports, "CHUNK", 6)  # several fetches from the cursor, placements too
     client.force_login(alice)
     params = {"nationality": "RU", "sort": sort}
     shown = page_refs(client, params)
@@ -229,3 +231,14 @@ def test_the_list_links_to_both_formats_with_its_filters(client, alice, case):
     content = response.content.decode()
     assert 'href="/cases/?nationality=RU&amp;sort=name&amp;format=csv"' in content
     assert 'href="/cases/?nationality=RU&amp;sort=name&amp;format=xlsx"' in content
+
+
+def test_a_placement_and_an_assignee_are_in_their_columns(client, alice, dora, build_case):
+    detained = build_case("detention")
+    workflow.assign(detained, actor=dora, assignee=alice, reason="Hers")
+    client.force_login(dora)
+    rows = csv_rows(client.get(LIST, {"format": "csv"}))
+    header, row = rows[0], rows[1]
+    assert row[header.index("Placement")] == "Foreigners' Registration Centre, Pabradė (Detention)"
+    assert row[header.index("Assigned to")] == "Alice"
+    assert row[header.index("Status")] == "In detention"
