@@ -11,8 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.labels import label, person
-from cases.models import Application, Facility, Note, Status
+from cases.labels import data_text, label, person
+from cases.models import Application, Deadline, Facility, Note, Status
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -211,3 +211,46 @@ class TransitionInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=Application.Withdrawal.choices, required=False, help_text="Used by withdraw."
     )
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    case = serializers.IntegerField(source="application_id")
+    reference = serializers.CharField(source="application.reference")
+    rule = serializers.CharField(source="rule_id")
+    rule_name = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "id",
+            "case",
+            "reference",
+            "rule",
+            "rule_name",
+            "legal_reference",
+            "due_on",
+            "due_at",
+            "status",
+            "status_label",
+            "overdue",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    def get_rule_name(self, deadline: Deadline) -> str:
+        return str(data_text(deadline.rule.name))
+
+    def get_status_label(self, deadline: Deadline) -> str:
+        return label(Deadline.Status, deadline.status)
+
+    def get_overdue(self, deadline: Deadline) -> bool:
+        """Open and past the last moment it is met (`due_at`)."""
+        return deadline.is_overdue(self.context["now"])
+
+
+class DeadlinePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DeadlineSerializer(many=True)

@@ -14,6 +14,7 @@ urlpatterns = [
         name="case_transition",
     ),
     path("cases/<int:pk>/notes/", views.CaseNotes.as_view(), name="case_notes"),
+    path("deadlines/", views.DeadlineList.as_view(), name="deadlines"),
     path("facilities/", views.FacilityList.as_view(), name="facilities"),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(url_name="api:schema"), name="docs"),

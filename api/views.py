@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms as django_forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Window
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import CursorPagination
@@ -25,7 +28,14 @@ from rest_framework.views import APIView
 
 from cases import access, forms, workflow
 from cases.filters import ApplicationFilter
-from cases.models import Application, Document, Facility, Status, occupancy_by_regime
+from cases.models import (
+    Application,
+    Deadline,
+    Document,
+    Facility,
+    Status,
+    occupancy_by_regime,
+)
 from cases.timeline import TimelineBuilder
 from cases.views.lists import _clean_params
 
@@ -297,3 +307,58 @@ class FacilityList(APIView):
         facilities = Facility.objects.order_by("-is_active", "name")
         context = {"occupancy": occupancy_by_regime()}
         return Response(serializers.FacilitySerializer(facilities, many=True, context=context).data)
+
+
+class DeadlinePagination(CasePagination):
+    ordering = ("due_at", "id")
+
+
+class DeadlineFilterForm(django_forms.Form):
+    due_after = django_forms.DateField(required=False)
+    due_before = django_forms.DateField(required=False)
+    rule = django_forms.SlugField(required=False, max_length=50)
+    status = django_forms.ChoiceField(required=False, choices=[("", ""), *Deadline.Status.choices])
+
+
+class DeadlineList(APIView):
+    permission_classes = [WorksOnCases]
+
+    @extend_schema(
+        summary="Deadlines",
+        operation_id="deadlines_list",
+        description=(
+            "Deadlines of the cases the user may read, soonest first. `due_after` and "
+            "`due_before` compare the legal date (`due_on`), both included."
+        ),
+        parameters=[
+            OpenApiParameter("due_after", OpenApiTypes.DATE),
+            OpenApiParameter("due_before", OpenApiTypes.DATE),
+            OpenApiParameter("rule", str, description="A deadline rule's code."),
+            OpenApiParameter("status", str, enum=Deadline.Status.values),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int, description="1–100, 25 by default."),
+        ],
+        responses={200: serializers.DeadlinePageSerializer, **errors(400, 403, 404)},
+    )
+    def get(self, request):
+        form = DeadlineFilterForm(_clean_params(request.query_params))
+        if not form.is_valid():
+            raise invalid(form)
+        wanted = form.cleaned_data
+        deadlines = Deadline.objects.filter(
+            application__in=access.visible_applications(request.user).values("pk")
+        ).select_related("application", "rule")
+        if wanted["due_after"]:
+            deadlines = deadlines.filter(due_on__gte=wanted["due_after"])
+        if wanted["due_before"]:
+            deadlines = deadlines.filter(due_on__lte=wanted["due_before"])
+        if wanted["rule"]:
+            deadlines = deadlines.filter(rule_id=wanted["rule"])
+        if wanted["status"]:
+            deadlines = deadlines.filter(status=wanted["status"])
+        paginator = DeadlinePagination()
+        page = paginator.paginate_queryset(deadlines, request, view=self)
+        context = {"now": timezone.now()}
+        return paginator.get_paginated_response(
+            serializers.DeadlineSerializer(page, many=True, context=context).data
+        )

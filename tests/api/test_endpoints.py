@@ -326,3 +326,46 @@ def test_errors_follow_accept_language(db, expired_token):
     response = Api(expired_token).get(reverse("api:cases"), **{"accept-language": "lt"})
     assert response.status_code == 401
     assert "baigėsi" in response.json()["detail"]
+
+
+DEADLINES = {
+    "alice": True,
+    "dora": True,
+    "oscar": False,
+    "adam": True,
+    "expired": None,
+    "revoked": None,
+    "none": None,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_deadlines(as_persona, case, persona):
+    response = as_persona(persona).get(reverse("api:deadlines"), {"due_before": "2023-08-31"})
+    if DEADLINES[persona] is None:
+        return _unauthorised(response)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    if not DEADLINES[persona]:
+        assert results == []
+        return
+    # Submitted on Friday 2023-08-11: registration within 3 working days, and 15 August
+    # (Assumption Day) is a public holiday, so it is due on Thursday 2023-08-17.
+    (registration,) = results
+    assert registration["reference"] == case.reference
+    assert registration["rule_name"] == "Registration of the application"
+    assert registration["due_on"] == "2023-08-17"
+    assert registration["status"] == "open"
+    assert registration["overdue"] is True
+
+
+def test_the_deadlines_filter_by_status_and_refuse_bad_dates(api_as, alice, case):
+    api = api_as(alice)
+    assert api.get(reverse("api:deadlines"), {"status": "met"}).json()["results"] == []
+    opened = api.get(reverse("api:deadlines"), {"status": "open"}).json()["results"]
+    assert [d["due_on"] for d in opened] == sorted(d["due_on"] for d in opened)
+    # Submission opens registration, examination and the right-to-work clock.
+    assert len(opened) == 3
+    bad = api.get(reverse("api:deadlines"), {"due_before": "2023-02-30"})
+    assert bad.status_code == 400
+    assert "due_before" in bad.json()["errors"]
