@@ -7,8 +7,9 @@ from .models import Unit, User
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("name",)
+    list_display = ("name", "duty_officer")
     search_fields = ("name",)
+    autocomplete_fields = ("duty_officer",)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Units own cases and users (protected in the database); rename rather than delete.

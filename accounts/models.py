@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,21 @@ class Unit(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    # Reminders of a deadline go to one person: the case's caseworker, or this officer when
+    # nobody (active) is assigned. Without one, such deadlines reach the unit's
+    # decision-makers through their daily digest.
+    duty_officer = models.ForeignKey(
+        "User",
+        verbose_name=_("duty officer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Receives the reminders of deadlines of cases that nobody is assigned to. A "
+            "member of this unit."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -24,6 +40,14 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        officer = self.duty_officer
+        if officer is not None and (officer.unit_id != self.pk or not officer.is_active):
+            raise ValidationError(
+                {"duty_officer": _("Choose an active member of this unit as its duty officer.")}
+            )
 
 
 class User(AbstractUser):

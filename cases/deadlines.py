@@ -290,9 +290,13 @@ def waive_deadline(deadline: Deadline, *, actor, reason: str) -> None:
 
 
 def refresh_next_deadline(application: Application) -> None:
-    """Keep the stored nearest open deadline current (the case list sorts on it)."""
+    """Keep the stored nearest open deadline current (the case list sorts on it, and the
+    list's overdue filter and flags read it). A case recorded after the fact has none: its
+    open clocks are history, not something due."""
     nearest = (
-        Deadline.objects.open().filter(application=application).aggregate(m=Min("due_at"))["m"]
+        None
+        if application.recorded_as_of
+        else Deadline.objects.open().filter(application=application).aggregate(m=Min("due_at"))["m"]
     )
     if nearest != application.next_deadline_at:
         application.next_deadline_at = nearest

@@ -277,6 +277,16 @@ class JudgmentForm(Form):
     judgment_on = date_field(_("Final judgment of"))
 
 
+class UpToDateForm(Form):
+    reason = reason_field(
+        _("What you recorded"),
+        _(
+            "Which current facts you recorded (corrections, transitions, notes). From now on "
+            "the case's clocks are live: overdue limits count and remind."
+        ),
+    )
+
+
 class WaiveDeadlineForm(Form):
     reason = reason_field(_("Reason for waiving"))
 
@@ -286,12 +296,14 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "court_order": CourtOrderForm,
     "service": ServiceForm,
     "judgment": JudgmentForm,
+    "up_to_date": UpToDateForm,
 }
 ACTION_LABELS = {
     "interview": _("Record the personal interview"),
     "court_order": _("Record the court order on detention"),
     "service": _("Record service of the decision"),
     "judgment": _("Record the final judgment"),
+    "up_to_date": _("The record is up to date"),
 }
 
 

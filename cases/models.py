@@ -382,6 +382,18 @@ class Application(ConcurrentTransitionMixin, models.Model):
     next_deadline_at = models.DateTimeField(
         _("nearest open deadline"), null=True, blank=True, editable=False
     )
+    # A record made after the fact (the sample case, a migrated backlog) reflects what was
+    # known on this date: its open clocks are history, not alarms (no overdue figure, no
+    # reminder), until someone records the current facts (`workflow.bring_up_to_date`).
+    recorded_as_of = models.DateField(
+        _("record reflects the facts of"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For a case recorded after the fact: the date its record reflects. Empty for a "
+            "live case."
+        ),
+    )
     # The applicant's nationality, copied by triggers (PostgreSQL: application_copies_nationality,
     # applicant_sets_nationality)
     # so that the case list filtered by status and nationality, and its count, are answered
@@ -1063,8 +1075,13 @@ class DeadlineQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=Deadline.Status.OPEN)
 
+    def live(self):
+        """Open deadlines of live cases: those of a case recorded after the fact
+        (`Application.recorded_as_of`) are history, not alarms."""
+        return self.open().filter(application__recorded_as_of__isnull=True)
+
     def overdue(self, now: dt.datetime | None = None):
-        return self.open().filter(due_at__lt=now or timezone.now())
+        return self.live().filter(due_at__lt=now or timezone.now())
 
 
 class Deadline(models.Model):

@@ -8,9 +8,11 @@ The sweep (`sweep`, run by beat every SWEEP_INTERVAL_MINUTES through `cases.task
    after downtime catches up;
 2. gives each the most urgent level reached (`deadlines.reminder_level`: 14, 3, 1 days
    before, 0 = overdue), so a late sweep sends only that level, never a backlog;
-3. picks the recipients: the assigned caseworker, or the unit's decision-makers when nobody
-   (active) is assigned; an overdue deadline also goes to the unit's decision-makers. Each
-   unit's decision-makers are read once per sweep;
+3. picks the one recipient: the assigned caseworker, or the unit's duty officer when nobody
+   (active) is assigned (each unit's is read once per sweep); with neither, no reminder: the
+   unit's decision-makers see the deadline in their daily digest, which is also where
+   overdue deadlines are escalated. A sweep therefore writes at most one reminder per
+   deadline, whatever the backlog;
 4. reads the existing reminders of those deadlines in one query per batch and creates the
    missing ones with `bulk_create(ignore_conflicts=True)` (the unique constraint on
    deadline, level and recipient settles two sweeps running at once), all in one
@@ -36,7 +38,10 @@ task) then sends that email again. A reminder is never lost while its deadline i
 nothing is acknowledged before it is done, and every sweep re-enqueues what is unsent.
 
 The digest (`send_digests`, daily at DIGEST_HOUR Vilnius time) gives each user one email
-listing what is due within DIGEST_DAYS or overdue for them (same recipients as reminders).
+about what is due within DIGEST_DAYS or overdue for them (`digest_deadlines`): their own
+cases, the unassigned ones of a duty officer, and for decision-makers every overdue deadline
+of the unit (the escalation) and the deadlines nobody is reminded of. It counts them by
+rule, names the DIGEST_ITEMS most urgent and links to the filtered list.
 Its in-app row, one per user and day, is the claim that keeps it from being sent twice.
 
 Nothing here imports `cases.tasks`: the task passes its `.delay` in, or the send is
@@ -49,21 +54,21 @@ import dataclasses
 import datetime as dt
 import itertools
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts import roles
-from accounts.models import User
+from accounts.models import Unit, User
 
 from . import deadlines, notifications
 from .labels import data_text
@@ -102,40 +107,34 @@ def max_attempts() -> int:
 # ------------------------------------------------------------------------------------------
 
 
-def _decision_makers(unit_ids: Iterable[int], cache: dict[int, list[int]]) -> None:
-    """Fill `cache` (unit id -> active decision-makers' ids) for the units not yet in it,
-    with one query."""
+def _duty_officers(unit_ids: Iterable[int], cache: dict[int, int | None]) -> None:
+    """Fill `cache` (unit id -> its active duty officer's id, or None) for the units not yet
+    in it, with one query."""
     missing = {u for u in unit_ids if u is not None and u not in cache}
     if not missing:
         return
     for unit_id in missing:
-        cache[unit_id] = []
-    rows = (
-        User.objects.filter(is_active=True, unit_id__in=missing, groups__name=roles.DECISION_MAKER)
-        .order_by("pk")
-        .values_list("unit_id", "pk")
-        .distinct()
-    )
-    for unit_id, user_id in rows:
-        cache[unit_id].append(user_id)
+        cache[unit_id] = None
+    for unit_id, officer_id in Unit.objects.filter(
+        pk__in=missing, duty_officer__is_active=True
+    ).values_list("pk", "duty_officer_id"):
+        cache[unit_id] = officer_id
 
 
-def recipients(
+def recipient(
     *,
     assignee_id: int | None,
     assignee_active: bool | None,
     unit_id: int,
-    overdue: bool,
-    decision_makers: dict[int, list[int]],
-) -> list[int]:
-    """The assigned caseworker, or the unit's decision-makers when nobody active is
-    assigned; an overdue deadline also goes to the unit's decision-makers."""
-    people: list[int] = []
+    duty_officers: dict[int, int | None],
+) -> int | None:
+    """The one person a deadline's reminders go to: the assigned caseworker, or the unit's
+    duty officer when nobody (active) is assigned. None: nobody; the unit's decision-makers
+    see it in their daily digest. Overdue deadlines are escalated through that digest too,
+    never as one reminder per decision-maker."""
     if assignee_id is not None and assignee_active:
-        people.append(assignee_id)
-    if not people or overdue:
-        people.extend(decision_makers.get(unit_id, []))
-    return list(dict.fromkeys(people))
+        return assignee_id
+    return duty_officers.get(unit_id)
 
 
 # ------------------------------------------------------------------------------------------
@@ -184,12 +183,13 @@ def _lead_days() -> dict[str, list[int]]:
 
 
 def due_deadlines(now: dt.datetime, *, horizon_days: int, application_id: int | None = None):
-    """Open deadlines due before `now + horizon_days`, as named rows of `_DUE_FIELDS`.
+    """Open deadlines of live cases due before `now + horizon_days`, as named rows of
+    `_DUE_FIELDS` (a case recorded after the fact reminds nobody).
 
     `status = 'open' AND due_at <= ...` is answered by the partial index
     `deadline_open_due_idx`; the ordering is dropped so nothing sorts the whole range.
     """
-    rows = Deadline.objects.open().filter(due_at__lte=now + dt.timedelta(days=horizon_days))
+    rows = Deadline.objects.live().filter(due_at__lte=now + dt.timedelta(days=horizon_days))
     if application_id is not None:
         rows = rows.filter(application_id=application_id)
     return rows.order_by().values_list(*_DUE_FIELDS, named=True)
@@ -207,7 +207,7 @@ def _batches(
     # are exact.
     horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
     rows = due_deadlines(now, horizon_days=horizon, application_id=application_id)
-    decision_makers: dict[int, list[int]] = {}
+    duty_officers: dict[int, int | None] = {}
     for chunk in itertools.batched(rows.iterator(chunk_size=BATCH), BATCH):
         batch = []
         for row in chunk:
@@ -216,7 +216,7 @@ def _batches(
                 batch.append((row, level))
         if not batch:
             continue
-        _decision_makers({row.application__unit_id for row, _level in batch}, decision_makers)
+        _duty_officers({row.application__unit_id for row, _level in batch}, duty_officers)
         # The most urgent level each recipient already has, per deadline: one query.
         sent: dict[tuple[int, int], int] = {}
         for deadline_id, recipient_id, level in Reminder.objects.filter(
@@ -226,27 +226,25 @@ def _batches(
             sent[key] = min(level, sent.get(key, level))
         planned: list[PlannedReminder] = []
         for row, level in batch:
-            people = recipients(
+            person = recipient(
                 assignee_id=row.application__assigned_to_id,
                 assignee_active=row.application__assigned_to__is_active,
                 unit_id=row.application__unit_id,
-                overdue=level == 0,
-                decision_makers=decision_makers,
+                duty_officers=duty_officers,
             )
-            for person in people:
-                if sent.get((row.pk, person), level + 1) <= level:
-                    continue  # this level, or a more urgent one, already went to them
-                planned.append(
-                    PlannedReminder(
-                        deadline_id=row.pk,
-                        application_id=row.application_id,
-                        reference=row.application__reference,
-                        rule=row.rule_id,
-                        due_on=row.due_on,
-                        level=level,
-                        recipient_id=person,
-                    )
+            if person is None or sent.get((row.pk, person), level + 1) <= level:
+                continue  # nobody to remind, or this level or a more urgent one went out
+            planned.append(
+                PlannedReminder(
+                    deadline_id=row.pk,
+                    application_id=row.application_id,
+                    reference=row.application__reference,
+                    rule=row.rule_id,
+                    due_on=row.due_on,
+                    level=level,
+                    recipient_id=person,
                 )
+            )
         yield len(batch), planned
 
 
@@ -583,36 +581,53 @@ def retry(reminder_ids: Iterable[int], *, enqueue: Enqueue | None = None) -> int
 # ------------------------------------------------------------------------------------------
 
 
-def digest_plan(now: dt.datetime) -> dict[int, list[int]]:
-    """user id -> ids of the open deadlines due within DIGEST_DAYS or overdue for them."""
-    rows = list(due_deadlines(now, horizon_days=settings.DIGEST_DAYS))
-    decision_makers: dict[int, list[int]] = {}
-    _decision_makers({row.application__unit_id for row in rows}, decision_makers)
-    per_user: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        for person in recipients(
-            assignee_id=row.application__assigned_to_id,
-            assignee_active=row.application__assigned_to__is_active,
-            unit_id=row.application__unit_id,
-            overdue=row.due_at < now,
-            decision_makers=decision_makers,
-        ):
-            per_user[person].append(row.pk)
-    return per_user
+# The most urgent deadlines a digest names one by one; the rest are counted by rule.
+DIGEST_ITEMS = 20
+
+
+def digest_deadlines(user: User, now: dt.datetime):
+    """The live open deadlines `user`'s digest covers, due within DIGEST_DAYS or overdue:
+
+    - those of the cases assigned to them;
+    - as their unit's duty officer, those of the unit's cases nobody (active) is assigned to;
+    - as a decision-maker, every overdue deadline of their unit (the escalation), and the
+      unit's due deadlines that nobody is reminded of (no assignee, no duty officer).
+    """
+    due = Deadline.objects.live().filter(due_at__lte=now + dt.timedelta(days=settings.DIGEST_DAYS))
+    unassigned = Q(application__assigned_to__isnull=True) | Q(
+        application__assigned_to__is_active=False
+    )
+    covered = Q(application__assigned_to=user)
+    if user.unit_id:
+        in_unit = Q(application__unit_id=user.unit_id)
+        officer = (
+            Unit.objects.filter(pk=user.unit_id, duty_officer__is_active=True)
+            .values_list("duty_officer_id", flat=True)
+            .first()
+        )
+        if officer == user.pk:
+            covered |= in_unit & unassigned
+        if user.has_role(roles.DECISION_MAKER):
+            covered |= in_unit & Q(due_at__lt=now)
+            if officer is None:
+                covered |= in_unit & unassigned
+    return due.filter(covered)
 
 
 def send_digests(*, now: dt.datetime | None = None, enqueue: Enqueue | None = None) -> int:
-    """Enqueue one digest per user who has something due and an email address; returns how
-    many were enqueued. Each send is its own task, so one failing address does not resend
-    everyone else's."""
+    """Enqueue one digest per active user with an email address who has something in it;
+    returns how many were enqueued. Each send is its own task, so one failing address does
+    not resend everyone else's."""
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
-    users = list(
-        User.objects.filter(pk__in=list(digest_plan(now)), is_active=True)
+    users = [
+        user
+        for user in User.objects.filter(is_active=True, unit__isnull=False)
         .exclude(email="")
-        .values_list("pk", flat=True)
-    )
-    return dispatch([(pk, day) for pk in users], _or_by_name(enqueue, SEND_DIGEST_TASK))
+        .order_by("pk")
+        if digest_deadlines(user, now).exists()
+    ]
+    return dispatch([(user.pk, day) for user in users], _or_by_name(enqueue, SEND_DIGEST_TASK))
 
 
 def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -> str:
@@ -625,22 +640,33 @@ def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
     if user is None:
         return "nothing"
-    ids = digest_plan(now).get(user.pk, [])
-    if not ids:
+    covered = digest_deadlines(user, now)
+    by_rule = list(
+        covered.order_by()
+        .values("rule_id", "rule__name")
+        .annotate(
+            total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)), first=Min("due_at")
+        )
+        .order_by("first", "rule_id")
+    )
+    if not by_rule:
         return "nothing"
     items = list(
-        Deadline.objects.filter(pk__in=ids)
-        .select_related("application", "rule")
-        .order_by("due_at", "pk")
+        covered.select_related("application", "rule").order_by("due_at", "pk")[:DIGEST_ITEMS]
     )
-    overdue = sum(1 for d in items if d.due_at < now)
-    due_soon = len(items) - overdue
+    overdue = sum(row["overdue"] for row in by_rule)
+    total = sum(row["total"] for row in by_rule)
+    due_soon = total - overdue
     with notifications.in_language_of(user):
         text = ngettext(
             "Today's digest: %(count)s deadline due within %(days)s days, %(overdue)s overdue.",
             "Today's digest: %(count)s deadlines due within %(days)s days, %(overdue)s overdue.",
             due_soon,
         ) % {"count": due_soon, "days": settings.DIGEST_DAYS, "overdue": overdue}
+        rules = [
+            {"rule": data_text(row["rule__name"]), "total": row["total"], "overdue": row["overdue"]}
+            for row in by_rule
+        ]
     rows = Notification.objects.filter(
         kind=Notification.Kind.DIGEST, recipient_id=user.pk, digest_on=day
     )
@@ -665,6 +691,9 @@ def send_digest(user_id: int, day: dt.date, *, now: dt.datetime | None = None) -
         "summary": text,
         "due_count": due_soon,
         "overdue_count": overdue,
+        "rules": rules,
+        "more": max(total - len(items), 0),
+        "overdue_link": notifications.absolute_url(f"{reverse('cases:list')}?overdue=true"),
         "items": [
             {
                 "reference": d.application.reference,

@@ -268,9 +268,10 @@ def read_case_file(path: Path) -> SeedCase:
             p, "grounds", "application.grounds", choices=list(Application.Ground.values)
         ),
         "claim_summary": r.text(p, "claim_summary", "application.claim_summary"),
+        "recorded_as_of": r.date(p, "recorded_as_of", "application.recorded_as_of"),
     }
     today = dt.date.today()
-    for name in ("apprehended_on", "entered_on", "submitted_on", "lodged_on"):
+    for name in ("apprehended_on", "entered_on", "submitted_on", "lodged_on", "recorded_as_of"):
         if application[name] and application[name] > today:
             raise r.error(f"application.{name}", "is in the future")
     if application["lodged_on"] and application["lodged_on"] < application["submitted_on"]:

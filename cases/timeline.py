@@ -224,6 +224,10 @@ class TimelineBuilder:
             )
         elif action == "late_appeal":
             row["title"] = _("Reason for a late appeal")
+        elif action == "brought_up_to_date":
+            row["title"] = _(
+                "Record brought up to date (it reflected %(date)s): its clocks are live"
+            ) % {"date": self._date(data.get("recorded_as_of"))}
         elif action == "corrected":
             self._correction(data, row)
         else:

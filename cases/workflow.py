@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -958,6 +959,32 @@ def assign(
             )
         )
     return case
+
+
+@retried
+def bring_up_to_date(application: Application | int, *, actor: User, reason: str) -> Application:
+    """Take over a case recorded after the fact: the caseworker has recorded the current
+    facts (corrections, transitions, notes) and says so. The record stops being history
+    (`recorded_as_of` cleared): its open clocks become live, count as due or overdue and
+    remind from now on. On the timeline with the reason and the date the record reflected."""
+    reason = _require_reason(reason)
+
+    def apply(case: Application):
+        if case.recorded_as_of is None:
+            return ALREADY_SO
+        as_of = case.recorded_as_of
+        case.recorded_as_of = None
+        deadlines.refresh_next_deadline(case)
+        # Its clocks are live now: check them at once, as after any change.
+        transaction.on_commit(
+            partial(notifications.enqueue_task, notifications.CHECK_CASE_TASK, case.pk),
+            robust=True,
+        )
+        return ["recorded_as_of"], {"recorded_as_of": as_of.isoformat()}
+
+    return _record_action(
+        application, actor=actor, action="brought_up_to_date", apply=apply, reason=reason
+    )
 
 
 @retried

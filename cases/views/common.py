@@ -154,9 +154,19 @@ def _days_text(deadline_due_on: dt.date, overdue: bool, today: dt.date) -> str:
     return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
 
 
-def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[str, Any]:
-    overdue = deadline.is_overdue(now)
+def _deadline_row(
+    deadline: Deadline, now: dt.datetime, today: dt.date, *, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """A deadline as the pages show it. `as_of`: the case is recorded after the fact and
+    reflects that date, so an open clock says what was due, not that it is overdue."""
     is_open = deadline.status == Deadline.Status.OPEN
+    overdue = deadline.is_overdue(now) and as_of is None
+    if is_open and as_of is not None:
+        days_text = _("unknown after %(date)s") % {"date": as_of.isoformat()}
+    elif is_open:
+        days_text = _days_text(deadline.due_on, overdue, today)
+    else:
+        days_text = ""
     return {
         "pk": deadline.pk,
         "name": data_text(deadline.rule.name),
@@ -168,7 +178,8 @@ def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[
         "status_label": label(Deadline.Status, deadline.status),
         "is_open": is_open,
         "overdue": overdue,
-        "days_text": _days_text(deadline.due_on, overdue, today) if is_open else "",
+        "days_text": days_text,
+        "historical": is_open and as_of is not None,
         "waive_reason": deadline.waive_reason,
         "closed_at": deadline.closed_at,
     }

@@ -68,7 +68,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         scope = visible.filter(assigned_to=user)
         scope_label = _("my cases")
-    due_soon = Deadline.objects.open().filter(
+    due_soon = Deadline.objects.live().filter(
         application__in=scope.order_by().values("pk"), due_at__lt=now + dt.timedelta(days=14)
     )
     overdue_count = due_soon.filter(due_at__lt=now).order_by()[: COUNT_CAP + 1].count()

@@ -107,6 +107,8 @@ def _run_action(name: str, case: Application, user: User, data: dict[str, Any]):
         return workflow.record_service(case.pk, actor=user, served_on=data["served_on"])
     if name == "judgment":
         return workflow.record_judgment(case.pk, actor=user, judgment_on=data["judgment_on"])
+    if name == "up_to_date":
+        return workflow.bring_up_to_date(case.pk, actor=user, reason=data["reason"])
     raise Http404
 
 
@@ -116,6 +118,7 @@ ACTION_DONE = {
     "court_order": gettext_lazy("The court order is recorded."),
     "service": gettext_lazy("The service of the decision is recorded."),
     "judgment": gettext_lazy("The final judgment is recorded."),
+    "up_to_date": gettext_lazy("The record is up to date: its clocks are live."),
 }
 
 
