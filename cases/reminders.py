@@ -173,6 +173,7 @@ _DUE_FIELDS = (
     "application__unit_id",
     "application__assigned_to_id",
     "application__assigned_to__is_active",
+    "application__recorded_as_of",
 )
 
 
@@ -183,13 +184,15 @@ def _lead_days() -> dict[str, list[int]]:
 
 
 def due_deadlines(now: dt.datetime, *, horizon_days: int, application_id: int | None = None):
-    """Open deadlines of live cases due before `now + horizon_days`, as named rows of
-    `_DUE_FIELDS` (a case recorded after the fact reminds nobody).
+    """Open deadlines due before `now + horizon_days`, as named rows of `_DUE_FIELDS` (those of
+    a case recorded after the fact, `application__recorded_as_of`, remind nobody).
 
     `status = 'open' AND due_at <= ...` is answered by the partial index
     `deadline_open_due_idx`; the ordering is dropped so nothing sorts the whole range.
     """
-    rows = Deadline.objects.live().filter(due_at__lte=now + dt.timedelta(days=horizon_days))
+    # The case's `recorded_as_of` is read with the row and the historical ones are skipped
+    # by the caller: a filter on it would lead the planner away from the deadlines' index.
+    rows = Deadline.objects.open().filter(due_at__lte=now + dt.timedelta(days=horizon_days))
     if application_id is not None:
         rows = rows.filter(application_id=application_id)
     return rows.order_by().values_list(*_DUE_FIELDS, named=True)
@@ -211,6 +214,8 @@ def _batches(
     for chunk in itertools.batched(rows.iterator(chunk_size=BATCH), BATCH):
         batch = []
         for row in chunk:
+            if row.application__recorded_as_of is not None:
+                continue  # history, not an alarm
             level = deadlines.reminder_level(leads.get(row.rule_id, []), row.due_at, now)
             if level is not None:
                 batch.append((row, level))
@@ -264,10 +269,12 @@ def count_due(now: dt.datetime) -> int:
     (the sweep's `due`, without reading reminders or recipients)."""
     leads = _lead_days()
     horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
-    rows = due_deadlines(now, horizon_days=horizon).values_list("rule_id", "due_at")
+    rows = due_deadlines(now, horizon_days=horizon).values_list(
+        "rule_id", "due_at", "application__recorded_as_of"
+    )
     return sum(
-        deadlines.reminder_level(leads.get(rule, []), due_at, now) is not None
-        for rule, due_at in rows.iterator(chunk_size=10 * BATCH)
+        as_of is None and deadlines.reminder_level(leads.get(rule, []), due_at, now) is not None
+        for rule, due_at, as_of in rows.iterator(chunk_size=10 * BATCH)
     )
 
 

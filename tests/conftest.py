@@ -227,3 +227,11 @@ def build_case(alice, dora, pabrade):
         raise ValueError(status)
 
     return build
+
+
+def on_duty(officer):
+    """Make `officer` their unit's duty officer: reminders of unassigned cases go to them."""
+    unit = officer.unit
+    unit.duty_officer = officer
+    unit.save(update_fields=["duty_officer"])
+    return officer

@@ -17,7 +17,7 @@ from django.utils import translation
 from accounts import roles
 from cases import reminders, workflow
 from cases.models import Notification
-from tests.conftest import make_user, submit
+from tests.conftest import make_user, on_duty, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -48,14 +48,22 @@ def _sweep(*moment: int, django_capture_on_commit_callbacks) -> None:
 def test_one_sweep_writes_each_reminder_in_its_recipients_language(
     alice, dora_lt, dana_en, django_capture_on_commit_callbacks
 ):
-    # Unassigned: the unit's decision-makers are reminded, one Lithuanian and one English.
+    # Unassigned: the unit's duty officer is reminded; dora (Lithuanian) is on duty at the
+    # first sweep, dana (English) at the second.
     with at(2023, 8, 11, 15, 0):
         submit(alice, lodged_on=dt.date(2023, 8, 11))
     mail.outbox.clear()
-    with translation.override("en"):  # the worker's own language must not leak in
-        _sweep(
-            2024, 1, 28, 8, 0, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
-        )
+    for officer in (dora_lt, dana_en):
+        on_duty(officer)
+        with translation.override("en"):  # the worker's own language must not leak in
+            _sweep(
+                2024,
+                1,
+                28,
+                8,
+                0,
+                django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+            )
 
     lithuanian = [m for m in mail.outbox if m.to == ["dora@example.test"]]
     english = [m for m in mail.outbox if m.to == ["dana@example.test"]]

@@ -22,7 +22,7 @@ from accounts import roles
 from cases import reminders, workflow
 from cases.models import Application, Deadline, DeadlineRule, Notification, Reminder
 from haven.celery import app
-from tests.conftest import decide, make_user, submit
+from tests.conftest import decide, make_user, on_duty, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -125,10 +125,11 @@ def test_it_walks_through_the_levels_as_the_deadline_nears(alice, dora, sweep):
     sweep(2024, 2, 10, 8, 0)
     _, sends = sweep(2024, 2, 12, 0, 5)
     exam = {(level, user) for rule, level, user in made() if rule == "examination"}
-    assert exam == {(14, "alice"), (3, "alice"), (1, "alice"), (0, "alice"), (0, "dora")}
-    # Overdue also goes to the unit's decision-makers.
-    assert ("right-to-work", 0, "dora") in made()
-    assert len(sends) == 4  # examination and right to work, overdue, to alice and dora
+    assert exam == {(14, "alice"), (3, "alice"), (1, "alice"), (0, "alice")}
+    # Overdue reaches the unit's decision-makers through their daily digest, never as a
+    # reminder each.
+    assert not Reminder.objects.filter(recipient=dora).exists()
+    assert len(sends) == 2  # examination and right to work, overdue, to alice
 
 
 def test_a_late_sweep_sends_only_the_most_urgent_level_reached(alice, sweep):
@@ -141,12 +142,7 @@ def test_a_late_sweep_sends_only_the_most_urgent_level_reached(alice, sweep):
 def test_a_sweep_after_long_downtime_catches_up_with_overdue_deadlines(alice, dora, sweep):
     examined(alice)
     sweep(2024, 5, 1, 9, 0)
-    assert made() == {
-        ("examination", 0, "alice"),
-        ("examination", 0, "dora"),
-        ("right-to-work", 0, "alice"),
-        ("right-to-work", 0, "dora"),
-    }
+    assert made() == {("examination", 0, "alice"), ("right-to-work", 0, "alice")}
 
 
 def test_it_uses_the_lead_times_an_administrator_set_on_the_rule(alice, sweep):
@@ -199,20 +195,47 @@ def test_a_window_opening_before_the_autumn_clock_change_is_caught_at_once(alice
 # ---- recipients ---------------------------------------------------------------------------
 
 
-def test_an_unassigned_case_reminds_its_units_decision_makers(alice, dora, oscar, sweep):
+def test_an_unassigned_case_reminds_its_units_duty_officer(alice, dora, oscar, sweep):
     outsider_dm = make_user("olga", roles.DECISION_MAKER, oscar.unit)
+    bob = make_user("bob", roles.CASEWORKER, alice.unit)
+    on_duty(bob)
+    on_duty(oscar)  # another unit's duty officer
     unassigned(alice)
     sweep(2024, 1, 28, 8, 0)
-    assert made() == {("examination", 14, "dora"), ("right-to-work", 14, "dora")}
-    assert not Reminder.objects.filter(recipient__in=[alice, oscar, outsider_dm]).exists()
+    assert made() == {("examination", 14, "bob"), ("right-to-work", 14, "bob")}
+    assert not Reminder.objects.filter(recipient__in=[alice, dora, oscar, outsider_dm]).exists()
 
 
-def test_a_deactivated_assignee_is_replaced_by_the_decision_makers(alice, dora, sweep):
+def test_without_a_duty_officer_an_unassigned_case_reminds_nobody_one_by_one(alice, dora, sweep):
+    unassigned(alice)
+    result, sends = sweep(2024, 1, 28, 8, 0)
+    assert result.due == 2
+    assert (made(), sends) == (set(), [])  # it is in the decision-makers' digest instead
+    # The digest covers DIGEST_DAYS ahead: a week before the legal date it is there.
+    assert {d.rule_id for d in reminders.digest_deadlines(dora, vilnius(2024, 2, 5, 8, 0))} == {
+        "examination",
+        "right-to-work",
+    }
+
+
+def test_a_deactivated_assignee_is_replaced_by_the_duty_officer(alice, dora, sweep):
+    bob = make_user("bob", roles.CASEWORKER, alice.unit)
+    on_duty(bob)
     examined(alice)
     alice.is_active = False
     alice.save(update_fields=["is_active"])
     sweep(2024, 1, 28, 8, 0)
-    assert {user for *_, user in made()} == {"dora"}
+    assert {user for *_, user in made()} == {"bob"}
+
+
+def test_an_inactive_duty_officer_is_not_reminded(alice, dora, sweep):
+    bob = make_user("bob", roles.CASEWORKER, alice.unit)
+    on_duty(bob)
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    unassigned(alice)
+    sweep(2024, 1, 28, 8, 0)
+    assert made() == set()
 
 
 def test_a_new_assignee_gets_the_current_level(alice, dora, sweep):
@@ -224,14 +247,6 @@ def test_a_new_assignee_gets_the_current_level(alice, dora, sweep):
     sweep(2024, 2, 8, 9, 15)
     assert ("examination", 3, "bob") in made()
     assert ("examination", 3, "alice") in made()
-
-
-def test_an_inactive_decision_maker_is_not_reminded(alice, dora, sweep):
-    dora.is_active = False
-    dora.save(update_fields=["is_active"])
-    unassigned(alice)
-    sweep(2024, 1, 28, 8, 0)
-    assert made() == set()
 
 
 def test_a_closed_deadline_is_not_reminded(alice, dora, sweep):
@@ -254,7 +269,8 @@ def _sweep_queries(moment: tuple[int, ...]) -> int:
 
 
 def test_the_sweeps_queries_do_not_grow_with_the_number_of_cases(alice, dora, oscar):
-    olga = make_user("olga", roles.DECISION_MAKER, oscar.unit)
+    olga = make_user("olga", roles.CASEWORKER, oscar.unit)
+    on_duty(olga)
     for _ in range(2):
         examined(alice)
     first = _sweep_queries((2024, 2, 12, 9, 0))
@@ -263,14 +279,15 @@ def test_the_sweeps_queries_do_not_grow_with_the_number_of_cases(alice, dora, os
         unassigned(oscar)
     second = _sweep_queries((2024, 2, 13, 9, 0))  # new deadlines only (the first are done)
     assert Reminder.objects.filter(recipient=olga).count() == 12
-    assert Reminder.objects.count() == 2 * 2 * 2 + 6 * 2 * 2 + 6 * 2
+    assert Reminder.objects.count() == 2 * 2 + 6 * 2 + 6 * 2  # one per deadline
     assert second == first
 
 
 def test_a_backlog_larger_than_a_batch_is_swept_whole_a_batch_at_a_time(
     alice, dora, oscar, sweep, monkeypatch
 ):
-    olga = make_user("olga", roles.DECISION_MAKER, oscar.unit)
+    olga = make_user("olga", roles.CASEWORKER, oscar.unit)
+    on_duty(olga)
     for _ in range(4):
         examined(alice)
         unassigned(oscar)
@@ -280,12 +297,11 @@ def test_a_backlog_larger_than_a_batch_is_swept_whole_a_batch_at_a_time(
     result, sends = sweep(*moment)
     assert result.due == 16
     assert result.planned == []  # a sweep keeps no list of what it wrote; a dry run does
-    # Each overdue deadline of alice's cases: to alice and to dora; of oscar's unassigned
-    # cases: to olga.
+    # One reminder per overdue deadline: alice's cases to alice, oscar's unassigned cases to
+    # olga, the duty officer of oscar's unit.
     assert Reminder.objects.filter(recipient=alice).count() == 8
-    assert Reminder.objects.filter(recipient=dora).count() == 8
     assert Reminder.objects.filter(recipient=olga).count() == 8
-    assert result.created == len(sends) == Reminder.objects.count() == 24
+    assert result.created == len(sends) == Reminder.objects.count() == 16
     again, resent = sweep(2024, 2, 13, 9, 15)
     assert (again.due, again.created, resent) == (16, 0, [])
 
@@ -413,17 +429,31 @@ def test_a_sweep_of_one_case_leaves_the_others_alone(alice, sweep):
 # ---- the sample case ----------------------------------------------------------------------
 
 
-def test_the_sample_cases_overdue_examination_is_reminded(sweep):
+def test_the_sample_case_is_history_and_reminds_nobody_until_brought_up_to_date(sweep):
     from accounts.models import Unit
 
     call_command("import_seed", verbosity=0)
     case = Application.objects.get(applicant__family_name="Korolev")
+    assert case.recorded_as_of == D(2023, 8, 11)
     unit = Unit.objects.get(name="Migration Department, Asylum Division")
-    head = make_user("head", roles.DECISION_MAKER, unit)
+    head = on_duty(make_user("head", roles.DECISION_MAKER, unit))
     examination = Deadline.objects.get(application=case, rule="examination")
     assert examination.due_on == D(2024, 2, 11)
-    sweep(2024, 2, 12, 9, 0)
+    result, sends = sweep(2024, 2, 12, 9, 0)
+    assert (result.due, sends, made()) == (0, [], set())
+    assert reminders.count_due(vilnius(2024, 2, 12, 9, 0)) == 0
+    assert not reminders.digest_deadlines(head, vilnius(2024, 2, 12, 9, 0)).exists()
+    # A caseworker takes it over and records the current facts: its clocks are live.
+    with at(2024, 2, 12, 10, 0):
+        workflow.bring_up_to_date(case, actor=head, reason="Facts checked with the file.")
+    sweep(2024, 2, 12, 10, 5)
     assert Reminder.objects.filter(deadline=examination, level=0, recipient=head).exists()
+    assert (
+        Reminder.objects.count()
+        == Deadline.objects.live()
+        .filter(application=case, due_at__lt=vilnius(2024, 2, 12, 10, 5))
+        .count()
+    )
 
 
 # ---- the command --------------------------------------------------------------------------
@@ -445,8 +475,8 @@ def test_the_command_shows_a_dry_run_and_changes_nothing(alice, dora):
         call_command("sweep_deadlines", "--dry-run", stdout=out)
     text = out.getvalue()
     assert "2 open deadlines inside a reminder window or overdue" in text
-    assert "4 reminders would be sent" in text
-    assert "examination" in text and "overdue" in text and "-> dora" in text
+    assert "2 reminders would be sent" in text
+    assert "examination" in text and "overdue" in text and "-> alice" in text
     assert Reminder.objects.count() == 0
     assert Notification.objects.count() == 0
 
@@ -459,17 +489,12 @@ def test_the_command_sweeps_and_sends_in_process_without_a_broker(
     out = StringIO()
     with at(2024, 2, 12, 9, 0), django_capture_on_commit_callbacks(execute=True):
         call_command("sweep_deadlines", stdout=out)
-    assert "4 reminders created and sent in this process" in out.getvalue()
-    assert Reminder.objects.filter(sent_at__isnull=False).count() == 4
-    assert Notification.objects.filter(kind="reminder").count() == 4
-    assert sorted(m.to[0] for m in mail.outbox) == [
-        "alice@example.test",
-        "alice@example.test",
-        "dora@example.test",
-        "dora@example.test",
-    ]
+    assert "2 reminders created and sent in this process" in out.getvalue()
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == 2
+    assert Notification.objects.filter(kind="reminder").count() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.test", "alice@example.test"]
     out = StringIO()
     with at(2024, 2, 12, 9, 15), django_capture_on_commit_callbacks(execute=True):
         call_command("sweep_deadlines", stdout=out)
     assert "0 reminders created" in out.getvalue()
-    assert len(mail.outbox) == 4
+    assert len(mail.outbox) == 2

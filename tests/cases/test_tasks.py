@@ -41,7 +41,7 @@ from accounts.models import Unit
 from cases import reminders, tasks, workflow
 from cases.models import Application, Deadline, DeadlineRule, Notification, Reminder
 from haven.celery import RequeueOnConnect, app
-from tests.conftest import make_user, submit
+from tests.conftest import make_user, on_duty, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -153,32 +153,35 @@ def test_the_sweep_sends_through_the_worker_and_a_second_sweep_sends_nothing(ali
     assert examination.due_on == D(2024, 2, 11)
     assert examination.is_overdue()
     tasks.sweep_deadlines.delay()
-    wait_for(lambda: Reminder.objects.count() == 4 and all_sent(), "four reminders sent")
+    wait_for(lambda: Reminder.objects.count() == 2 and all_sent(), "two reminders sent")
     wait_for(lambda: idle(worker), "the worker to go idle")
     assert set(Reminder.objects.values_list("deadline__rule", "level", "recipient__username")) == {
         ("examination", 0, "alice"),
-        ("examination", 0, "dora"),
         ("right-to-work", 0, "alice"),
-        ("right-to-work", 0, "dora"),
     }
-    assert Notification.objects.filter(kind="reminder").count() == 4
-    assert len(mail.outbox) == 4
+    assert Notification.objects.filter(kind="reminder").count() == 2
+    assert len(mail.outbox) == 2
     # Again: a sweep, and a duplicate message for a reminder already sent.
     tasks.sweep_deadlines.delay()
     tasks.send_reminder.delay(Reminder.objects.first().pk)
     wait_for(lambda: idle(worker), "the worker to go idle")
-    assert Reminder.objects.count() == 4
-    assert Notification.objects.filter(kind="reminder").count() == 4
-    assert len(mail.outbox) == 4
+    assert Reminder.objects.count() == 2
+    assert Notification.objects.filter(kind="reminder").count() == 2
+    assert len(mail.outbox) == 2
     assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}
 
 
-def test_the_sample_case_is_reminded_through_the_worker(worker):
+def test_the_sample_case_brought_up_to_date_is_reminded_through_the_worker(worker):
     call_command("import_seed", verbosity=0)
     case = Application.objects.get(applicant__family_name="Korolev")
-    head = make_user(
-        "head", roles.DECISION_MAKER, Unit.objects.get(name="Migration Department, Asylum Division")
+    head = on_duty(
+        make_user(
+            "head",
+            roles.DECISION_MAKER,
+            Unit.objects.get(name="Migration Department, Asylum Division"),
+        )
     )
+    workflow.bring_up_to_date(case, actor=head, reason="Facts checked with the file.")
     tasks.sweep_deadlines.delay()
     examination = Deadline.objects.get(application=case, rule="examination")
     assert examination.due_on == D(2024, 2, 11)
@@ -186,7 +189,7 @@ def test_the_sample_case_is_reminded_through_the_worker(worker):
         lambda: Reminder.objects.filter(
             deadline=examination, level=0, recipient=head, sent_at__isnull=False
         ).exists(),
-        "the overdue examination reminder to the unit's decision-maker",
+        "the overdue examination reminder to the unit's duty officer",
     )
     wait_for(lambda: idle(worker), "the worker to go idle")
     subjects = [m.subject for m in mail.outbox if m.to == ["head@example.test"]]
@@ -197,7 +200,8 @@ def test_a_send_that_fails_once_is_retried_and_delivered_once(dora, alice, worke
     DeadlineRule.objects.filter(code="right-to-work").update(is_active=False)
     FlakyBackend.calls = 0
     settings.MAILERS = {"default": {"BACKEND": "tests.cases.test_tasks.FlakyBackend"}}
-    with_dora = submit(alice, lodged_on=D(2023, 8, 11))  # unassigned: the decision-maker
+    on_duty(dora)
+    with_dora = submit(alice, lodged_on=D(2023, 8, 11))  # unassigned: the duty officer
     tasks.sweep_deadlines.delay()
     wait_for(all_sent, "the reminder to be sent after its retry")
     wait_for(lambda: idle(worker), "the worker to go idle")
@@ -213,6 +217,7 @@ def test_a_send_that_fails_once_is_retried_and_delivered_once(dora, alice, worke
 def test_two_workers_sending_one_reminder_at_once_send_it_once(alice, dora, settings):
     settings.MAILERS = LOCMEM
     DeadlineRule.objects.filter(code="right-to-work").update(is_active=False)
+    on_duty(dora)
     submit(alice, lodged_on=D(2023, 8, 11))  # unassigned: one reminder, to dora
     reminders.sweep(enqueue=lambda pk: None)
     reminder = Reminder.objects.get()
@@ -321,7 +326,7 @@ def test_a_worker_killed_in_the_middle_of_a_send_loses_nothing_and_doubles_nothi
         wait_for(all_sent, "every reminder to be sent")
         wait_for(lambda: idle(broker), "the worker to go idle")
     count = Reminder.objects.count()
-    assert count == 4
+    assert count == 2  # examination and right to work, to alice
     assert Notification.objects.filter(kind="reminder").count() == count  # in-app: exactly once
     assert Notification.objects.filter(reminder=interrupted).count() == 1
     assert len(mail.outbox) == count  # the interrupted email never reached the server
