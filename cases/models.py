@@ -1151,7 +1151,13 @@ class Deadline(models.Model):
         return f"{self.rule_id} — {self.due_on}"
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
-        return self.status == self.Status.OPEN and self.due_at < (now or timezone.now())
+        """Open and past its moment, on a live case (a case recorded after the fact shows
+        its clocks as history: see `Application.recorded_as_of`)."""
+        return (
+            self.status == self.Status.OPEN
+            and self.due_at < (now or timezone.now())
+            and self.application.recorded_as_of is None
+        )
 
     def days_left(self, today: dt.date | None = None) -> int:
         """Calendar days from today (Vilnius) to the legal date; negative when overdue."""

@@ -507,11 +507,17 @@ def test_the_case_keeps_its_nearest_open_deadline(alice, pabrade):
 # ---- the sample case ----------------------------------------------------------------------
 
 
-def test_the_sample_cases_examination_deadline_is_11_february_2024_and_overdue():
+def test_the_sample_cases_examination_deadline_is_11_february_2024_and_history_not_overdue():
     call_command("import_seed", verbosity=0)
     case = Application.objects.get(applicant__family_name="Korolev")
     examination = deadline(case, "examination")
     assert examination.due_on == D(2024, 2, 11)
     assert examination.status == Deadline.Status.OPEN
+    # The record reflects 2023-08-11: what was due then, not an alarm today.
+    assert case.recorded_as_of == D(2023, 8, 11)
+    assert examination not in Deadline.objects.overdue()
+    assert not examination.is_overdue()
+    Application.objects.filter(pk=case.pk).update(recorded_as_of=None)
+    examination.refresh_from_db()
     assert examination in Deadline.objects.overdue()
     assert examination.is_overdue()
