@@ -7,12 +7,31 @@ and the UI accept exactly the same things.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.labels import data_text, label, person
-from cases.models import Application, Deadline, Facility, Note, Status
+from cases.models import Applicant, Application, Deadline, Facility, Note, Status
+
+
+class Moment(serializers.DateTimeField):
+    """Moments in UTC (RFC 3339), whatever the zone the pages show them in: a client's
+    parser never meets a historical local offset such as Vilnius's +01:41:16 of 1880."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(**kwargs)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: Moment,
+    }
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -34,7 +53,7 @@ class PersonField(serializers.Field):
         return person(value)
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     applicant = ApplicantSerializer()
     status_label = serializers.SerializerMethodField()
     procedure_label = serializers.SerializerMethodField()
@@ -122,7 +141,7 @@ class CaseDetailSerializer(CaseSerializer):
 class EventSerializer(serializers.Serializer):
     """One row of the case's timeline, as the case page shows it."""
 
-    at = serializers.DateTimeField()
+    at = Moment()
     kind = serializers.CharField()
     kind_label = serializers.CharField()
     actor = serializers.CharField()
@@ -134,7 +153,7 @@ class EventSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(ModelSerializer):
     author = PersonField()
 
     class Meta:
@@ -147,7 +166,7 @@ class NoteInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20_000)
 
 
-class FacilitySerializer(serializers.ModelSerializer):
+class FacilitySerializer(ModelSerializer):
     kind_label = serializers.SerializerMethodField()
     occupancy = serializers.SerializerMethodField()
     occupied = serializers.SerializerMethodField()
@@ -213,7 +232,7 @@ class TransitionInputSerializer(serializers.Serializer):
     )
 
 
-class DeadlineSerializer(serializers.ModelSerializer):
+class DeadlineSerializer(ModelSerializer):
     case = serializers.IntegerField(source="application_id")
     reference = serializers.CharField(source="application.reference")
     rule = serializers.CharField(source="rule_id")
@@ -254,3 +273,52 @@ class DeadlinePageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = DeadlineSerializer(many=True)
+
+
+class IntakeInputSerializer(serializers.Serializer):
+    """A new case, with the intake page's fields. When possible duplicates of the applicant
+    exist the answer is 409 with them as `candidates`; send again with `applicant`: one of
+    their ids (link the case to that person) or "new"."""
+
+    family_name = serializers.CharField()
+    given_names = serializers.CharField(required=False)
+    name_original = serializers.CharField(required=False)
+    aliases = serializers.CharField(required=False)
+    date_of_birth = serializers.DateField(required=False)
+    sex = serializers.ChoiceField(choices=Applicant.Sex.choices)
+    nationality = serializers.CharField(required=False, help_text="ISO 3166 code.")
+    languages = serializers.CharField(required=False)
+    military_status = serializers.CharField(required=False)
+    military_rank = serializers.CharField(required=False)
+    military_unit = serializers.CharField(required=False)
+    military_background = serializers.CharField(required=False)
+    procedure = serializers.ChoiceField(choices=Application.Procedure.choices)
+    submitted_on = serializers.DateField()
+    lodged_on = serializers.DateField(required=False)
+    apprehended_on = serializers.DateField(required=False)
+    apprehension_place = serializers.CharField(required=False)
+    entered_on = serializers.DateField(required=False)
+    submission_place = serializers.CharField(required=False)
+    submission_authority = serializers.ChoiceField(choices=Application.Authority.choices)
+    grounds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Application.Ground.choices), required=False
+    )
+    claim_summary = serializers.CharField(required=False)
+    assign_to_me = serializers.BooleanField(required=False)
+    applicant = serializers.CharField(
+        required=False, help_text='After a 409: a candidate\'s id, or "new".'
+    )
+
+
+class CandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    name_original = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    nationality = serializers.CharField()
+    reasons = serializers.CharField()
+    cases = serializers.ListField(child=serializers.CharField())
+
+
+class DuplicatesSerializer(ErrorSerializer):
+    candidates = CandidateSerializer(many=True)

@@ -14,8 +14,9 @@ from typing import Any
 
 from django import forms as django_forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Count, Window
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from rest_framework.views import APIView
 from cases import access, forms, workflow
 from cases.filters import ApplicationFilter
 from cases.models import (
+    Applicant,
     Application,
     Deadline,
     Document,
@@ -37,6 +39,8 @@ from cases.models import (
     occupancy_by_regime,
 )
 from cases.timeline import TimelineBuilder
+from cases.views.common import int_or_none
+from cases.views.intake import _may_open_cases, _possible_duplicates
 from cases.views.lists import _clean_params
 
 from . import serializers
@@ -80,15 +84,18 @@ class CasePagination(CursorPagination):
 
 
 def body(request) -> dict[str, str]:
-    """The JSON body as a form's data: an object of single values, each as text.
-
-    Forms read text (as from a page's POST); a list or an object where one value belongs is
-    refused, so that it is never turned into text like "['a']"."""
+    """The JSON body as a form's data: an object of single values, each as text."""
     data = request.data
     if not isinstance(data, dict):
         raise exceptions.ValidationError(
             {"non_field_errors": [_("The body must be a JSON object.")]}
         )
+    return single_values(data)
+
+
+def single_values(data: dict) -> dict[str, str]:
+    """Forms read text (as from a page's POST); a list or an object where one value belongs
+    is refused, so that it is never turned into text like "['a']"."""
     cleaned: dict[str, str] = {}
     problems: dict[str, list[str]] = {}
     for key, value in data.items():
@@ -157,6 +164,113 @@ class CaseList(APIView):
             filterset.qs.select_related(*CASE_ROWS), request, view=self
         )
         return paginator.get_paginated_response(serializers.CaseSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Register a case (intake)",
+        operation_id="cases_create",
+        description=(
+            "The intake page's fields. Possible duplicates of the applicant (a similar name in "
+            "any script, or the same date of birth, among cases the user may read) answer 409 "
+            'with `candidates`; send again with `applicant`: a candidate\'s id or "new".'
+        ),
+        request=serializers.IntakeInputSerializer,
+        responses={
+            201: serializers.CaseDetailSerializer,
+            409: OpenApiResponse(serializers.DuplicatesSerializer, description="Duplicates?"),
+            **errors(400, 403, 404),
+        },
+    )
+    def post(self, request):
+        user = request.user
+        if not _may_open_cases(user):
+            raise exceptions.PermissionDenied(
+                _("Cases are opened by caseworkers and decision-makers of a unit.")
+            )
+        data = intake_data(request)
+        form = forms.IntakeForm(data)
+        if not form.is_valid():
+            raise invalid(form)
+        candidates = _possible_duplicates(user, form)
+        choice = data.get("applicant", "")
+        if candidates and not choice:
+            return Response(
+                {
+                    "detail": _("Possible duplicates found. Check them and choose before saving."),
+                    "errors": {},
+                    "candidates": [
+                        {
+                            "id": c["pk"],
+                            "name": c["name"],
+                            "name_original": c["name_original"],
+                            "date_of_birth": c["date_of_birth"],
+                            "nationality": c["nationality"],
+                            "reasons": c["reasons"],
+                            "cases": [case["reference"] for case in c["cases"]],
+                        }
+                        for c in candidates
+                    ],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        existing = None
+        if choice and choice != "new":
+            ids = {c["pk"] for c in candidates}
+            picked = int_or_none(choice)
+            if picked not in ids:
+                raise exceptions.ValidationError(
+                    {"applicant": [_("Choose one of the candidates, or “new”.")]}
+                )
+            existing = Applicant.objects.get(pk=picked)
+        try:
+            # The case and its assignment to its author: both or neither, as on the page.
+            with transaction.atomic():
+                case = workflow.submit_application(
+                    actor=user,
+                    applicant=existing,
+                    applicant_data=None if existing else form.applicant_data(),
+                    **form.application_data(),
+                )
+                if form.cleaned_data["assign_to_me"]:
+                    case = workflow.assign(case, actor=user, assignee=user)
+        except DjangoValidationError as exc:
+            forms.attach_errors(form, exc)
+            raise invalid(form) from None
+        return Response(
+            case_answer(case_for(request, case.pk), user), status=status.HTTP_201_CREATED
+        )
+
+
+def intake_data(request) -> QueryDict:
+    """The intake body as form data: single values as text, `grounds` as a list of codes,
+    `assign_to_me` as a boolean; anything else is refused."""
+    data = request.data
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError(
+            {"non_field_errors": [_("The body must be a JSON object.")]}
+        )
+    grounds = data.get("grounds", [])
+    assign = data.get("assign_to_me", False)
+    problems: dict[str, list[str]] = {}
+    if not isinstance(grounds, list) or not all(isinstance(g, str) for g in grounds):
+        problems["grounds"] = [_("Expected a list of codes.")]
+    if not isinstance(assign, bool):
+        problems["assign_to_me"] = [_("Expected true or false.")]
+    rest = {k: v for k, v in data.items() if k not in ("grounds", "assign_to_me")}
+    single: dict[str, str] = {}
+    try:
+        single = single_values(rest)
+    except exceptions.ValidationError as exc:
+        problems.update(exc.detail)
+    if problems:
+        raise exceptions.ValidationError(problems)
+    form_data = QueryDict(mutable=True)
+    for key, value in single.items():
+        form_data[key] = value
+    if isinstance(grounds, list):
+        form_data.setlist("grounds", grounds[:20])
+    if assign:
+        form_data["assign_to_me"] = "on"
+    return form_data
 
 
 class CaseDetail(APIView):

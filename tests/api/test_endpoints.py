@@ -369,3 +369,78 @@ def test_the_deadlines_filter_by_status_and_refuse_bad_dates(api_as, alice, case
     bad = api.get(reverse("api:deadlines"), {"due_before": "2023-02-30"})
     assert bad.status_code == 400
     assert "due_before" in bad.json()["errors"]
+
+
+INTAKE = {
+    "family_name": "Korolev",
+    "given_names": "Ivan",
+    "name_original": "Иван Королёв",
+    "nationality": "RU",
+    "sex": "male",
+    "procedure": "regular",
+    "submission_authority": "border_guard",
+    "submitted_on": "2023-08-11",
+    "grounds": ["political_opinion"],
+    "assign_to_me": True,
+}
+
+INTAKE_ANSWER = {
+    "alice": 201,
+    "dora": 201,
+    "oscar": 201,  # his own unit's case
+    "adam": 403,  # administrators read cases, they do not open them
+    "expired": 401,
+    "revoked": 401,
+    "none": 401,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_intake(as_persona, alice, persona):
+    from cases.models import Application
+
+    response = as_persona(persona).post(reverse("api:cases"), INTAKE)
+    assert response.status_code == INTAKE_ANSWER[persona], response.content
+    assert Application.objects.count() == (1 if response.status_code == 201 else 0)
+    if response.status_code == 201:
+        data = response.json()
+        assert data["status"] == "submitted"
+        assert data["applicant"]["name_original"] == "Иван Королёв"
+        assert data["assigned_to_name"] == persona.title()
+
+
+def test_intake_warns_of_a_duplicate_then_links_or_adds(api_as, alice, case):
+    from cases.models import Applicant, Application
+
+    api = api_as(alice)
+    body = {**INTAKE, "family_name": "Korolyov", "name_original": "Королёв Иван"}
+    warned = api.post(reverse("api:cases"), body)
+    assert warned.status_code == 409
+    (candidate,) = warned.json()["candidates"]
+    assert candidate["id"] == case.applicant_id
+    assert candidate["cases"] == [case.reference]
+    assert Application.objects.count() == 1
+    wrong = api.post(reverse("api:cases"), {**body, "applicant": "999999"})
+    assert wrong.status_code == 400
+    assert "applicant" in wrong.json()["errors"]
+    linked = api.post(reverse("api:cases"), {**body, "applicant": str(case.applicant_id)})
+    assert linked.status_code == 201, linked.content
+    assert Application.objects.get(pk=linked.json()["id"]).applicant_id == case.applicant_id
+    added = api.post(reverse("api:cases"), {**body, "applicant": "new"})
+    assert added.status_code == 201
+    assert Applicant.objects.count() == 2
+
+
+def test_intake_refuses_bad_input(api_as, alice):
+    from cases.models import Application
+
+    response = api_as(alice).post(
+        reverse("api:cases"),
+        {**INTAKE, "submitted_on": "2023-02-30", "grounds": "all", "assign_to_me": "yes"},
+    )
+    assert response.status_code == 400
+    assert {"grounds", "assign_to_me"} <= set(response.json()["errors"])
+    response = api_as(alice).post(reverse("api:cases"), {**INTAKE, "submitted_on": "2023-02-30"})
+    assert response.status_code == 400
+    assert "submitted_on" in response.json()["errors"]
+    assert not Application.objects.exists()
