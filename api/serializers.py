@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.labels import data_text, label, person
-from cases.models import Applicant, Application, Deadline, Facility, Note, Status
+from cases.models import Applicant, Application, Deadline, Document, Facility, Note, Status
 
 
 class Moment(serializers.DateTimeField):
@@ -322,3 +322,34 @@ class CandidateSerializer(serializers.Serializer):
 
 class DuplicatesSerializer(ErrorSerializer):
     candidates = CandidateSerializer(many=True)
+
+
+class DocumentSerializer(ModelSerializer):
+    name = serializers.CharField(source="original_name")
+    uploaded_by = PersonField()
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "name",
+            "description",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "uploaded_at",
+            "download",
+        ]
+        read_only_fields = fields
+
+    def get_download(self, document: Document) -> str:
+        """The access-checked download (recorded in the case's access log)."""
+        from django.urls import reverse
+
+        return reverse("api:case_document", args=[document.application_id, document.pk])
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, image (PNG, JPEG, GIF, WebP) or plain text.")
+    description = serializers.CharField(required=False, max_length=300)

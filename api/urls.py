@@ -14,6 +14,12 @@ urlpatterns = [
         name="case_transition",
     ),
     path("cases/<int:pk>/notes/", views.CaseNotes.as_view(), name="case_notes"),
+    path("cases/<int:pk>/documents/", views.CaseDocuments.as_view(), name="case_documents"),
+    path(
+        "cases/<int:pk>/documents/<int:document_pk>/",
+        views.CaseDocumentDownload.as_view(),
+        name="case_document",
+    ),
     path("deadlines/", views.DeadlineList.as_view(), name="deadlines"),
     path("facilities/", views.FacilityList.as_view(), name="facilities"),
     path("schema/", docs.SchemaView.as_view(), name="schema"),

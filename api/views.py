@@ -16,13 +16,13 @@ from django import forms as django_forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Window
-from django.http import Http404, QueryDict
+from django.http import FileResponse, Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, parsers, permissions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -476,3 +476,75 @@ class DeadlineList(APIView):
         return paginator.get_paginated_response(
             serializers.DeadlineSerializer(page, many=True, context=context).data
         )
+
+
+class CaseDocuments(APIView):
+    parser_classes = [parsers.MultiPartParser]
+
+    @extend_schema(
+        summary="The case's documents",
+        responses={200: serializers.DocumentSerializer(many=True), **errors(404)},
+    )
+    def get(self, request, pk: int):
+        case = case_for(request, pk)
+        access.log_access(case, request.user, request, what="case")
+        documents = case.documents.select_related("uploaded_by").order_by("-uploaded_at", "-id")
+        return Response(serializers.DocumentSerializer(documents, many=True).data)
+
+    @extend_schema(
+        summary="Upload a document",
+        description="Multipart, with the same checks as the case page (size, type by content).",
+        request={"multipart/form-data": serializers.DocumentInputSerializer},
+        responses={201: serializers.DocumentSerializer, **errors(400, 403, 404)},
+    )
+    def post(self, request, pk: int):
+        case = case_for(request, pk)
+        form = forms.DocumentForm(request.POST, request.FILES)
+        if not form.is_valid():
+            raise invalid(form)
+        try:
+            document = workflow.add_document(
+                case.pk,
+                actor=request.user,
+                file=form.cleaned_data["file"],
+                original_name=form.cleaned_data["file"].name,
+                description=form.cleaned_data["description"],
+            )
+        except DjangoValidationError as exc:
+            forms.attach_errors(form, exc)
+            raise invalid(form) from None
+        return Response(
+            serializers.DocumentSerializer(document).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CaseDocumentDownload(APIView):
+    @extend_schema(
+        summary="Download a document",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, with its stored content type."
+            ),
+            **errors(404),
+        },
+    )
+    def get(self, request, pk: int, document_pk: int):
+        case = case_for(request, pk)
+        document = (
+            case.documents.filter(pk=document_pk).first() if 0 < document_pk < 2**63 else None
+        )
+        if document is None:
+            raise Http404
+        try:
+            handle = document.file.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise Http404 from None
+        access.log_access(case, request.user, request, what="document", document=document.pk)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -22,6 +22,8 @@ def test_the_schema_describes_every_endpoint(api_as, alice):
         "/api/v1/cases/{id}/events/",
         "/api/v1/cases/{id}/transitions/{name}/",
         "/api/v1/cases/{id}/notes/",
+        "/api/v1/cases/{id}/documents/",
+        "/api/v1/cases/{id}/documents/{document_pk}/",
         "/api/v1/deadlines/",
         "/api/v1/facilities/",
     }

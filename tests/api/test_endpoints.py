@@ -444,3 +444,71 @@ def test_intake_refuses_bad_input(api_as, alice):
     assert response.status_code == 400
     assert "submitted_on" in response.json()["errors"]
     assert not Application.objects.exists()
+
+
+DOCUMENT_UPLOAD = {
+    "alice": 201,
+    "dora": 201,
+    "oscar": 404,
+    "adam": 403,
+    "expired": 401,
+    "revoked": 401,
+    "none": 401,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_documents(as_persona, media, alice, case, persona):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases.models import Document
+
+    api = as_persona(persona)
+    upload = api.client.post(
+        reverse("api:case_documents", args=[case.pk]),
+        {
+            "file": SimpleUploadedFile("statement.txt", b"I refused to fight.\n"),
+            "description": "Statement",
+        },
+        headers=api.headers,
+    )
+    assert upload.status_code == DOCUMENT_UPLOAD[persona], upload.content
+    assert Document.objects.count() == (1 if upload.status_code == 201 else 0)
+    if upload.status_code != 201:
+        return
+    listed = api.get(reverse("api:case_documents", args=[case.pk])).json()
+    assert [(d["name"], d["size"], d["content_type"]) for d in listed] == [
+        ("statement.txt", 20, "text/plain; charset=utf-8")
+    ]
+    before = CaseEvent.objects.filter(application=case, kind="access", action="document").count()
+    download = api.get(listed[0]["download"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"I refused to fight.\n"
+    after = CaseEvent.objects.filter(application=case, kind="access", action="document").count()
+    assert after == before + 1
+
+
+def test_a_refused_document_is_400(api_as, media, alice, case):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = api_as(alice)
+    response = api.client.post(
+        reverse("api:case_documents", args=[case.pk]),
+        {"file": SimpleUploadedFile("run.exe", b"MZ\x90\x00\x03" + b"\x00" * 100)},
+        headers=api.headers,
+    )
+    assert response.status_code == 400
+    assert "file" in response.json()["errors"]
+
+
+def test_another_units_document_is_404(api_as, media, alice, oscar, case):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = api_as(alice)
+    api.client.post(
+        reverse("api:case_documents", args=[case.pk]),
+        {"file": SimpleUploadedFile("a.txt", b"hello\n")},
+        headers=api.headers,
+    )
+    url = api.get(reverse("api:case_documents", args=[case.pk])).json()[0]["download"]
+    assert api_as(oscar).get(url).status_code == 404
