@@ -22,6 +22,7 @@ from django.urls import include, path
 import cases.admin_notifications  # noqa: F401 - cases.admin imports it in the project
 from cases import notifications, reminders, workflow
 from cases.models import Application, DeadlineRule, Notification, Reminder
+from haven import health, metrics
 from haven import urls as haven_urls
 from haven.celery import app
 from tests.conftest import decide, submit
@@ -35,12 +36,15 @@ FAILING = {"default": {"BACKEND": "tests.cases.test_notifications.RefusingBacken
 
 # The project's URLs, with the admin built after this module registered its ModelAdmins.
 urlpatterns = [
+    path("health/", health.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("api.urls")),
     path("", include("cases.urls")),
 ]
-assert len(haven_urls.urlpatterns) == 4, "keep this test URLconf in step with haven.urls"
+assert len(haven_urls.urlpatterns) == 7, "keep this test URLconf in step with haven.urls"
 
 
 class RefusingBackend(BaseEmailBackend):
