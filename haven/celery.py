@@ -8,6 +8,8 @@ import os
 from celery import Celery, bootsteps
 from celery.signals import before_task_publish
 
+from . import logs  # noqa: F401 - connects the signals that carry the request id into tasks
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
 
 log = logging.getLogger(__name__)
