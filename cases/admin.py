@@ -389,6 +389,14 @@ class FacilityAdmin(admin.ModelAdmin):
         return request.user.is_superuser and (obj is None or not obj.placements.exists())
 
 
+class TimeUnitFilter(admin.ChoicesFieldListFilter):
+    """The rule's unit of time (hours, days, months), not to be read as an office."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = _("time unit")
+
+
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(admin.ModelAdmin):
     list_display = (
@@ -397,15 +405,19 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
         "start_event",
         "stop_event",
         "duration",
-        "unit",
+        "time_unit",
         "roll_forward",
         "reminder_days",
         "applies_from",
         "applies_until",
         "is_active",
     )
-    list_filter = ("start_event", "unit", "is_active")
+    list_filter = ("start_event", ("unit", TimeUnitFilter), "is_active")
     search_fields = ("code", "name", "legal_source")
+
+    @admin.display(description=_("time unit"), ordering="unit")
+    def time_unit(self, obj) -> str:
+        return obj.get_unit_display()
 
     def get_readonly_fields(self, request, obj=None):
         # Deadlines point at rules by code: a rule's code is fixed once it exists.
@@ -432,10 +444,48 @@ class DeadlineAdmin(ReadOnlyAdmin):
     date_hierarchy = "due_on"
 
 
+class EventKindFilter(admin.SimpleListFilter):
+    """The event list's kinds, without access events unless asked: who opened a case would
+    otherwise bury the timeline. Keeps the parameter of Django's own field filter."""
+
+    title = _("kind")
+    parameter_name = "kind__exact"
+    EVERYTHING = "all"
+
+    def lookups(self, request, model_admin):
+        return CaseEvent.Kind.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset.exclude(kind=CaseEvent.Kind.ACCESS)
+        if value == self.EVERYTHING:
+            return queryset
+        return queryset.filter(kind=value)
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("All but access events"),
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(value),
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+        yield {
+            "selected": self.value() == self.EVERYTHING,
+            "query_string": changelist.get_query_string({self.parameter_name: self.EVERYTHING}),
+            "display": _("All, access events included"),
+        }
+
+
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "application", "kind", "action", "actor", "from_status", "to_status")
-    list_filter = ("kind", "action")
+    list_filter = (EventKindFilter, "action")
     list_select_related = ("application", "actor")
     search_fields = ("application__reference",)
     date_hierarchy = "at"

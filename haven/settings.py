@@ -241,6 +241,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Vilnius"
 USE_I18N = True
 USE_TZ = True
+# Dates and moments as the pages write them (YYYY-MM-DD HH:MM) in both languages, the admin
+# included, instead of each locale's long forms.
+FORMAT_MODULE_PATH = ["haven.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
