@@ -35,6 +35,18 @@ def readable_unit(user) -> int | str | None:
     return None
 
 
+def report_unit(user) -> int | str | None:
+    """Whose figures `user` may see in the management reports: ALL_UNITS (administrators
+    and superusers), their unit's id (decision-makers), or None (everyone else)."""
+    if not (user and predicates.is_signed_in(user)):
+        return None
+    if user.is_superuser or predicates.is_administrator(user):
+        return ALL_UNITS
+    if user.unit_id and predicates.is_decision_maker(user):
+        return user.unit_id
+    return None
+
+
 def visible_applications(user) -> QuerySet[Application]:
     """The cases `user` may read: their unit's, or all for administrators and superusers."""
     qs = Application.objects.all()

@@ -13,6 +13,7 @@ urlpatterns = [
     # Django's set_language (URL name `set_language`, /i18n/setlang/): the header's switch.
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("api.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("cases.urls")),
 ]
 
