@@ -73,7 +73,7 @@ test: $(STAMP) $(MO) ## the whole suite in parallel against PostgreSQL and Redis
 worker: $(STAMP) ## a Celery worker with beat against REDIS_URL
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (for example redis://127.0.0.1:6379/0)."; exit 1; }
 	@mkdir -p var
-	@$(BIN)/celery -A haven worker --beat --schedule var/celerybeat-schedule --loglevel INFO
+	@$(BIN)/celery -A haven worker --beat --loglevel INFO
 
 BENCH_CASES ?= 100000
 bench: $(STAMP) ## build or reuse haven_bench_$(BENCH_CASES) (synthetic cases), measure the pages, write bench/results.json

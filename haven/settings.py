@@ -454,6 +454,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Exactly one beat: with Redis, beat keeps its schedule in Redis (celery-redbeat) and holds a
+# lock there, renewed every loop; a second beat on another machine waits for the lock and takes
+# over within BEAT_LOCK_SECONDS of the first one's death, instead of doubling every sweep.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = "haven:redbeat"
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+    CELERY_REDBEAT_LOCK_TIMEOUT = _int(
+        "BEAT_LOCK_SECONDS", 60, minimum=CELERY_BEAT_MAX_LOOP_INTERVAL * 3
+    )
+
 # Mail: Django 6.1's MAILERS. The console backend unless SMTP is configured.
 _email_host = os.environ.get("EMAIL_HOST", "")
 if _email_host:
