@@ -9,7 +9,15 @@ from .models import Unit, User
 class UnitAdmin(admin.ModelAdmin):
     list_display = ("name", "duty_officer")
     search_fields = ("name",)
-    autocomplete_fields = ("duty_officer",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The duty officer is chosen among the unit's active members (none before the unit
+        exists)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "duty_officer" in form.base_fields:
+            members = User.objects.filter(unit=obj, is_active=True) if obj else User.objects.none()
+            form.base_fields["duty_officer"].queryset = members.order_by("username")
+        return form
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Units own cases and users (protected in the database); rename rather than delete.

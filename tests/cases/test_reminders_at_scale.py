@@ -156,3 +156,24 @@ def test_a_caseworker_of_another_unit_cannot_bring_it_up_to_date(sample, oscar):
         workflow.bring_up_to_date(sample, actor=oscar, reason="Not mine.")
     sample.refresh_from_db()
     assert sample.recorded_as_of == dt.date(2023, 8, 11)
+
+
+def test_the_admin_offers_only_the_units_active_members_as_duty_officer(alice, dora, oscar, root):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(root)
+    url = reverse("admin:accounts_unit_change", args=[alice.unit.pk])
+    page = client.get(url)
+    offered = {
+        str(choice) for choice in page.context["adminform"].form.fields["duty_officer"].queryset
+    }
+    assert {str(alice), str(dora)} <= offered and str(oscar) not in offered
+    for value in (oscar.pk, "not-a-number"):
+        refused = client.post(url, {"name": alice.unit.name, "duty_officer": value})
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form.errors["duty_officer"]
+    done = client.post(url, {"name": alice.unit.name, "duty_officer": alice.pk})
+    assert done.status_code == 302
+    alice.unit.refresh_from_db()
+    assert alice.unit.duty_officer == alice
