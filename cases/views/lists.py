@@ -117,9 +117,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         return _no_access(request)
     params = _clean_params(request.GET)
     visible = access.visible_applications(user)
-    # An exact case reference (the header's search box) opens that case at once.
+    # An exact case reference (the header's search box) opens that case at once; asked for
+    # as a file (`format=`), it is exported like any other search.
     reference = clean_query(params.get("q")).upper()
-    if reference and not any(c.isspace() for c in reference):
+    if reference and "format" not in request.GET and not any(c.isspace() for c in reference):
         match = visible.filter(reference=reference).values_list("pk", flat=True).first()
         if match is not None:
             return redirect("cases:detail", pk=match)

@@ -43,6 +43,14 @@ def test_a_whole_reference_opens_the_case(client, alice, case):
     assert response.url == reverse("cases:detail", args=[case.pk])
 
 
+def test_a_whole_reference_asked_for_as_a_file_is_exported(client, alice, case):
+    client.force_login(alice)
+    response = client.get(LIST, {"q": case.reference, "format": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert case.reference in body and len(body.strip().splitlines()) == 2  # header and case
+
+
 def test_part_of_a_reference_still_lists(client, alice, case):
     client.force_login(alice)
     number = case.reference.rsplit("-", 1)[1]
