@@ -27,6 +27,7 @@ from django.db import connection, models
 
 from accounts import roles
 from accounts.models import Unit, User
+from api.models import ApiToken
 from cases import workflow
 from cases.models import (
     Application,
@@ -163,6 +164,7 @@ def world(build_case, alice, dora, oscar, olga, adam, root, nobody, unit, other_
         ),
         AccessLog: AccessLog.objects.create(**attempt_fields),
         AccessFailureLog: AccessFailureLog.objects.create(**attempt_fields),
+        ApiToken: ApiToken.issue(alice, name="unit A's sync", days=30)[0],
     }
     return World(
         case=case,
