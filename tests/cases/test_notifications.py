@@ -42,9 +42,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("api.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("cases.urls")),
 ]
-assert len(haven_urls.urlpatterns) == 7, "keep this test URLconf in step with haven.urls"
+assert len(haven_urls.urlpatterns) == 8, "keep this test URLconf in step with haven.urls"
 
 
 class RefusingBackend(BaseEmailBackend):
