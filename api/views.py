@@ -14,9 +14,8 @@ from typing import Any
 
 from django import forms as django_forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Count, Window
-from django.http import FileResponse, Http404, QueryDict
+from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -222,16 +221,13 @@ class CaseList(APIView):
                 )
             existing = Applicant.objects.get(pk=picked)
         try:
-            # The case and its assignment to its author: both or neither, as on the page.
-            with transaction.atomic():
-                case = workflow.submit_application(
-                    actor=user,
-                    applicant=existing,
-                    applicant_data=None if existing else form.applicant_data(),
-                    **form.application_data(),
-                )
-                if form.cleaned_data["assign_to_me"]:
-                    case = workflow.assign(case, actor=user, assignee=user)
+            case = workflow.intake(
+                actor=user,
+                assign_to_author=form.cleaned_data["assign_to_me"],
+                applicant=existing,
+                applicant_data=None if existing else form.applicant_data(),
+                **form.application_data(),
+            )
         except DjangoValidationError as exc:
             forms.attach_errors(form, exc)
             raise invalid(form) from None
@@ -529,22 +525,4 @@ class CaseDocumentDownload(APIView):
         },
     )
     def get(self, request, pk: int, document_pk: int):
-        case = case_for(request, pk)
-        document = (
-            case.documents.filter(pk=document_pk).first() if 0 < document_pk < 2**63 else None
-        )
-        if document is None:
-            raise Http404
-        try:
-            handle = document.file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404 from None
-        access.log_access(case, request.user, request, what="document", document=document.pk)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type,
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return access.document_download(request, case_for(request, pk), document_pk)

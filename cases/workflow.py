@@ -60,11 +60,13 @@ __all__ = [
     "add_note",
     "appeal",
     "assign",
+    "bring_up_to_date",
     "available_transitions",
     "close",
     "correct_record",
     "decide",
     "detain",
+    "intake",
     "record_court_order",
     "record_interview",
     "record_judgment",
@@ -175,6 +177,7 @@ def available_transitions(application: Application, user: User) -> list[Transiti
 TRANSITION_ORDER = (
     "start_examination",
     "detain",
+    "intake",
     "release",
     "decide",
     "appeal",
@@ -387,6 +390,17 @@ def submit_application(
                 max(deadlines.at_noon(case.lodged_on), moment),
                 actor=actor,
             )
+    return case
+
+
+@retried
+def intake(*, actor: User, assign_to_author: bool = False, **kwargs: Any) -> Application:
+    """Intake, as the page and the API do it: `submit_application(**kwargs)` and, with
+    `assign_to_author`, the new case's assignment to its author: both or neither."""
+    with transaction.atomic():
+        case = submit_application(actor=actor, **kwargs)
+        if assign_to_author:
+            case = assign(case, actor=actor, assignee=actor)
     return case
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -148,16 +147,13 @@ def intake(request: HttpRequest) -> HttpResponse:
                     else None
                 )
                 try:
-                    # The case and its assignment to its author: both or neither.
-                    with transaction.atomic():
-                        case = workflow.submit_application(
-                            actor=user,
-                            applicant=existing,
-                            applicant_data=None if existing else form.applicant_data(),
-                            **form.application_data(),
-                        )
-                        if form.cleaned_data["assign_to_me"]:
-                            case = workflow.assign(case, actor=user, assignee=user)
+                    case = workflow.intake(
+                        actor=user,
+                        assign_to_author=form.cleaned_data["assign_to_me"],
+                        applicant=existing,
+                        applicant_data=None if existing else form.applicant_data(),
+                        **form.application_data(),
+                    )
                 except workflow.WorkflowError as exc:
                     return _refused(request, None, exc)
                 except ValidationError as exc:

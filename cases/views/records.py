@@ -5,7 +5,7 @@ check.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -68,21 +68,5 @@ def add_document(request: HttpRequest, pk: int) -> HttpResponse:
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     """A case document, served as an attachment with its stored content type, after the
     access check; the download is logged on the case's access log."""
-    user = request.user
-    case = access.get_application_for_user(user, pk)
-    document = case.documents.filter(pk=document_pk).first() if 0 < document_pk < 2**63 else None
-    if document is None:
-        raise Http404
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    access.log_access(case, user, request, what="document", document=document.pk)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    case = access.get_application_for_user(request.user, pk)
+    return access.document_download(request, case, document_pk)
