@@ -116,6 +116,9 @@ def test_it_shows_possible_duplicates_before_saving(client, alice, existing):
     duplicates = response.context["duplicates"]
     assert [d["pk"] for d in duplicates] == [existing.applicant_id]
     assert existing.reference in response.content.decode()
+    # Sokolov's date of birth was never recorded: the box says so instead of "born ?".
+    assert "born ?" not in response.content.decode()
+    assert "date of birth not recorded" in response.content.decode()
     assert Application.objects.count() == 1  # nothing saved yet
 
 
