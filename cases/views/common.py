@@ -154,13 +154,12 @@ def _days_text(deadline_due_on: dt.date, overdue: bool, today: dt.date) -> str:
     return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
 
 
-def _deadline_row(
-    deadline: Deadline, now: dt.datetime, today: dt.date, *, as_of: dt.date | None = None
-) -> dict[str, Any]:
-    """A deadline as the pages show it. `as_of`: the case is recorded after the fact and
-    reflects that date, so an open clock says what was due, not that it is overdue."""
+def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[str, Any]:
+    """A deadline as the pages show it. On a case recorded after the fact
+    (`Application.recorded_as_of`) an open clock says what was due, not that it is overdue."""
     is_open = deadline.status == Deadline.Status.OPEN
-    overdue = deadline.is_overdue(now) and as_of is None
+    overdue = deadline.is_overdue(now)
+    as_of = deadline.application.recorded_as_of
     if is_open and as_of is not None:
         days_text = _("unknown after %(date)s") % {"date": as_of.isoformat()}
     elif is_open:
