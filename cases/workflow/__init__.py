@@ -15,6 +15,10 @@ saw, a reason and the transition's own data, and then, in one database transacti
 Views, the admin, management commands, tasks and the seed import call these functions and
 nothing else. No function here knows about requests. Each verb is one unit of work: when its
 transaction loses a lock conflict to another, it runs again as a whole (`conflicts.retried`).
+
+This is a package so that it can grow by area (house style 16): a new area's verbs go into a
+submodule (`cases/workflow/<area>.py`) that takes the shared steps from here, and are
+re-exported at the end of this module, so callers keep writing `workflow.<verb>(...)`.
 """
 
 from __future__ import annotations
@@ -35,10 +39,10 @@ from django_fsm import ConcurrentTransition
 from accounts import roles
 from accounts.models import User
 
-from . import deadlines, notifications, predicates, uploads
-from .audit import record_event
-from .conflicts import retried
-from .models import (
+from .. import deadlines, notifications, predicates, uploads
+from ..audit import record_event
+from ..conflicts import retried
+from ..models import (
     Applicant,
     Application,
     CaseEvent,
