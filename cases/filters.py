@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.postgres.fields import ArrayField
-from django.db import connection
-from django.db.models import BigIntegerField, Exists, F, Lookup, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -27,11 +25,11 @@ from .forms import Form
 from .models import Applicant, Application, Facility, Placement, Status, kept_by_triggers
 from .names import fold_word
 
-# A name search looks up matching applicants first (through the trigram index on the folded
-# key), then filters cases by their ids: an OR across the join would defeat the index. Past
-# this many people the name is too common to list usefully: the page takes the most recently
-# registered and asks for a narrower search (at 1,000,000 synthetic cases 'hoseini' matches
-# 13,534 people; with a limit of 10,000 the page took 130 ms, with 2,000 about 75 ms).
+# Where the triggers keep a copy of the applicant's search key on the case (PostgreSQL), a
+# name search filters cases by it directly, through the case's own trigram index.
+# Elsewhere it looks up matching applicants first, then filters cases by their ids; past this
+# many people the name is too common to list usefully: the page takes the most recently
+# registered and asks for a narrower search.
 APPLICANT_MATCH_LIMIT = 2_000
 MIN_SEARCH_CHARS = 3
 MAX_QUERY_CHARS = 200
@@ -63,27 +61,33 @@ def clean_query(raw: str | None) -> str:
 
 
 class NameSearch:
-    """A search query, with the applicants whose names match it looked up once.
+    """A search query: the case reference, or the applicant's names.
 
     Names match in any script and romanisation: the query is folded like the stored
     `Applicant.search_key` (so `Королёв`, `Korolyov` and `korolev` are one key), and every
     word of it must occur in the key. Words shorter than three characters cannot use the
     trigram index and are only matched together with a longer one.
 
-    At most APPLICANT_MATCH_LIMIT applicants are taken, the most recently registered
-    first; `truncated` says that more matched, so that the page can say so (a common
-    family name matches thousands of people in a national register). The ids are read once
-    and sent to the list's queries as one array, which the case query can still OR with
-    the reference in a bitmap of two index scans.
+    On PostgreSQL the words are matched against the case's copy of the key
+    (`Application.search_key`, kept by triggers), so the list's one query finds, counts and
+    orders the matching cases of the user's unit through `application_search_trgm_idx`;
+    nothing is read beforehand and every match can be listed (the list's count stops at its
+    cap like any other filter).
+
+    Elsewhere (the embedded SQLite database, without the triggers) the matching applicants
+    are looked up once: at most APPLICANT_MATCH_LIMIT, the most recently registered first;
+    `truncated` says that more matched, so that the page can say so.
     """
 
     def __init__(self, query: str | None) -> None:
         self.query = clean_query(query)
         self.words = fold_word(self.query).split()
+        self.names = bool(self.words) and max(len(w) for w in self.words) >= MIN_SEARCH_CHARS
+        self.on_cases = kept_by_triggers()
         self.applicant_ids: list[int] | None = None
         self.limit = APPLICANT_MATCH_LIMIT
         self.truncated = False
-        if self.words and max(len(w) for w in self.words) >= MIN_SEARCH_CHARS:
+        if self.names and not self.on_cases:
             applicants = Applicant.objects.all()
             for word in self.words:
                 applicants = applicants.filter(search_key__contains=word)
@@ -102,31 +106,19 @@ class NameSearch:
             matches = Q(reference__contains=reference)
         else:
             matches = Q(reference=reference)
-        if self.applicant_ids:
-            if connection.vendor == "postgresql":
-                ids = Value(self.applicant_ids, output_field=ArrayField(BigIntegerField()))
-                matches |= Q(AnyOf(F("applicant_id"), ids))
-            else:
-                matches |= Q(applicant_id__in=self.applicant_ids)
+        if self.names and self.on_cases:
+            names = Q()
+            for word in self.words:
+                names &= Q(search_key__contains=word)
+            matches |= names
+        elif self.applicant_ids:
+            matches |= Q(applicant_id__in=self.applicant_ids)
         return queryset.filter(matches)
 
 
 def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet[Application]:
     """Cases whose reference contains `query`, or whose applicant's names match it."""
     return NameSearch(query).filter(queryset)
-
-
-class AnyOf(Lookup):
-    """`column = ANY(<array>)`: one array parameter instead of a list of thousands of
-    placeholders, and usable as an index condition inside an OR."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs_sql} = ANY({rhs_sql})", (*lhs_params, *rhs_params)
 
 
 def caseworker_choices(user) -> list[tuple[str, str]]:

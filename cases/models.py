@@ -180,7 +180,20 @@ class Applicant(models.Model):
     UPDATE cases_application SET nationality = NEW.nationality WHERE applicant_id = NEW.id;
     RETURN NULL;
 """,
-            )
+            ),
+            # A renamed (or anonymised) applicant's key reaches their cases
+            # (Application.search_key, which the name search reads).
+            pgtrigger.Trigger(
+                name="applicant_sets_search_key",
+                operation=pgtrigger.Update,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                condition=pgtrigger.Condition("OLD.search_key IS DISTINCT FROM NEW.search_key"),
+                func="""
+    UPDATE cases_application SET search_key = NEW.search_key WHERE applicant_id = NEW.id;
+    RETURN NULL;
+""",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,7 +297,7 @@ class ApplicationQuerySet(models.QuerySet):
 
 
 @pghistory.track(
-    exclude=["next_deadline_at", "nationality", "updated_at"],
+    exclude=["next_deadline_at", "nationality", "search_key", "updated_at"],
     model_name="ApplicationHistory",
     obj_field=pghistory.ObjForeignKey(related_name="history", db_constraint=False),
 )
@@ -399,6 +412,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     # so that the case list filtered by status and nationality, and its count, are answered
     # by one index of cases instead of a join over hundreds of thousands of applicants.
     nationality = models.CharField(_("nationality"), max_length=2, blank=True, editable=False)
+    # The applicant's search key (`Applicant.search_key`), copied by triggers (PostgreSQL:
+    # application_copies_search_key, applicant_sets_search_key) with a trigram index of its
+    # own (`application_search_trgm_idx`, made by a PostgreSQL-only migration step), so that
+    # a name search reads one index of cases instead of looking up people first and then
+    # their cases. Elsewhere it stays empty and the search goes through the applicant.
+    search_key = models.TextField(editable=False, default="", blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -461,6 +480,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 func="""
     NEW.nationality := COALESCE(
         (SELECT nationality FROM cases_applicant WHERE id = NEW.applicant_id), '');
+    RETURN NEW;
+""",
+            ),
+            # The copy of the applicant's search key, likewise: set whenever a case row is
+            # written, so a case moved to another person (a correction) takes theirs.
+            pgtrigger.Trigger(
+                name="application_copies_search_key",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                level=pgtrigger.Row,
+                func="""
+    NEW.search_key := COALESCE(
+        (SELECT search_key FROM cases_applicant WHERE id = NEW.applicant_id), '');
     RETURN NEW;
 """,
             ),

@@ -120,6 +120,8 @@ class CaseTables:
                 "claim_summary": SYNTHETIC_MARK,
                 "next_deadline_at": min(open_due) if open_due else None,
                 "nationality": case.person.nationality,
+                # The copy of the applicant's key (triggers are off during the load).
+                "search_key": self._search_key(case.person),
                 "created_at": case.events[0].at,
                 "updated_at": case.events[-1].at,
             }

@@ -91,7 +91,22 @@ def test_a_short_query_says_why_names_are_not_searched(client, alice, korolev):
     assert response.context["short_query"]
 
 
-def test_a_name_matching_too_many_people_says_so_and_keeps_the_newest(client, alice, monkeypatch):
+def test_a_common_name_lists_every_matching_case(client, alice, monkeypatch):
+    # On PostgreSQL the search reads the cases' own copy of the key: no limit on people.
+    hosseinis = [
+        person(alice, "Hosseini", given_names=f"Ali {n}", nationality="AF") for n in range(4)
+    ]
+    monkeypatch.setattr(filters, "APPLICANT_MATCH_LIMIT", 3)
+    client.force_login(alice)
+    response = client.get(LIST, {"q": "hosseini"})
+    assert sorted(refs(response)) == sorted(c.reference for c in hosseinis)
+    assert not response.context["name_search"].truncated
+    assert "have a name matching this search" not in response.content.decode()
+
+
+def test_without_the_cases_copy_a_name_matching_too_many_people_says_so(client, alice, monkeypatch):
+    # The path of databases without the triggers (SQLite): people first, then their cases.
+    monkeypatch.setattr(filters, "kept_by_triggers", lambda: False)
     hosseinis = [
         person(alice, "Hosseini", given_names=f"Ali {n}", nationality="AF") for n in range(4)
     ]

@@ -1,0 +1,96 @@
+"""The case's copy of its applicant's search key (`Application.search_key`, kept by triggers
+on PostgreSQL), which the name search reads: it stays right when the applicant is renamed,
+when a case is moved to another person, and when the applicant is anonymised."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from cases import workflow
+from cases.models import Applicant, Application
+from cases.names import search_key
+from tests.cases.test_retention import CUTOFF, PAST, anonymise, ended_case
+from tests.conftest import submit
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("cases:list")
+
+
+def found(client, query: str) -> list[str]:
+    response = client.get(LIST, {"q": query})
+    assert response.status_code == 200
+    return sorted(row["reference"] for row in response.context["rows"])
+
+
+def stored_key(case: Application) -> str:
+    return Application.objects.values_list("search_key", flat=True).get(pk=case.pk)
+
+
+def test_a_new_case_carries_its_applicants_key(alice):
+    case = submit(alice, family_name="Korolev", given_names="Ivan")
+    assert stored_key(case) == Applicant.objects.get(pk=case.applicant_id).search_key
+    assert "korolev" in stored_key(case) and "ivan" in stored_key(case)
+
+
+def test_renaming_the_applicant_renames_every_case_of_theirs(client, alice):
+    first = submit(alice, family_name="Korolev", name_original="")
+    second = workflow.submit_application(
+        actor=alice, applicant=first.applicant, submitted_on=dt.date(2024, 1, 5)
+    )
+    client.force_login(alice)
+    assert found(client, "Korolev") == sorted([first.reference, second.reference])
+
+    applicant = Applicant.objects.get(pk=first.applicant_id)
+    applicant.family_name = "Smirnov"
+    applicant.aliases = "Smirnoff"
+    applicant.save()
+
+    assert found(client, "Korolev") == []
+    assert found(client, "Smirnov") == sorted([first.reference, second.reference])
+    assert found(client, "Smirnoff") == found(client, "Smirnov")
+    assert stored_key(first) == stored_key(second) == applicant.search_key
+
+
+def test_a_case_saved_from_a_stale_copy_keeps_the_current_key(client, alice):
+    case = submit(alice, family_name="Korolev", name_original="")
+    stale = Application.objects.get(pk=case.pk)  # read before the rename
+    applicant = Applicant.objects.get(pk=case.applicant_id)
+    applicant.family_name = "Smirnov"
+    applicant.save()
+
+    stale.save()  # writes every column, the old key included
+
+    client.force_login(alice)
+    assert found(client, "Smirnov") == [case.reference]
+    assert found(client, "Korolev") == []
+
+
+def test_a_case_moved_to_another_person_takes_their_key(client, alice, root):
+    # Two records of one person merged: the case is corrected to belong to the other record.
+    duplicate = submit(alice, family_name="Korolyov", given_names="Ivan", name_original="")
+    kept = submit(alice, family_name="Petrov", given_names="Oleg", name_original="")
+    workflow.correct_record(
+        duplicate, actor=root, reason="The same person, registered twice", applicant=kept.applicant
+    )
+
+    client.force_login(alice)
+    assert found(client, "Petrov") == sorted([duplicate.reference, kept.reference])
+    assert found(client, "Korolyov") == []
+    assert stored_key(duplicate) == search_key("Oleg Petrov", "Petrov Oleg")
+
+
+def test_an_anonymised_applicants_cases_are_no_longer_found_by_name(client, alice, dora, pabrade):
+    case = ended_case(alice, dora, pabrade, when=PAST)
+    client.force_login(alice)
+    assert found(client, "Korolev") == [case.reference]
+
+    anonymise("--closed-before", CUTOFF)
+
+    assert found(client, "Korolev") == []
+    assert found(client, "Королёв") == []
+    assert "korolev" not in stored_key(case)
+    assert stored_key(case) == Applicant.objects.get(pk=case.applicant_id).search_key
