@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import access, forms, workflow
-from cases.filters import ApplicationFilter
+from cases.filters import DEFAULT_SORT, SORT_ORDERS, ApplicationFilter
 from cases.models import (
     Applicant,
     Application,
@@ -44,8 +44,15 @@ from cases.views.lists import _clean_params
 
 from . import serializers
 from .exceptions import field_errors
+from .pagination import CasePagination
 
 CASE_ROWS = ("applicant", "unit", "assigned_to")
+SORT_DESCRIPTION = (
+    "`-submitted` newest applications first (by the date made); `submitted` waiting longest "
+    "since submission; `in_state` longest in the current status; `-in_state` most recently "
+    "changed status; `deadline` nearest open deadline first (cases without one last); "
+    "`reference`; `name` the applicant's family and given names (Latin script)."
+)
 EVENTS_LIMIT = 1_000
 
 ERRORS = {
@@ -71,15 +78,6 @@ class WorksOnCases(permissions.BasePermission):
         if access.readable_unit(request.user) is None:
             raise exceptions.PermissionDenied(_("Your account has no role that works on cases."))
         return True
-
-
-class CasePagination(CursorPagination):
-    """Newest case first, by id: a cursor stays valid while cases are added."""
-
-    ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 def body(request) -> dict[str, str]:
@@ -134,8 +132,11 @@ class CaseList(APIView):
         summary="Cases",
         operation_id="cases_list",
         description=(
-            "The cases the user may read, newest first, with the case list's filters and its "
-            "search `q` (reference, or a name in any script: Королёв finds Korolev)."
+            "The cases the user may read, with the case list's filters, its search `q` "
+            "(reference, or a name in any script: Королёв finds Korolev) and its sort orders "
+            "(`sort`, newest applications first by default). Pages follow the `next` and "
+            "`previous` links: their cursor holds the position in the chosen order (ties "
+            "broken by the case's id), so no case is skipped or repeated while cases are added."
         ),
         parameters=[
             OpenApiParameter("q", str, description="Reference, or a name in any script."),
@@ -145,24 +146,31 @@ class CaseList(APIView):
             OpenApiParameter("nationality", str, description="ISO 3166 code."),
             OpenApiParameter("assigned", str, description="`me`, `none` or a user's id."),
             OpenApiParameter("overdue", bool, description="Only cases with an overdue deadline."),
-            OpenApiParameter("cursor", str),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=list(SORT_ORDERS),
+                default=DEFAULT_SORT,
+                description=SORT_DESCRIPTION,
+            ),
+            OpenApiParameter(
+                "cursor", str, description="From a page's `next` or `previous` link, same `sort`."
+            ),
             OpenApiParameter("page_size", int, description="1–100, 25 by default."),
         ],
         responses={200: serializers.CasePageSerializer, **errors(400, 403, 404)},
     )
     def get(self, request):
         params = _clean_params(request.query_params)
-        for name in ("sort", "cursor", "page_size", "page", "per_page", "format"):
+        for name in ("cursor", "page_size", "page", "per_page", "format"):
             params.pop(name, None)
         visible = access.visible_applications(request.user)
         filterset = ApplicationFilter(params, queryset=visible, request=request)
         if not filterset.is_valid():
             raise invalid(filterset.form)
-        paginator = CasePagination()
-        page = paginator.paginate_queryset(
-            filterset.qs.select_related(*CASE_ROWS), request, view=self
-        )
-        return paginator.get_paginated_response(serializers.CaseSerializer(page, many=True).data)
+        paginator = CasePagination(request, sort=filterset.form.cleaned_data.get("sort"))
+        page = paginator.paginate(filterset.qs.select_related(*CASE_ROWS))
+        return paginator.response(serializers.CaseSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Register a case (intake)",
@@ -419,8 +427,13 @@ class FacilityList(APIView):
         return Response(serializers.FacilitySerializer(facilities, many=True, context=context).data)
 
 
-class DeadlinePagination(CasePagination):
+class DeadlinePagination(CursorPagination):
+    """Soonest first; a cursor stays valid while deadlines are added."""
+
     ordering = ("due_at", "id")
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
 
 
 class DeadlineFilterForm(django_forms.Form):
