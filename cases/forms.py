@@ -25,6 +25,7 @@ from accounts.models import User
 
 from . import workflow
 from .models import Applicant, Application, Facility
+from .validators import validate_past_date
 
 TEXT_LIMIT = 10_000
 REASON_LIMIT = 5_000
@@ -422,6 +423,8 @@ class IntakeForm(Form):
             )
         )
         self.fields["grounds"] = grounds_field()
+        for name in _DATE_FIELDS:
+            self.fields[name].validators.append(validate_past_date)
         order = APPLICANT_FIELDS + APPLICATION_FIELDS
         self.order_fields(order)
         for name in ("aliases", "military_background", "claim_summary"):

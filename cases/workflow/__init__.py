@@ -55,6 +55,7 @@ from ..models import (
     ReferenceCounter,
     Status,
 )
+from ..validators import validate_past_date
 
 __all__ = [
     "StaleCase",
@@ -309,6 +310,22 @@ def _check_worker_action(
         raise TransitionForbidden(refusal)
 
 
+_INTAKE_DATES = ("submitted_on", "lodged_on", "apprehended_on", "entered_on")
+
+
+def _check_past_dates(dates: dict[str, Any]) -> None:
+    """Dates of what has happened: none before 1900 or after today (`validate_past_date`)."""
+    errors: dict[str, list[ValidationError]] = {}
+    for name, value in dates.items():
+        if isinstance(value, dt.date):
+            try:
+                validate_past_date(value)
+            except ValidationError as error:
+                errors[name] = [error]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _not_in_future(value: dt.date | None, field: str) -> None:
     if value and value > timezone.localdate():
         raise ValidationError({field: _("This date is in the future.")})
@@ -359,8 +376,12 @@ def submit_application(
     submitted_on = fields.get("submitted_on")
     if not isinstance(submitted_on, dt.date):
         raise ValidationError({"submitted_on": _("Give the date the application was made.")})
-    for name in ("submitted_on", "lodged_on", "apprehended_on", "entered_on"):
-        _not_in_future(fields.get(name), name)
+    _check_past_dates(
+        {
+            **{name: fields.get(name) for name in _INTAKE_DATES},
+            "date_of_birth": (applicant_data or {}).get("date_of_birth"),
+        }
+    )
     moment = at or deadlines.at_noon(submitted_on)
     with transaction.atomic():
         if applicant is None:
@@ -1362,8 +1383,11 @@ def apply_correction(case: Application, changes: dict[str, Any]) -> dict[str, An
             errors[name] = _("A recorded date can be corrected, not removed.")
         elif name in _DATE_FACTS and value is not None and not isinstance(value, dt.date):
             errors[name] = _("Enter a valid date.")
-        elif name in _DATE_FACTS and value and value > timezone.localdate():
-            errors[name] = _("This date is in the future.")
+        elif name in _DATE_FACTS and value:
+            try:
+                validate_past_date(value)
+            except ValidationError as error:
+                errors[name] = error.messages[0]
     if errors:
         raise ValidationError(errors)
     for name, value in changed.items():

@@ -446,6 +446,24 @@ def test_intake_refuses_bad_input(api_as, alice):
     assert not Application.objects.exists()
 
 
+def test_intake_refuses_dates_before_1900_or_in_the_future(api_as, alice):
+    from cases.models import Application
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    response = api_as(alice).post(
+        reverse("api:cases"),
+        {**INTAKE, "date_of_birth": "0104-04-02", "apprehended_on": tomorrow},
+        **{"accept-language": "lt"},
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    errors = response.json()["errors"]
+    assert set(errors) == {"date_of_birth", "apprehended_on"}
+    assert "1900" in errors["date_of_birth"][0]
+    assert errors["apprehended_on"] == ["Ši data yra ateityje."]
+    assert not Application.objects.exists()
+
+
 DOCUMENT_UPLOAD = {
     "alice": 201,
     "dora": 201,

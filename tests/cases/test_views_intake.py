@@ -87,6 +87,36 @@ def test_a_workflow_error_is_shown_beside_the_field(client, alice):
     assert not Application.objects.exists() and not Applicant.objects.exists()
 
 
+def test_it_refuses_dates_before_1900_or_in_the_future(client, alice):
+    client.force_login(alice)
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    response = client.post(
+        INTAKE,
+        form_data(
+            date_of_birth="0104-04-02",
+            submitted_on="1899-12-31",
+            apprehended_on=tomorrow,
+            lodged_on="",
+        ),
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "1900" in errors["date_of_birth"][0]
+    assert "1900" in errors["submitted_on"][0]
+    assert errors["apprehended_on"] == ["This date is in the future."]
+    assert not Application.objects.exists() and not Applicant.objects.exists()
+
+
+def test_the_date_error_is_in_the_users_language(client, alice):
+    alice.language = "lt"
+    alice.save(update_fields=["language"])
+    client.force_login(alice)
+    response = client.post(INTAKE, form_data(date_of_birth="0104-04-02"))
+    assert response.status_code == 400
+    (message,) = response.context["form"].errors["date_of_birth"]
+    assert "1900" in message and "check the year" not in message
+
+
 def test_an_unknown_ground_is_refused(client, alice):
     client.force_login(alice)
     response = client.post(INTAKE, form_data(grounds=["race", "aliens"]))

@@ -1,0 +1,27 @@
+"""Plausibility of dates typed by people, shared by the forms (the page's and the API's
+intake) and the workflow, so that every way in refuses the same dates with the same words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# Nobody alive was born before it, and no asylum application was made before it: an earlier
+# date is a slip of the keyboard (year 104 for 2004, say).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def validate_past_date(value: dt.date | None) -> None:
+    """A date of something that has already happened (a birth, the making or lodging of an
+    application, an apprehension, an entry, a decision): from 1900 to today, Vilnius time."""
+    if value is None:
+        return
+    if value < EARLIEST_DATE:
+        raise ValidationError(
+            _("A date before 1900 cannot be right here: check the year."), code="too_early"
+        )
+    if value > timezone.localdate():
+        raise ValidationError(_("This date is in the future."), code="future")
