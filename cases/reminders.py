@@ -156,6 +156,7 @@ class PlannedReminder:
 @dataclasses.dataclass
 class SweepResult:
     now: dt.datetime
+    read: int = 0  # open deadlines read (due soon by the widest window: `count_candidates`)
     due: int = 0  # open deadlines inside a reminder window or overdue
     created: int = 0  # new reminders (0 in a dry run)
     requeued: int = 0  # unsent reminders enqueued again after the grace period
@@ -198,18 +199,27 @@ def due_deadlines(now: dt.datetime, *, horizon_days: int, application_id: int | 
     return rows.order_by().values_list(*_DUE_FIELDS, named=True)
 
 
+def _horizon(leads: dict[str, list[int]]) -> int:
+    """How many days ahead a sweep reads: a window opens at the start of the day `lead` days
+    before the last day: reach a day further (two, so that a 25-hour day of a clock change is
+    covered); the levels are then exact."""
+    return max((max(days, default=0) for days in leads.values()), default=0) + 2
+
+
+def count_candidates(now: dt.datetime) -> int:
+    """How many open deadlines a sweep at `now` reads (an upper bound of its `due`): one
+    count over the partial index, for a progress report."""
+    return due_deadlines(now, horizon_days=_horizon(_lead_days())).count()
+
+
 def _batches(
     now: dt.datetime, *, application_id: int | None = None
 ) -> Iterator[tuple[int, list[PlannedReminder]]]:
-    """What a sweep at `now` would create, BATCH deadlines at a time: (deadlines due in the
-    batch, reminders to create for them). The due rows are streamed (a server-side cursor on
-    PostgreSQL), so memory stays bounded by the batch, whatever the backlog."""
+    """What a sweep at `now` would create, BATCH deadlines at a time: (deadlines read and due
+    in the batch, reminders to create for them). The due rows are streamed (a server-side
+    cursor on PostgreSQL), so memory stays bounded by the batch, whatever the backlog."""
     leads = _lead_days()
-    # A window opens at the start of the day `lead` days before the last day: reach a day
-    # further (two, so that a 25-hour day of a clock change is covered); the levels below
-    # are exact.
-    horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
-    rows = due_deadlines(now, horizon_days=horizon, application_id=application_id)
+    rows = due_deadlines(now, horizon_days=_horizon(leads), application_id=application_id)
     duty_officers: dict[int, int | None] = {}
     for chunk in itertools.batched(rows.iterator(chunk_size=BATCH), BATCH):
         batch = []
@@ -220,6 +230,7 @@ def _batches(
             if level is not None:
                 batch.append((row, level))
         if not batch:
+            yield len(chunk), 0, []
             continue
         _duty_officers({row.application__unit_id for row, _level in batch}, duty_officers)
         # The most urgent level each recipient already has, per deadline: one query.
@@ -250,7 +261,7 @@ def _batches(
                     recipient_id=person,
                 )
             )
-        yield len(batch), planned
+        yield len(chunk), len(batch), planned
 
 
 def plan(
@@ -258,7 +269,7 @@ def plan(
 ) -> tuple[int, list[PlannedReminder]]:
     """What a sweep at `now` would create: (deadlines due, reminders to create)."""
     due, planned = 0, []
-    for count, batch in _batches(now, application_id=application_id):
+    for _read, count, batch in _batches(now, application_id=application_id):
         due += count
         planned.extend(batch)
     return due, planned
@@ -268,8 +279,7 @@ def count_due(now: dt.datetime) -> int:
     """How many open deadlines a sweep at `now` finds inside a reminder window or overdue
     (the sweep's `due`, without reading reminders or recipients)."""
     leads = _lead_days()
-    horizon = max((max(days, default=0) for days in leads.values()), default=0) + 2
-    rows = due_deadlines(now, horizon_days=horizon).values_list(
+    rows = due_deadlines(now, horizon_days=_horizon(leads)).values_list(
         "rule_id", "due_at", "application__recorded_as_of"
     )
     return sum(
@@ -285,6 +295,8 @@ def sweep(
     enqueue_digest: Enqueue | None = None,
     application_id: int | None = None,
     dry_run: bool = False,
+    commit_each_batch: bool = False,
+    progress: Callable[[SweepResult], None] | None = None,
 ) -> SweepResult:
     """One sweep: create the reminders that are due, then (on commit) enqueue their sends
     and those of reminders and digests still unsent after the grace period.
@@ -293,17 +305,28 @@ def sweep(
     send tasks by name. `application_id` limits the sweep to one case (run after a change
     to it). With `dry_run` nothing is written or sent; `planned` says what would be (only a
     dry run keeps that list: a sweep writes each batch and lets it go).
+
+    With `commit_each_batch` (a sweep run by hand over a large backlog) each batch commits
+    on its own and its sends are enqueued when it does: a sweep interrupted at any point
+    keeps the batches it finished, and the next sweep finds their reminders and creates
+    none of them again. `progress(result)` is called after each batch, `result.read`
+    counting the deadlines read so far.
     """
     now = now or timezone.now()
     result = SweepResult(now=now)
     if dry_run:
         result.due, result.planned = plan(now, application_id=application_id)
         return result
+    if commit_each_batch:
+        return _sweep_batch_by_batch(result, enqueue, enqueue_digest, progress)
     with transaction.atomic():
         new_ids: list[int] = []
-        for count, batch in _batches(now, application_id=application_id):
+        for read, count, batch in _batches(now, application_id=application_id):
+            result.read += read
             result.due += count
             new_ids.extend(_create(batch, now))
+            if progress is not None:
+                progress(result)
         result.created = len(new_ids)
         stale = _release_stale_reminders(now, application_id=application_id)
         result.requeued = len(stale)
@@ -312,6 +335,34 @@ def sweep(
             [*new_ids, *stale], _or_by_name(enqueue, SEND_REMINDER_TASK), result=result
         )
         _dispatch_on_commit(digests, _or_by_name(enqueue_digest, SEND_DIGEST_TASK))
+    return result
+
+
+def _sweep_batch_by_batch(
+    result: SweepResult,
+    enqueue: Enqueue | None,
+    enqueue_digest: Enqueue | None,
+    progress: Callable[[SweepResult], None] | None,
+) -> SweepResult:
+    """`sweep(commit_each_batch=True)`: a transaction per batch; then, in one more, the
+    reminders and digests still unsent after the grace period (as `requeue_unsent`)."""
+    now = result.now
+    send = _or_by_name(enqueue, SEND_REMINDER_TASK)
+    # Outside a transaction the streamed rows' cursor is held across the batches' commits.
+    for read, count, batch in _batches(now):
+        with transaction.atomic():
+            new_ids = _create(batch, now)
+            _dispatch_on_commit(new_ids, send, result=result)
+        result.read += read
+        result.due += count
+        result.created += len(new_ids)
+        if progress is not None:
+            progress(result)
+    with transaction.atomic():
+        stale = _release_stale_reminders(now, application_id=None)
+        result.requeued = len(stale)
+        _dispatch_on_commit(stale, send, result=result)
+        _dispatch_on_commit(_stale_digests(now), _or_by_name(enqueue_digest, SEND_DIGEST_TASK))
     return result
 
 

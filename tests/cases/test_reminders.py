@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -498,3 +499,68 @@ def test_the_command_sweeps_and_sends_in_process_without_a_broker(
         call_command("sweep_deadlines", stdout=out)
     assert "0 reminders created" in out.getvalue()
     assert len(mail.outbox) == 2
+
+
+class CtrlC(StringIO):
+    """The command's stderr, where Ctrl-C is pressed as the first batch's progress line
+    appears: KeyboardInterrupt is raised there, once, as the terminal's SIGINT would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pressed = False
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if not self.pressed and "deadlines read" in text:
+            self.pressed = True
+            raise KeyboardInterrupt
+        return written
+
+
+def test_the_command_reports_progress_on_stderr_by_verbosity(alice, dora, eager, monkeypatch):
+    monkeypatch.setattr(reminders, "BATCH", 1)
+    examined(alice)
+    err = StringIO()
+    with at(2024, 2, 12, 9, 0):
+        call_command("sweep_deadlines", "-v", "2", stdout=StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "Sweeping: 2 open deadlines to read ..."
+    assert [line.split(" (")[0].strip() for line in lines[1:]] == [
+        "1 of 2 deadlines read",
+        "2 of 2 deadlines read",
+    ]
+    assert "2 due, 2 reminders created" in lines[-1]
+    err = StringIO()
+    with at(2024, 2, 12, 9, 5):
+        call_command("sweep_deadlines", "-v", "0", stdout=StringIO(), stderr=err)
+    assert err.getvalue() == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_sweep_keeps_what_it_sent_and_a_second_run_sends_nothing_twice(
+    alice, dora, eager, settings, monkeypatch
+):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    monkeypatch.setattr(reminders, "BATCH", 1)  # a batch per deadline: four batches
+    examined(alice)
+    examined(alice, family_name="Petrov")
+    with at(2024, 2, 12, 9, 0), pytest.raises(CommandError) as caught:
+        call_command("sweep_deadlines", stdout=StringIO(), stderr=CtrlC())
+    assert caught.value.returncode == 130
+    assert "nothing is sent twice" in str(caught.value)
+    # The first batch was committed and its reminder sent; the rest were never made.
+    assert Reminder.objects.count() == 1
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == 1
+    assert len(mail.outbox) == 1
+
+    out = StringIO()
+    with at(2024, 2, 12, 9, 5):
+        call_command("sweep_deadlines", stdout=out, stderr=StringIO())
+    assert "3 reminders created" in out.getvalue()
+    made = list(Reminder.objects.values_list("deadline_id", "level", "recipient_id"))
+    assert len(made) == len(set(made)) == 4
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == 4
+    assert Notification.objects.filter(kind="reminder").count() == 4
+    assert len(mail.outbox) == 4
+    sent_about = sorted(m.body for m in mail.outbox)
+    assert len(set(sent_about)) == 4, sent_about
