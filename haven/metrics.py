@@ -1,8 +1,9 @@
 """`/metrics`: Haven's own figures in Prometheus' text format, for monitoring.
 
 Every figure is computed when Prometheus scrapes, from the database or from what the
-processes recorded in Redis (`haven.ops`), so any web server answers the same for the whole
-deployment, however many there are. Open only to the networks of METRICS_ALLOWED (the client
+processes recorded in Redis (`haven.ops`; requests and their latency per view:
+`haven.request_metrics`), so any web server answers the same for the whole deployment,
+however many there are. Open only to the networks of METRICS_ALLOWED (the client
 address as the access log sees it: `cases.access.client_ip`) or to a request carrying
 `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets 404, as if it did not exist.
 """
@@ -22,7 +23,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from . import ops
+from . import ops, request_metrics
 
 QUEUE = "celery"  # Celery's default queue: a Redis list on the broker
 
@@ -58,6 +59,7 @@ class HavenCollector:
             value=Deadline.objects.overdue().count(),
         )
         yield from _recorded()
+        yield from request_metrics.families()
         if settings.REDIS_URL:
             yield GaugeMetricFamily(
                 "haven_queue_depth", "Tasks waiting in the Celery queue.", value=_queue_depth()

@@ -120,6 +120,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of the request carries its id (haven.logs).
     "haven.logs.RequestIdMiddleware",
+    # Requests and their latency per view, for /metrics (haven.request_metrics).
+    "haven.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
