@@ -927,6 +927,21 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["application", "-at", "-id"], name="event_case_time_idx"),
             models.Index(fields=["application", "kind"], name="event_case_kind_idx"),
+            # The chain's latest event (`audit.record_event`, on every view of a case): one
+            # index entry instead of sorting all the case's events, views included.
+            models.Index(fields=["application", "id"], name="event_case_chain_idx"),
+            # The case page's timeline and access log, each newest first without stepping
+            # over the other: a case viewed often has far more views than events.
+            models.Index(
+                fields=["application", "-at", "-id"],
+                condition=~Q(kind="access"),
+                name="event_case_timeline_idx",
+            ),
+            models.Index(
+                fields=["application", "-at", "-id"],
+                condition=Q(kind="access"),
+                name="event_case_access_idx",
+            ),
         ]
         triggers = [
             pgtrigger.Protect(name="caseevent_no_delete", operation=pgtrigger.Delete),
