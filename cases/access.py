@@ -130,6 +130,7 @@ def log_access(application: Application, user, request, *, what: str, **data) ->
         action=what,
         actor=user,
         data={"ip": client_ip(request), **data},
+        wait_for_disk=False,  # a view's record, not a change: see record_event
     )
 
 

@@ -76,13 +76,15 @@ def event_hash(event: CaseEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _lock_chain(application_id: int) -> None:
+def _lock_chain(application_id: int, *, wait_for_disk: bool = True) -> None:
     """Take the case's locks in the one order every writer of events uses (see LOCK ORDER).
 
     1. The case row, `FOR KEY SHARE`: the lock the event's foreign key check takes at commit
        anyway, taken first instead of last. It waits only for a writer that holds the row
        `FOR UPDATE`; the workflow holds it `FOR NO KEY UPDATE`, which does not conflict.
-    2. The chain's advisory lock, for the rest of the transaction.
+    2. The chain's advisory lock, for the rest of the transaction; with
+       `wait_for_disk=False`, in the same statement, `synchronous_commit` off for the rest
+       of the transaction (see `record_event`).
     """
     if connection.vendor != "postgresql":
         return
@@ -91,7 +93,16 @@ def _lock_chain(application_id: int) -> None:
             f"SELECT 1 FROM {Application._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
             [application_id],
         )
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_CLASS, application_id])
+        if wait_for_disk:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_CLASS, application_id]
+            )
+        else:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s), "
+                "set_config('synchronous_commit', 'off', true)",
+                [_CHAIN_LOCK_CLASS, application_id],
+            )
 
 
 def record_event(
@@ -105,15 +116,25 @@ def record_event(
     from_status: str = "",
     to_status: str = "",
     at: dt.datetime | None = None,
+    wait_for_disk: bool = True,
 ) -> CaseEvent:
     """Append one event to the case's chain.
 
     Runs in its own atomic block (inside the caller's transaction when there is one) and
     serialises inserts into one chain with a transaction-level advisory lock, so concurrent
     writers never fork a chain.
+
+    `wait_for_disk=False` (a record of a view: `access.log_access`, on every case page)
+    commits without waiting for the write-ahead log to reach the disk, when the event is a
+    transaction of its own: the flush was the largest part of a view's record. The chain
+    stays whole (PostgreSQL keeps commit order); a crash of the database server may lose
+    the views recorded in its last fraction of a second (at most 3 x wal_writer_delay,
+    0.6 s by default). Inside a caller's transaction (a change) it is ignored: a change
+    always waits for the disk.
     """
+    relaxed = not wait_for_disk and not connection.in_atomic_block
     with transaction.atomic():
-        _lock_chain(application.pk)
+        _lock_chain(application.pk, wait_for_disk=not relaxed)
         prev = (
             CaseEvent.objects.filter(application_id=application.pk)
             .order_by("-pk")

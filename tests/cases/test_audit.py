@@ -15,7 +15,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 from django.db.utils import ProgrammingError
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
+from cases import access
 from cases.audit import REDACTED_TEXT, record_event, redact_reasons, verify_chain
 from cases.models import CaseEvent
 from tests.conftest import run_python
@@ -267,3 +270,27 @@ def test_the_command_exits_non_zero_on_a_broken_chain(build_case):
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"BROKEN {case.reference}: event {target.pk}" in result.stderr
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_view_recorded_on_its_own_commits_without_waiting_for_the_disk(case, alice):
+    with CaptureQueriesContext(connection) as captured:
+        access.log_access(case, alice, RequestFactory().get("/"), what="case")
+    assert any("'synchronous_commit', 'off'" in q["sql"] for q in captured.captured_queries)
+    # Only for that transaction; and the view is recorded on a whole chain.
+    assert synchronous_commit() == "on"
+    assert case.events.access_log().filter(actor=alice).count() == 1
+    assert verify_chain(case.pk).problem is None
+
+
+def test_a_view_recorded_inside_a_change_leaves_the_change_waiting_for_the_disk(case, alice):
+    with transaction.atomic():
+        access.log_access(case, alice, RequestFactory().get("/"), what="case")
+        assert synchronous_commit() == "on"
+    assert case.events.access_log().filter(actor=alice).count() == 1
