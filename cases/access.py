@@ -142,8 +142,13 @@ def document_download(request, case: Application, document_pk: int) -> FileRespo
     document = case.documents.filter(pk=document_pk).first() if 0 < document_pk < 2**63 else None
     if document is None:
         raise Http404
+    from haven import storage
+
+    if not document.file:
+        raise Http404
     try:
-        handle = document.file.open("rb")
+        # Streamed from the store (MEDIA_ROOT or the S3 bucket), never a URL into it.
+        handle, length = storage.open_stream(document.file.storage, document.file.name)
     except (FileNotFoundError, ValueError):
         raise Http404 from None
     log_access(case, request.user, request, what="document", document=document.pk)
@@ -153,5 +158,6 @@ def document_download(request, case: Application, document_pk: int) -> FileRespo
         filename=document.original_name,
         content_type=document.content_type,
     )
+    response["Content-Length"] = str(length)
     response["Cache-Control"] = "private, no-store"
     return response

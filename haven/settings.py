@@ -268,6 +268,51 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DOCUMENT_MAX_BYTES = _int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 
+# Documents in S3-compatible object storage (haven.storage.DocumentStorage) when S3_BUCKET is
+# set, so that every web server and worker reads the same documents; MEDIA_ROOT otherwise.
+# S3_ENDPOINT_URL names a non-Amazon store (MinIO, Ceph, ...); without it, Amazon S3. Without
+# S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, boto3 finds credentials itself (an instance
+# role). `python manage.py move_documents --to s3` (or `--to local`) moves existing files.
+S3_BUCKET = os.environ.get("S3_BUCKET", "").strip()
+S3_STORAGE_OPTIONS: dict = {}
+if S3_BUCKET:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", S3_BUCKET) or ".." in S3_BUCKET:
+        raise ImproperlyConfigured(
+            f"S3_BUCKET={S3_BUCKET!r} is not a valid bucket name (3 to 63 lower-case letters, "
+            "digits, dots and hyphens, for example haven-documents)."
+        )
+    _s3_endpoint = os.environ.get("S3_ENDPOINT_URL", "").strip()
+    if _s3_endpoint and not re.fullmatch(r"https?://[^/\s?#]+/?", _s3_endpoint):
+        raise ImproperlyConfigured(
+            f"S3_ENDPOINT_URL={_s3_endpoint!r} must be http(s)://host[:port] of the store "
+            "(for example https://s3.example.gov or http://127.0.0.1:9000), without a path."
+        )
+    _s3_region = os.environ.get("S3_REGION", "").strip()
+    if not re.fullmatch(r"[a-z0-9-]{2,40}", _s3_region):
+        raise ImproperlyConfigured(
+            f"S3_BUCKET is set: set S3_REGION to the bucket's region (for example eu-north-1; "
+            f"most S3-compatible stores accept us-east-1), not {_s3_region!r}."
+        )
+    _s3_key_id = os.environ.get("S3_ACCESS_KEY_ID", "").strip()
+    _s3_secret = (_secret("S3_SECRET_ACCESS_KEY", "") or "").strip()
+    if bool(_s3_key_id) != bool(_s3_secret):
+        raise ImproperlyConfigured(
+            "Set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or S3_SECRET_ACCESS_KEY_FILE), "
+            "or neither (boto3 then uses the machine's own credentials, such as an instance role)."
+        )
+    S3_STORAGE_OPTIONS = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": _s3_endpoint.rstrip("/") or None,
+        "region_name": _s3_region,
+        "access_key": _s3_key_id or None,
+        "secret_key": _s3_secret or None,
+        "max_bytes": DOCUMENT_MAX_BYTES,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "haven.storage.DocumentStorage",
+        "OPTIONS": S3_STORAGE_OPTIONS,
+    }
+
 # Field history context (who, through which URL) is attached to the queries of requests that
 # change data. GET pages change no tracked row (a view of a case is a CaseEvent, not
 # history), and tracking them would prefix every read with two set_config calls.

@@ -7,9 +7,14 @@ root is a superuser. Cases are built by calling `cases.workflow`, never by setti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import socket
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,18 +105,157 @@ def media(settings, tmp_path) -> Path:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_python(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout=300):
+def run_python(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout=300, text=True
+):
     """Run Haven's Python (`manage.py ...`, `-c ...`) in a child process from the checkout,
-    as an operator would, and capture what it prints."""
+    as an operator would, and capture what it prints (as bytes with `text=False`)."""
     return subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
-        text=True,
+        text=text,
         timeout=timeout,
         check=False,
     )
+
+
+# ---- an S3-compatible store: moto's standalone server ------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[str]:
+    """moto's S3 server (`python -m moto.server`) on a free port of 127.0.0.1, for the whole
+    session (one per pytest-xdist worker); yields its endpoint URL. The tests start it
+    themselves, here and in CI alike: nothing has to run beforehand."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        give_up = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > give_up:
+                    raise RuntimeError(
+                        f"moto's S3 server did not start: {log.read_text(errors='replace')}"
+                    ) from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@dataclasses.dataclass
+class S3:
+    """A bucket of this test's own on the moto server, and how to reach it."""
+
+    endpoint: str
+    bucket: str
+    region: str = "eu-north-1"
+    key_id: str = "haven-test"
+    secret: str = "haven-test-secret"  # noqa: S105 - moto accepts any
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The settings' environment variables for a Haven process using this bucket."""
+        return {
+            "S3_BUCKET": self.bucket,
+            "S3_ENDPOINT_URL": self.endpoint,
+            "S3_REGION": self.region,
+            "S3_ACCESS_KEY_ID": self.key_id,
+            "S3_SECRET_ACCESS_KEY": self.secret,
+        }
+
+    @property
+    def options(self) -> dict:
+        return {
+            "bucket_name": self.bucket,
+            "endpoint_url": self.endpoint,
+            "region_name": self.region,
+            "access_key": self.key_id,
+            "secret_key": self.secret,
+            "max_bytes": 20 * 1024 * 1024,
+        }
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=self.key_id,
+            aws_secret_access_key=self.secret,
+        )
+
+    def keys(self) -> list[str]:
+        """Every object's key in the bucket."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", ()))
+
+    def read(self, key: str) -> bytes:
+        return self.client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+
+def make_bucket(endpoint: str) -> S3:
+    s3 = S3(endpoint=endpoint, bucket=f"haven-test-{uuid.uuid4().hex[:12]}")
+    s3.client().create_bucket(
+        Bucket=s3.bucket, CreateBucketConfiguration={"LocationConstraint": s3.region}
+    )
+    return s3
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings) -> S3:
+    """A new bucket on the S3 server, configured (S3_STORAGE_OPTIONS) but not the default
+    storage: documents still go to MEDIA_ROOT, as before `move_documents --to s3`."""
+    bucket = make_bucket(s3_server)
+    settings.S3_BUCKET = bucket.bucket
+    settings.S3_STORAGE_OPTIONS = bucket.options
+    return bucket
+
+
+def use_s3(settings, bucket: S3) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "haven.storage.DocumentStorage", "OPTIONS": bucket.options},
+    }
+
+
+def use_local(settings) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+
+
+@pytest.fixture
+def s3(s3_bucket, settings, tmp_path) -> S3:
+    """Documents go to a new bucket on the S3 server (as with S3_BUCKET set); MEDIA_ROOT is a
+    folder of this test's own that must stay empty."""
+    bucket = s3_bucket
+    settings.MEDIA_ROOT = tmp_path / "media-unused"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "haven.storage.DocumentStorage", "OPTIONS": bucket.options},
+    }
+    return bucket
 
 
 def stored_files(media: Path) -> list[Path]:

@@ -1254,7 +1254,12 @@ def add_document(
     its type judged by its bytes (the stored content type is the sniffed one; the
     `content_type` a browser claimed is ignored), and an extension that does not match the
     content. A refused file raises `ValidationError({"file": ...})` and leaves nothing behind.
+    The bytes go to the document store (`haven.storage`: MEDIA_ROOT or S3), which must then
+    report the same SHA-256; a store that does not answer or holds other bytes is a
+    `ValidationError` too, with no row and no stored file.
     """
+    from haven import storage  # boto3 is imported only by processes that store documents
+
     original_name = uploads.clean_original_name(original_name)
     description = (description or "").replace("\x00", "").strip()
     if len(description) > 300:
@@ -1287,12 +1292,22 @@ def add_document(
         )
         if at:
             document.uploaded_at = at
-        document.file.save(original_name, file, save=False)
+        try:
+            storage.store_document(document.file, original_name, file, sha256=sha)
+        except storage.DocumentStoreError as exc:
+            raise ValidationError(
+                {
+                    "file": _(
+                        "The document store is not answering, so the document was not saved. "
+                        "Nothing was added to the case: try again in a few minutes."
+                    )
+                }
+            ) from exc
         try:
             with transaction.atomic():
                 document.save()
         except IntegrityError as exc:
-            document.file.delete(save=False)
+            storage.delete_quietly(document.file.storage, document.file.name)
             raise ValidationError({"file": _("This file is already on the case.")}) from exc
         holder["document"] = document
         return [], {"document": document.pk, "sha256": sha, "size": size}
@@ -1309,7 +1324,7 @@ def add_document(
     except Exception:
         stored = holder.get("document")
         if stored is not None and stored.file:
-            stored.file.storage.delete(stored.file.name)
+            storage.delete_quietly(stored.file.storage, stored.file.name)
         raise
     return holder["document"]
 
