@@ -20,7 +20,7 @@ UV_VERSION := 0.13.9
 LOCK := $(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.12 \
 	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: install run test worker lint check demo clean bench lock
+.PHONY: install run test worker lint check demo clean bench lock backup
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@set -o pipefail; python=$$(scripts/find-python) || exit 1; \
@@ -74,6 +74,11 @@ worker: $(STAMP) ## a Celery worker with beat against REDIS_URL
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (for example redis://127.0.0.1:6379/0)."; exit 1; }
 	@mkdir -p var
 	@$(BIN)/celery -A haven worker --beat --loglevel INFO
+
+BACKUP_DIR ?= var/backup
+backup: $(STAMP) ## pg_dump (custom format) of DATABASE_URL and a listing of the document store into $(BACKUP_DIR)/<time>/
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (postgres://...) to the database to back up."; exit 1; }
+	@$(PY) manage.py backup --into $(BACKUP_DIR)
 
 BENCH_CASES ?= 100000
 bench: $(STAMP) ## build or reuse haven_bench_$(BENCH_CASES) (synthetic cases), measure the pages, write bench/results.json
