@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.translation import gettext as _
 
 from . import predicates
 from .conflicts import retried
@@ -134,11 +135,12 @@ def log_access(application: Application, user, request, *, what: str, **data) ->
     )
 
 
-def document_download(request, case: Application, document_pk: int) -> FileResponse:
+def document_download(request, case: Application, document_pk: int) -> HttpResponse:
     """A document of a case the caller already read through this door, served as an
     attachment with its stored content type (never cached); the download is recorded on the
-    case's access log. 404 for another case's document or a file gone from the store. The
-    page and the API serve downloads through this one function."""
+    case's access log. 404 for another case's document or a file gone from the store; 503
+    (plain text, nothing logged as read) while the document store does not answer. The page
+    and the API serve downloads through this one function."""
     document = case.documents.filter(pk=document_pk).first() if 0 < document_pk < 2**63 else None
     if document is None:
         raise Http404
@@ -151,6 +153,14 @@ def document_download(request, case: Application, document_pk: int) -> FileRespo
         handle, length = storage.open_stream(document.file.storage, document.file.name)
     except (FileNotFoundError, ValueError):
         raise Http404 from None
+    except storage.STORE_ERRORS:
+        response = HttpResponse(
+            _("The document store is not answering: try again in a few minutes."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = "60"
+        return response
     log_access(case, request.user, request, what="document", document=document.pk)
     response = FileResponse(
         handle,

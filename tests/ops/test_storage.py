@@ -152,6 +152,31 @@ def test_a_store_that_is_down_is_a_clear_error_and_writes_no_half_document(
 
 
 @pytest.mark.django_db
+def test_a_download_while_the_store_is_down_answers_503_and_logs_no_read(
+    client, alice, case, s3, settings
+):
+    document = workflow.add_document(
+        case, actor=alice, file=SimpleUploadedFile("letter.txt", LETTER), original_name="x.txt"
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "haven.storage.DocumentStorage",
+            "OPTIONS": {**s3.options, "endpoint_url": CLOSED},
+        },
+    }
+    client.force_login(alice)
+
+    response = client.get(download_url(document))
+
+    assert response.status_code == 503
+    assert response.content.decode() == (
+        "The document store is not answering: try again in a few minutes."
+    )
+    assert not CaseEvent.objects.filter(application=case, action="document").exists()
+
+
+@pytest.mark.django_db
 def test_a_bucket_that_is_missing_is_the_same_clear_error(alice, case, s3, settings):
     settings.STORAGES = {
         **settings.STORAGES,
