@@ -12,15 +12,17 @@
 2. In-process measurement with DEBUG=false and persistent connections (bench/settings.py:
    Haven's settings plus the floor page): each page is requested as a caseworker of the
    largest synthetic unit (`force_login`: a real database session, as in production), the
-   admin's case list as a superuser; warm-up rounds, then BENCH_REQUESTS (default 100)
-   requests per page taken round-robin. Time is measured around the whole request through
-   Django's handler (the test client; no network); queries are counted with
-   `connection.execute_wrapper`. Plus: the bare SQL of the case list (`sql_case_list`), the
-   first deadline sweep over the whole backlog (BENCH_FIRST_SWEEP_RUNS times, default once,
-   0 skips it; rolled back after timing), and BENCH_SWEEP_RUNS sweeps at a past moment
-   chosen so that BENCH_SWEEP_DUE deadlines are due (the same number at every size). The
-   sweeps run last, after the throughput part: at a million cases the first one takes the
-   longest of anything here.
+   admin's case list as a superuser, the API's case list and case detail (`api_*` rows, the
+   same list and case as `case_list` and `case_detail`, with their ratio to those pages) by
+   the same caseworker with a bearer token made for the run; warm-up rounds, then
+   BENCH_REQUESTS (default 100) requests per page taken round-robin. Time is measured around
+   the whole request through Django's handler (the test client; no network); queries are
+   counted with `connection.execute_wrapper`. Plus: the bare SQL of the case list
+   (`sql_case_list`), the first deadline sweep over the whole backlog (BENCH_FIRST_SWEEP_RUNS
+   times, default once, 0 skips it; rolled back after timing), and BENCH_SWEEP_RUNS sweeps at
+   a past moment chosen so that BENCH_SWEEP_DUE deadlines are due (the same number at every
+   size). The sweeps run last, after the throughput part: at a million cases the first one
+   takes the longest of anything here.
 3. Throughput: gunicorn (2 workers, persistent connections, DEBUG=false) on a free port of
    127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
@@ -86,6 +88,11 @@ DATABASE = f"haven_bench_{CASES}"
 DATABASE_URL = f"{POSTGRES_URL}/{DATABASE}"
 
 
+# The API's pages and the UI's page each is compared with (the same data for the same user).
+API_PAGES = {"api_case_list": "case_list", "api_case_detail": "case_detail"}
+BENCH_CLIENT_NAME = "bench"
+
+
 def say(message: str) -> None:
     print(message, flush=True)
 
@@ -109,6 +116,8 @@ def bench_environment() -> dict[str, str]:
             "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback
             "STATIC_ROOT": str(OUT / "static"),
             "LOG_LEVEL": "WARNING",
+            # The API's rows measure its pages, not its per-token limit (still counted).
+            "API_THROTTLE_RATE": "100000/s",
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -229,6 +238,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
 
     from accounts import roles
     from accounts.models import User
+    from api.models import ApiToken
     from bench.views import fetch_rows
     from cases.models import Applicant
     from loadgen import world as synthetic
@@ -252,6 +262,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     pages: list[tuple[str, str, str]] = [
         ("dashboard", reverse("cases:dashboard"), "caseworker"),
         ("case_list", lists, "caseworker"),
+        ("api_case_list", reverse("api:cases"), "caseworker_api"),
         ("case_list_deep", f"{lists}?page=200", "caseworker"),
         ("case_list_filtered", f"{lists}?status=examination&nationality=RU", "caseworker"),
         ("case_list_sorted", f"{lists}?sort=deadline", "caseworker"),
@@ -259,11 +270,20 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
         ("search_cyrillic", f"{lists}?q=%D0%9A%D0%BE%D1%80%D0%BE%D0%BB%D1%91%D0%B2", "caseworker"),
         ("search_partial", f"{lists}?q=korol", "caseworker"),
         ("case_detail", reverse("cases:detail", args=[long_case]), "caseworker"),
+        ("api_case_detail", reverse("api:case", args=[long_case]), "caseworker_api"),
         ("facilities", reverse("cases:facilities"), "caseworker"),
         ("admin_list", "/admin/cases/application/", "superuser"),
         ("floor_case_list", "/bench/floor/", "caseworker"),
     ]
-    clients = {"caseworker": Client(), "superuser": Client()}
+    # The API's rows: the same caseworker, with a bearer token of their own (replaced on each
+    # run), on the same list and the same case as the pages.
+    ApiToken.objects.filter(user=caseworker, name=BENCH_CLIENT_NAME).delete()
+    token = ApiToken.issue(caseworker, name=BENCH_CLIENT_NAME, days=1)[1]
+    clients = {
+        "caseworker": Client(),
+        "superuser": Client(),
+        "caseworker_api": Client(headers={"authorization": f"Bearer {token}"}),
+    }
     clients["caseworker"].force_login(caseworker)
     clients["superuser"].force_login(superuser)
     counter = QueryCounter()
@@ -310,6 +330,11 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
                 **({"queries_varied": counts} if len(counts) > 1 else {}),
             }
         )
+    by = {e["page"]: e for e in entries}
+    for api, ui in API_PAGES.items():
+        if api in by and ui in by:
+            by[api]["p95_ratio_to_ui"] = round(by[api]["p95_ms"] / by[ui]["p95_ms"], 2)
+            by[api]["median_ratio_to_ui"] = round(by[api]["median_ms"] / by[ui]["median_ms"], 2)
 
     # The name search's queries, explained (is the trigram index used?).
     OUT.mkdir(parents=True, exist_ok=True)
@@ -347,7 +372,9 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
         "cookies": {
             who: client.cookies[settings.SESSION_COOKIE_NAME].value
             for who, client in clients.items()
+            if settings.SESSION_COOKIE_NAME in client.cookies
         },
+        "headers": {"caseworker_api": f"Authorization: Bearer {token}"},
         "urls": {name: (url, who) for name, url, who in pages},
     }
     return entries, extra
@@ -534,8 +561,12 @@ def measure_throughput(env: dict[str, str], extra: dict[str, Any]) -> dict[str, 
         say(f"Throughput: gunicorn (2 workers) on port {port}, wrk {WRK_SECONDS} s per page ...")
         cookie_name = "sessionid"
         for name, (url, who) in extra["urls"].items():
-            cookie = f"{cookie_name}={extra['cookies'][who]}"
-            request = urllib.request.Request(base + url, headers={"Cookie": cookie})
+            if who in extra["headers"]:
+                header = extra["headers"][who]
+            else:
+                header = f"Cookie: {cookie_name}={extra['cookies'][who]}"
+            key, value = header.split(": ", 1)
+            request = urllib.request.Request(base + url, headers={key: value})
             opener = urllib.request.build_opener(_NoRedirect)
             for _ in range(3):  # warm both workers; a redirect means the session was refused
                 try:
@@ -555,7 +586,7 @@ def measure_throughput(env: dict[str, str], extra: dict[str, Any]) -> dict[str, 
                     "-s",
                     str(ROOT / "bench" / "wrk_report.lua"),
                     "-H",
-                    f"Cookie: {cookie}",
+                    header,
                     base + url,
                 ],
                 capture_output=True,
@@ -680,6 +711,12 @@ def print_table(entries: list[dict[str, Any]], info: dict[str, str]) -> None:
     if "case_list" in by and "floor_case_list" in by:
         ratio = by["case_list"]["median_ms"] / by["floor_case_list"]["median_ms"]
         say(f"case_list / floor_case_list (median): {ratio:.2f}x (target at most 2.5x)")
+    for api, ui in API_PAGES.items():
+        if api in by and ui in by:
+            say(
+                f"{api} / {ui}: p95 {by[api]['p95_ms'] / by[ui]['p95_ms']:.2f}x, median "
+                f"{by[api]['median_ms'] / by[ui]['median_ms']:.2f}x (target at most 1.5x)"
+            )
     if "case_list" in by and "admin_list" in by:
         ratio = by["admin_list"]["median_ms"] / by["case_list"]["median_ms"]
         say(f"admin_list / case_list (median): {ratio:.1f}x (target at least 3x)")
