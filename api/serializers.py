@@ -223,6 +223,14 @@ class TransitionInputSerializer(serializers.Serializer):
     )
     decided_on = serializers.DateField(required=False, help_text="Used by decide.")
     served_on = serializers.DateField(required=False, help_text="Used by decide.")
+    inadmissibility_ground = serializers.ChoiceField(
+        choices=Application.InadmissibilityGround.choices,
+        required=False,
+        help_text="Used by decide (an inadmissibility decision names its ground).",
+    )
+    return_decision_reference = serializers.CharField(
+        required=False, help_text="Used by decide (a return decision following a rejection)."
+    )
     court = serializers.CharField(required=False, help_text="Used by appeal.")
     lodged_on = serializers.DateField(required=False, help_text="Used by appeal.")
     late_reason = serializers.CharField(required=False, help_text="Used by appeal.")

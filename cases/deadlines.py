@@ -22,7 +22,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from .audit import record_event
@@ -142,11 +142,24 @@ def reminder_level(lead_days: Iterable[int], due_at: dt.datetime, now: dt.dateti
     return min(reached) if reached else None
 
 
-def closing_status(how: str, at: dt.datetime, due_at: dt.datetime) -> str:
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The first moment of a legal day in Vilnius."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=VILNIUS)
+
+
+def closing_status(
+    how: str, at: dt.datetime, due_at: dt.datetime, *, entitlement_from: dt.datetime | None = None
+) -> str:
     """The status a deadline closes with at `at`. `how`: met (its stop event happened) and
     superseded (a new clock of the same rule replaces it) close it met, or missed when `at`
-    is after `due_at`; cancelled and waived close it so, whatever the time."""
+    is after `due_at`; cancelled and waived close it so, whatever the time.
+
+    An entitlement (`entitlement_from`: the moment it starts) is never missed: closed at or
+    after its start it is met (it began), before it cancelled (it never began); only a
+    waiver is recorded as such."""
     statuses = Deadline.Status
+    if entitlement_from is not None and how != "waived":
+        return statuses.MET if at >= entitlement_from else statuses.CANCELLED
     if how in ("met", "superseded"):
         return statuses.MET if at <= due_at else statuses.MISSED
     if how == "cancelled":
@@ -170,12 +183,30 @@ def day_moment(day: dt.date, recorded_at: dt.datetime) -> dt.datetime:
 # ------------------------------------------------------------------------------------------
 
 
+def choose_rules(application: Application, rules: Iterable[DeadlineRule]) -> list[DeadlineRule]:
+    """Of `rules`, those the case follows: in each family (`DeadlineRule.family_name`), the
+    rule that matches the case (its period by the rule's own key date, its procedures and
+    decisions) with the most conditions; ties go to the first code. Pure: no database."""
+    best: dict[str, DeadlineRule] = {}
+    for rule in sorted(rules, key=lambda r: r.code):
+        if not rule.matches(application):
+            continue
+        current = best.get(rule.family_name)
+        if current is None or rule.specificity() > current.specificity():
+            best[rule.family_name] = rule
+    return sorted(best.values(), key=lambda r: r.code)
+
+
 def applicable_rules(application: Application, start_event: str) -> list[DeadlineRule]:
-    return [
-        rule
-        for rule in DeadlineRule.objects.filter(is_active=True, start_event=start_event)
-        if rule.applies_to(application.submitted_on)
-    ]
+    """The rules in force that the case follows and that run from `start_event` (the rule
+    table is small: it is read whole, so that families can be compared across events)."""
+    rules = choose_rules(application, DeadlineRule.objects.filter(is_active=True))
+    return [rule for rule in rules if rule.start_event == start_event]
+
+
+def entitlement_from(deadline: Deadline) -> dt.datetime | None:
+    """When an entitlement starts (the first moment of its day); None for a deadline."""
+    return start_of_day(deadline.due_on) if deadline.rule.is_entitlement else None
 
 
 def open_deadlines(
@@ -200,7 +231,8 @@ def open_deadlines(
     recorded = at or min(start, timezone.now())
     opened: list[Deadline] = []
     for rule in applicable_rules(application, start_event):
-        for previous in Deadline.objects.open().filter(application=application, rule=rule):
+        for previous in Deadline.objects.running().filter(application=application, rule=rule):
+            previous.rule = rule
             _close(previous, start, actor=actor, how="superseded")
         due_on, due_at = rule_due(rule, start)
         deadline = Deadline.objects.create(
@@ -210,7 +242,10 @@ def open_deadlines(
             starts_at=start,
             due_on=due_on,
             due_at=due_at,
+            status=Deadline.Status.ENTITLEMENT if rule.is_entitlement else Deadline.Status.OPEN,
             legal_reference=rule.legal_source,
+            rule_set_key=rule.key_date,
+            rule_set_date=rule.key_day(application),
         )
         record_event(
             application,
@@ -228,7 +263,7 @@ def open_deadlines(
 def _close(deadline: Deadline, at: dt.datetime, *, actor, how: str, reason: str = "") -> None:
     """Close one open deadline. `how`: met (checked against due_at), cancelled, waived,
     superseded (a new clock of the same rule replaces it; met or missed as for `met`)."""
-    status = closing_status(how, at, deadline.due_at)
+    status = closing_status(how, at, deadline.due_at, entitlement_from=entitlement_from(deadline))
     deadline.status = status
     deadline.closed_at = at
     deadline.waive_reason = reason if how == "waived" else ""
@@ -249,7 +284,7 @@ def meet_deadlines(
 ) -> list[Deadline]:
     """Close as met (or missed, if late) the open deadlines that `stop_event` satisfies."""
     closed = list(
-        Deadline.objects.open()
+        Deadline.objects.running()
         .filter(application=application, rule__stop_event=stop_event)
         .select_related("rule")
     )
@@ -263,7 +298,8 @@ def end_placement_deadlines(
     application: Application, placement: Placement, at: dt.datetime, *, actor=None
 ) -> None:
     """Detention ended: its clocks (court order, review, cap) are met, or missed if late."""
-    for deadline in Deadline.objects.open().filter(application=application, placement=placement):
+    rows = Deadline.objects.running().filter(application=application, placement=placement)
+    for deadline in rows.select_related("rule"):
         _close(deadline, at, actor=actor, how="met")
     refresh_next_deadline(application)
 
@@ -276,10 +312,10 @@ def cancel_open_deadlines(
     With `keep_detention`, the clocks of a detention that goes on (court order, review,
     18-month cap) keep running: a court remittal does not release anyone.
     """
-    open_now = Deadline.objects.open().filter(application=application)
+    open_now = Deadline.objects.running().filter(application=application)
     if keep_detention:
         open_now = open_now.exclude(placement__isnull=False, placement__ends_at__isnull=True)
-    for deadline in open_now:
+    for deadline in open_now.select_related("rule"):
         _close(deadline, at, actor=actor, how="cancelled")
     refresh_next_deadline(application)
 
@@ -318,23 +354,31 @@ def deprived_of_liberty_at(application: Application, placement: Placement) -> dt
         )
         return earlier.exclude(pk=placement.pk).exists()
 
-    return deprivation_start(application.apprehended_on, placement.starts_at, placed_before)
+    return deprivation_start(
+        application.apprehended_on,
+        placement.starts_at,
+        placed_before,
+        application.apprehended_at,
+    )
 
 
 def deprivation_start(
-    apprehended_on: dt.date | None, detained_at: dt.datetime, placed_before: Callable[[], bool]
+    apprehended_on: dt.date | None,
+    detained_at: dt.datetime,
+    placed_before: Callable[[], bool],
+    apprehended_at: dt.datetime | None = None,
 ) -> dt.datetime:
     """When a detention's 48-hour clock starts: the actual deprivation of liberty.
 
-    That is the apprehension (at 12:00 Vilnius when only its day is known) when the person
-    went from it straight into this detention, i.e. it is the case's first placement and the
-    apprehension comes before it; otherwise the detention's own start. `placed_before()`
-    says whether the case had a placement before; it is asked only when that decides.
+    That is the apprehension (its recorded moment `apprehended_at`, else 12:00 Vilnius on
+    `apprehended_on`) when the person went from it straight into this detention, i.e. it is
+    the case's first placement and the apprehension comes before it; otherwise the
+    detention's own start. `placed_before()` says whether the case had a placement before;
+    it is asked only when that decides.
     """
-    if apprehended_on is not None:
-        apprehended = at_noon(apprehended_on)
-        if apprehended <= detained_at and not placed_before():
-            return apprehended
+    apprehended = apprehended_at or (at_noon(apprehended_on) if apprehended_on else None)
+    if apprehended is not None and apprehended <= detained_at and not placed_before():
+        return apprehended
     return detained_at
 
 
@@ -345,8 +389,16 @@ def entry_moment(application: Application) -> dt.datetime:
 
 
 def _judged(deadline: Deadline) -> str:
-    """A closed deadline's status judged again against its (new) due moment."""
-    if deadline.status in (Deadline.Status.MET, Deadline.Status.MISSED) and deadline.closed_at:
+    """A closed deadline's status judged again against its (new) due moment (an
+    entitlement's: against its new start)."""
+    statuses = Deadline.Status
+    starts = entitlement_from(deadline)
+    if starts is not None:
+        if deadline.status in (statuses.MET, statuses.CANCELLED) and deadline.closed_at:
+            closed = deadline.closed_at
+            return closing_status("met", closed, deadline.due_at, entitlement_from=starts)
+        return deadline.status
+    if deadline.status in (statuses.MET, statuses.MISSED) and deadline.closed_at:
         return closing_status("met", deadline.closed_at, deadline.due_at)
     return deadline.status
 
@@ -392,10 +444,12 @@ def restart_clocks(
     depend on their placement). Open ones are re-dated; met and missed ones are judged
     again against the new due moment; waived and cancelled ones stay as they were."""
     changed = []
+    statuses = Deadline.Status
     rows = Deadline.objects.filter(
+        Q(status__in=[statuses.OPEN, statuses.MET, statuses.MISSED, statuses.ENTITLEMENT])
+        | Q(status=statuses.CANCELLED, rule__kind=DeadlineRule.Kind.ENTITLEMENT),
         application=application,
         rule__start_event=start_event,
-        status__in=[Deadline.Status.OPEN, Deadline.Status.MET, Deadline.Status.MISSED],
     ).select_related("rule", "placement")
     for deadline in rows:
         before = _judgement(deadline)
@@ -415,10 +469,12 @@ def rejudge_stop(
     """The fact that met the deadlines of `stop_event` was corrected to `met_at`: deadlines it
     closed are judged again (met or missed); ones still open are met now."""
     changed = []
+    statuses = Deadline.Status
     rows = Deadline.objects.filter(
+        Q(status__in=[statuses.MET, statuses.MISSED])
+        | Q(status=statuses.CANCELLED, rule__kind=DeadlineRule.Kind.ENTITLEMENT),
         application=application,
         rule__stop_event=stop_event,
-        status__in=[Deadline.Status.MET, Deadline.Status.MISSED],
     ).select_related("rule")
     for deadline in rows:
         before = _judgement(deadline)

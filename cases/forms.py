@@ -198,6 +198,18 @@ class DecideForm(TransitionForm):
             "Leave empty if the decision is not yet served; the appeal window runs from service."
         ),
     )
+    inadmissibility_ground = forms.ChoiceField(
+        label=_("Ground of inadmissibility"),
+        choices=[("", "—"), *Application.InadmissibilityGround.choices],
+        required=False,
+        help_text=_("Only for an inadmissibility decision, which must name its ground."),
+    )
+    return_decision_reference = forms.CharField(
+        label=_("Return decision reference"),
+        max_length=100,
+        required=False,
+        help_text=_("If a return decision follows a negative decision."),
+    )
 
 
 class AppealForm(TransitionForm):

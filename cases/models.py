@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import pghistory
 import pgtrigger
@@ -27,6 +28,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.models import Unit
 
 from .names import search_key
+
+VILNIUS = ZoneInfo("Europe/Vilnius")
 
 # ---------------------------------------------------------------------------------------------
 # Stored counts
@@ -328,10 +331,43 @@ class Application(ConcurrentTransitionMixin, models.Model):
     class Outcome(models.TextChoices):
         REFUGEE_STATUS = "refugee_status", _("Refugee status granted")
         SUBSIDIARY_PROTECTION = "subsidiary_protection", _("Subsidiary protection granted")
-        REJECTED = "rejected", _("Rejected")
+        # The stored value stays "rejected" (older records); it means rejected as unfounded.
+        REJECTED = "rejected", _("Rejected as unfounded")
+        MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Rejected as manifestly unfounded")
         INADMISSIBLE = "inadmissible", _("Inadmissible")
+        EXCLUSION = "exclusion", _("Excluded from international protection")
+        DISCONTINUED = "discontinued", _("Examination discontinued")
 
     POSITIVE_OUTCOMES = (Outcome.REFUGEE_STATUS, Outcome.SUBSIDIARY_PROTECTION)
+    # Outcomes after which a return decision may follow (its reference is recorded).
+    NEGATIVE_OUTCOMES = (
+        Outcome.REJECTED,
+        Outcome.MANIFESTLY_UNFOUNDED,
+        Outcome.INADMISSIBLE,
+        Outcome.EXCLUSION,
+        Outcome.DISCONTINUED,
+    )
+
+    class InadmissibilityGround(models.TextChoices):
+        # APD 2013/32 Art. 33(2) and APR 2024/1348 Art. 38(1).
+        PROTECTION_ELSEWHERE = (
+            "protection_elsewhere",
+            _("Protection granted by another Member State"),
+        )
+        FIRST_COUNTRY_OF_ASYLUM = "first_country_of_asylum", _("First country of asylum")
+        SAFE_THIRD_COUNTRY = "safe_third_country", _("Safe third country")
+        SUBSEQUENT_NO_NEW_ELEMENTS = (
+            "subsequent_no_new_elements",
+            _("Subsequent application without new elements"),
+        )
+        DEPENDANT_SEPARATE = (
+            "dependant_separate",
+            _("Separate application of a dependant without justification"),
+        )
+        INTERNATIONAL_COURT = (
+            "international_court",
+            _("Surrendered to an international criminal court or tribunal"),
+        )
 
     class Withdrawal(models.TextChoices):
         EXPLICIT = "explicit", _("Explicit withdrawal")
@@ -350,6 +386,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         _("procedure"), max_length=20, choices=Procedure.choices, default=Procedure.REGULAR
     )
     apprehended_on = models.DateField(_("apprehended on"), null=True, blank=True)
+    # The moment of apprehension when its time is known: the 48-hour limit on detention
+    # without a court order runs from it (else from 12:00 Vilnius on `apprehended_on`).
+    apprehended_at = models.DateTimeField(_("apprehended at"), null=True, blank=True)
     apprehension_place = models.CharField(_("place of apprehension"), max_length=200, blank=True)
     entered_on = models.DateField(
         _("entered the territory on"),
@@ -385,6 +424,21 @@ class Application(ConcurrentTransitionMixin, models.Model):
         _("decision"), max_length=30, choices=Outcome.choices, blank=True
     )
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    # Dublin: the Member State found responsible, and when (the examination of a Dublin
+    # case runs from this day when Lithuania is responsible).
+    responsible_state = CountryField(_("Member State responsible"), blank=True)
+    responsibility_determined_on = models.DateField(
+        _("responsibility determined on"), null=True, blank=True
+    )
+    inadmissibility_ground = models.CharField(
+        _("ground of inadmissibility"),
+        max_length=40,
+        choices=InadmissibilityGround.choices,
+        blank=True,
+    )
+    return_decision_reference = models.CharField(
+        _("return decision reference"), max_length=100, blank=True
+    )
     served_on = models.DateField(_("decision served on"), null=True, blank=True)
     appeal_court = models.CharField(_("appeal court"), max_length=200, blank=True)
     appeal_lodged_on = models.DateField(_("appeal lodged on"), null=True, blank=True)
@@ -542,6 +596,14 @@ class Application(ConcurrentTransitionMixin, models.Model):
             errors["grounds"] = _("Unknown ground.")
         if self.lodged_on and self.submitted_on and self.lodged_on < self.submitted_on:
             errors["lodged_on"] = _("An application cannot be lodged before it was made.")
+        if (
+            self.apprehended_at
+            and self.apprehended_on
+            and self.apprehended_at.astimezone(VILNIUS).date() != self.apprehended_on
+        ):
+            errors["apprehended_at"] = _(
+                "The moment of apprehension is not on the day of apprehension."
+            )
         if self.apprehended_on and self.submitted_on and self.apprehended_on > self.submitted_on:
             errors["apprehended_on"] = _(
                 "Apprehension after the application was made: record it as a separate event."
@@ -593,10 +655,20 @@ class Application(ConcurrentTransitionMixin, models.Model):
         conditions=[INTERVIEW_RECORDED],
         custom={"label": _("Decide"), "help_text": _("Record the first-instance decision.")},
     )
-    def decide(self, *, outcome: str, decided_on: dt.date, served_on: dt.date | None) -> None:
+    def decide(
+        self,
+        *,
+        outcome: str,
+        decided_on: dt.date,
+        served_on: dt.date | None,
+        inadmissibility_ground: str = "",
+        return_decision_reference: str = "",
+    ) -> None:
         self.decision_outcome = outcome
         self.decided_on = decided_on
         self.served_on = served_on
+        self.inadmissibility_ground = inadmissibility_ground
+        self.return_decision_reference = return_decision_reference
 
     @transition(
         field=status,
@@ -621,6 +693,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     def remit(self) -> None:
         self.decision_outcome = ""
+        self.inadmissibility_ground = ""
 
     @transition(
         field=status,
@@ -1036,12 +1109,39 @@ def _validate_lead_days(value: str) -> None:
         )
 
 
+def _codes(value: str) -> list[str]:
+    return [p.strip() for p in (value or "").split(",") if p.strip()]
+
+
+def _validate_procedures(value: str) -> None:
+    unknown = [c for c in _codes(value) if c not in Application.Procedure.values]
+    if unknown:
+        raise ValidationError(
+            _("Unknown procedure: %(codes)s. Use: %(known)s.")
+            % {"codes": ", ".join(unknown), "known": ", ".join(Application.Procedure.values)}
+        )
+
+
+def _validate_outcomes(value: str) -> None:
+    unknown = [c for c in _codes(value) if c not in Application.Outcome.values]
+    if unknown:
+        raise ValidationError(
+            _("Unknown decision: %(codes)s. Use: %(known)s.")
+            % {"codes": ", ".join(unknown), "known": ", ".join(Application.Outcome.values)}
+        )
+
+
 class DeadlineRule(models.Model):
     """A statutory time limit, as data: administrators edit these in the admin."""
 
     class StartEvent(models.TextChoices):
         SUBMITTED = "submitted", _("Application made (submitted)")
-        DETAINED = "detained", _("Detention started")
+        LODGED = "lodged", _("Application lodged")
+        RESPONSIBILITY_DETERMINED = (
+            "responsibility_determined",
+            _("Responsibility determined (Dublin)"),
+        )
+        DETAINED = "detained", _("Detention started (from the apprehension)")
         COURT_ORDER_UNTIL = "court_order_until", _("Court order's 'until' date")
         ENTERED = "entered", _("Entry into the territory")
         SERVED = "served", _("Decision served")
@@ -1086,8 +1186,58 @@ class DeadlineRule(models.Model):
         blank=True,
         validators=[_validate_lead_days],
     )
-    applies_from = models.DateField(_("applies to cases submitted from"), null=True, blank=True)
-    applies_until = models.DateField(_("applies to cases submitted until"), null=True, blank=True)
+
+    class Kind(models.TextChoices):
+        DEADLINE = "deadline", _("Deadline (met or missed)")
+        ENTITLEMENT = "entitlement", _("Entitlement from a date (never missed)")
+
+    class KeyDate(models.TextChoices):
+        MADE = "made", _("the date the application was made")
+        REGISTERED = "registered", _("the date the application was registered (lodged)")
+
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.DEADLINE,
+        help_text=_(
+            "An entitlement (the right to work) starts on its date; it is never overdue or "
+            "missed, and reminds nobody."
+        ),
+    )
+    family = models.SlugField(
+        _("family"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "Rules of one family are alternatives (for example the appeal windows): of those "
+            "that apply to a case, the one with the most conditions is used. Empty: the rule "
+            "is a family of its own."
+        ),
+    )
+    key_date = models.CharField(
+        _("rule set chosen by"),
+        max_length=20,
+        choices=KeyDate.choices,
+        default=KeyDate.MADE,
+        help_text=_("The case's date compared with 'applies from' and 'applies until'."),
+    )
+    procedures = models.CharField(
+        _("only in the procedures"),
+        max_length=200,
+        blank=True,
+        validators=[_validate_procedures],
+        help_text=_("Procedure codes separated by commas (e.g. accelerated,border); empty: any."),
+    )
+    outcomes = models.CharField(
+        _("only after the decisions"),
+        max_length=300,
+        blank=True,
+        validators=[_validate_outcomes],
+        help_text=_("Decision codes separated by commas (e.g. inadmissible); empty: any."),
+    )
+    applies_from = models.DateField(_("applies from (key date)"), null=True, blank=True)
+    applies_until = models.DateField(_("applies until (key date)"), null=True, blank=True)
     is_active = models.BooleanField(_("in force"), default=True)
 
     class Meta:
@@ -1112,15 +1262,55 @@ class DeadlineRule(models.Model):
         parts = (p.strip() for p in (self.reminder_days or "").split(","))
         return sorted({int(p) for p in parts if p.isascii() and p.isdigit()}, reverse=True)
 
-    def applies_to(self, submitted_on: dt.date) -> bool:
-        if self.applies_from and submitted_on < self.applies_from:
+    def applies_to(self, key_day: dt.date) -> bool:
+        """Whether a case whose key date (`key_date`) is `key_day` falls in this rule's period."""
+        if self.applies_from and key_day < self.applies_from:
             return False
-        return not (self.applies_until and submitted_on > self.applies_until)
+        return not (self.applies_until and key_day > self.applies_until)
+
+    def key_day(self, application: Application) -> dt.date:
+        """The case's date this rule's period is compared with. A case not lodged yet is
+        judged by the day it was made (lodging cannot precede it)."""
+        if self.key_date == self.KeyDate.REGISTERED and application.lodged_on:
+            return application.lodged_on
+        return application.submitted_on
+
+    def procedure_list(self) -> list[str]:
+        return _codes(self.procedures)
+
+    def outcome_list(self) -> list[str]:
+        return _codes(self.outcomes)
+
+    def specificity(self) -> int:
+        """How many conditions the rule sets (the most specific rule of a family wins)."""
+        return bool(self.procedure_list()) + bool(self.outcome_list())
+
+    def matches(self, application: Application) -> bool:
+        """Whether the rule applies to the case as it is: its period (by the rule's key
+        date), its procedures and its decisions."""
+        procedures, outcomes = self.procedure_list(), self.outcome_list()
+        if procedures and application.procedure not in procedures:
+            return False
+        if outcomes and application.decision_outcome not in outcomes:
+            return False
+        return self.applies_to(self.key_day(application))
+
+    @property
+    def family_name(self) -> str:
+        return self.family or self.code
+
+    @property
+    def is_entitlement(self) -> bool:
+        return self.kind == self.Kind.ENTITLEMENT
 
 
 class DeadlineQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=Deadline.Status.OPEN)
+
+    def running(self):
+        """Open deadlines and entitlements not yet closed (what a stop event closes)."""
+        return self.filter(status__in=(Deadline.Status.OPEN, Deadline.Status.ENTITLEMENT))
 
     def live(self):
         """Open deadlines of live cases: those of a case recorded after the fact
@@ -1138,6 +1328,9 @@ class Deadline(models.Model):
         MISSED = "missed", _("Missed")
         WAIVED = "waived", _("Waived")
         CANCELLED = "cancelled", _("Cancelled")
+        # An entitlement (`DeadlineRule.Kind.ENTITLEMENT`) running: it starts on `due_on`
+        # and is never overdue; closed, it is met (it began) or cancelled (it never did).
+        ENTITLEMENT = "entitlement", _("Entitlement")
 
     application = models.ForeignKey(
         Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="deadlines"
@@ -1162,6 +1355,17 @@ class Deadline(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     waive_reason = models.TextField(_("reason for waiving"), blank=True)
     legal_reference = models.CharField(_("legal source"), max_length=300)
+    # Which of the case's dates chose the rule (its family's rule set: national, APR, AMMR),
+    # and that date as it was when the deadline opened.
+    rule_set_key = models.CharField(
+        _("rule set chosen by"),
+        max_length=20,
+        choices=DeadlineRule.KeyDate.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    rule_set_date = models.DateField(_("rule set chosen by the date"), null=True, blank=True)
 
     objects = DeadlineQuerySet.as_manager()
 

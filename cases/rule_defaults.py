@@ -16,6 +16,8 @@ from django.utils.translation import gettext_noop
 # and a text an administrator wrote as it was written.
 
 APR_APPLIES_FROM = dt.date(2026, 6, 12)
+# AMMR Art. 84: its responsibility rules apply to applications registered after 1 July 2026.
+AMMR_APPLIES_FROM = dt.date(2026, 7, 2)
 
 DEFAULT_RULES: list[dict] = [
     {
@@ -31,6 +33,7 @@ DEFAULT_RULES: list[dict] = [
         "roll_forward": False,
         "reminder_days": "1",
         "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "registration",
     },
     {
         "code": "registration-apr",
@@ -42,9 +45,12 @@ DEFAULT_RULES: list[dict] = [
         "stop_event": "lodged",
         "duration": 5,
         "unit": "calendar_days",
-        "roll_forward": False,
+        # Regulation 1182/71 Art. 3(4): a period of an EU regulation that ends on a
+        # Saturday, Sunday or public holiday ends on the next working day.
+        "roll_forward": True,
         "reminder_days": "3,1",
         "applies_from": APR_APPLIES_FROM,
+        "family": "registration",
     },
     {
         "code": "examination",
@@ -59,6 +65,39 @@ DEFAULT_RULES: list[dict] = [
         "unit": "months",
         "roll_forward": False,
         "reminder_days": "14,3,1",
+        "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "examination",
+    },
+    {
+        "code": "examination-apr",
+        "name": gettext_noop("Examination period (APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 35(4): 6 months from the lodging of the application"
+        ),
+        "start_event": "lodged",
+        "stop_event": "decided",
+        "duration": 6,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "14,3,1",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "examination",
+    },
+    {
+        "code": "examination-dublin",
+        "name": gettext_noop("Examination period (Dublin case)"),
+        "legal_source": gettext_noop(
+            "Directive 2013/32/EU Art. 31(3): in a Dublin case, 6 months from the "
+            "determination of the Member State responsible"
+        ),
+        "start_event": "responsibility_determined",
+        "stop_event": "decided",
+        "duration": 6,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "14,3,1",
+        "procedures": "dublin",
+        "family": "examination",
     },
     {
         "code": "right-to-work",
@@ -72,14 +111,16 @@ DEFAULT_RULES: list[dict] = [
         "duration": 6,
         "unit": "months",
         "roll_forward": False,
-        "reminder_days": "14",
+        "reminder_days": "",
+        "kind": "entitlement",
     },
     {
         "code": "detention-48h",
         "name": gettext_noop("Court order for detention beyond 48 hours"),
         "legal_source": gettext_noop(
             "Law on the Legal Status of Aliens: the State Border Guard Service may detain for up "
-            "to 48 hours; longer only by a court decision (EUAA DIP, Detention – Lithuania)"
+            "to 48 hours from the apprehension; longer only by a court decision (EUAA DIP, "
+            "Detention – Lithuania)"
         ),
         "start_event": "detained",
         "stop_event": "court_order",
@@ -128,6 +169,61 @@ DEFAULT_RULES: list[dict] = [
         "unit": "calendar_days",
         "roll_forward": True,
         "reminder_days": "3,1",
+        "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "appeal",
+    },
+    {
+        "code": "appeal-window-apr",
+        "name": gettext_noop("Appeal against the decision (APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 67(7): 14 days from service of the decision "
+            "(default within the range the Member State sets)"
+        ),
+        "start_event": "served",
+        "stop_event": "appeal_lodged",
+        "duration": 14,
+        "unit": "calendar_days",
+        "roll_forward": True,
+        "reminder_days": "3,1",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "appeal",
+    },
+    {
+        "code": "appeal-window-apr-short",
+        "name": gettext_noop("Appeal against an inadmissibility or discontinuation decision (APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 67(7): 7 days from service for inadmissibility "
+            "and implicit withdrawal (default within the range the Member State sets)"
+        ),
+        "start_event": "served",
+        "stop_event": "appeal_lodged",
+        "duration": 7,
+        "unit": "calendar_days",
+        "roll_forward": True,
+        "reminder_days": "3,1",
+        "applies_from": APR_APPLIES_FROM,
+        "outcomes": "inadmissible,discontinued",
+        "family": "appeal",
+    },
+    {
+        "code": "appeal-window-apr-accelerated",
+        "name": gettext_noop(
+            "Appeal against a rejection in the accelerated or border procedure (APR)"
+        ),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 67(7): 7 days from service for rejections in the "
+            "accelerated or border procedure (default within the range the Member State sets)"
+        ),
+        "start_event": "served",
+        "stop_event": "appeal_lodged",
+        "duration": 7,
+        "unit": "calendar_days",
+        "roll_forward": True,
+        "reminder_days": "3,1",
+        "applies_from": APR_APPLIES_FROM,
+        "procedures": "accelerated,border",
+        "outcomes": "rejected,manifestly_unfounded",
+        "family": "appeal",
     },
     {
         "code": "reexamination",
@@ -146,12 +242,59 @@ DEFAULT_RULES: list[dict] = [
 ]
 
 
+# Values of the first defaults that the law as read on 2026-12-04 changed (DOMAIN.md §3,
+# "How the clocks are read"): a rule still holding its old value is brought to the new one by
+# `upgrade_default_rules`; a value an administrator chose is left alone.
+SUPERSEDED_DEFAULTS: dict[str, dict] = {
+    "registration-apr": {"roll_forward": False},
+    "examination": {"applies_until": None},
+    "right-to-work": {"kind": "deadline", "reminder_days": "14"},
+    "appeal-window": {"applies_until": None},
+    "detention-48h": {
+        "legal_source": (
+            "Law on the Legal Status of Aliens: the State Border Guard Service may detain for "
+            "up to 48 hours; longer only by a court decision (EUAA DIP, Detention – Lithuania)"
+        )
+    },
+}
+# Fields added after the first defaults: set from the defaults on rules that still hold the
+# field's default (a new column cannot carry an administrator's choice yet).
+NEW_FIELDS = ("family", "key_date", "procedures", "outcomes")
+
+
 def ensure_default_rules(rule_model=None) -> None:
+    """Create every default rule whose code is missing (with the fields `rule_model` has,
+    so that an early migration's model can call it)."""
     if rule_model is None:
         from .models import DeadlineRule
 
         rule_model = DeadlineRule
+    fields = {f.name for f in rule_model._meta.get_fields()}
     for spec in DEFAULT_RULES:
-        values = dict(spec)
+        values = {k: v for k, v in spec.items() if k in fields}
         code = values.pop("code")
         rule_model.objects.get_or_create(code=code, defaults=values)
+
+
+def upgrade_default_rules(rule_model=None) -> None:
+    """Bring the default rules created before the 2026-12-04 review to the law as read then:
+    a field still holding its first default takes the new one; new rules are created."""
+    if rule_model is None:
+        from .models import DeadlineRule
+
+        rule_model = DeadlineRule
+    specs = {spec["code"]: spec for spec in DEFAULT_RULES}
+    for rule in rule_model.objects.filter(code__in=specs):
+        spec = specs[rule.code]
+        changed = []
+        for name, old in SUPERSEDED_DEFAULTS.get(rule.code, {}).items():
+            if getattr(rule, name) == old and spec.get(name, old) != old:
+                setattr(rule, name, spec.get(name))
+                changed.append(name)
+        for name in NEW_FIELDS:
+            if name in spec and getattr(rule, name) in ("", "made"):
+                setattr(rule, name, spec[name])
+                changed.append(name)
+        if changed:
+            rule.save(update_fields=changed)
+    ensure_default_rules(rule_model)

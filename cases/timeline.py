@@ -28,6 +28,7 @@ from .models import (
     Placement,
     Status,
 )
+from .timeline_legal import decision_details, record_title
 
 
 class TimelineBuilder:
@@ -127,6 +128,7 @@ class TimelineBuilder:
                 _("Decision: %(outcome)s")
                 % {"outcome": self.outcomes.get(data["outcome"], data["outcome"])}
             )
+        row["details"].extend(decision_details(data))
         for key, text in (
             ("decided_on", _("decided on %(date)s")),
             ("served_on", _("served on %(date)s")),
@@ -231,7 +233,9 @@ class TimelineBuilder:
         elif action == "corrected":
             self._correction(data, row)
         else:
-            row["title"] = _("Case record: %(action)s") % {"action": action}
+            row["title"] = record_title(action, data, self._date) or _(
+                "Case record: %(action)s"
+            ) % {"action": action}
 
     def _correction(self, data: dict, row: dict) -> None:
         """A superuser corrected facts: which ones, and the old and new values of those

@@ -154,18 +154,46 @@ def _days_text(deadline_due_on: dt.date, overdue: bool, today: dt.date) -> str:
     return ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
 
 
+def _entitlement_text(deadline: Deadline) -> str:
+    """What a running entitlement says: the right to work as "may work from <date>"."""
+    day = deadline.due_on.isoformat()
+    if deadline.rule.family_name.startswith("right-to-work"):
+        return _("may work from %(date)s") % {"date": day}
+    return _("applies from %(date)s") % {"date": day}
+
+
+def _rule_set_text(deadline: Deadline) -> str:
+    """Which of the case's dates chose the deadline's rule (the national rules, the APR,
+    the AMMR), e.g. "rule chosen by the date the application was made: 2026-06-19"."""
+    if not deadline.rule_set_key or deadline.rule_set_date is None:
+        return ""
+    return _("rule chosen by %(key)s: %(date)s") % {
+        "key": label(DeadlineRule.KeyDate, deadline.rule_set_key),
+        "date": deadline.rule_set_date.isoformat(),
+    }
+
+
 def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[str, Any]:
     """A deadline as the pages show it. On a case recorded after the fact
     (`Application.recorded_as_of`) an open clock says what was due, not that it is overdue."""
     is_open = deadline.status == Deadline.Status.OPEN
     overdue = deadline.is_overdue(now)
     as_of = deadline.application.recorded_as_of
-    if is_open and as_of is not None:
+    entitlement = deadline.rule.is_entitlement
+    status_label = label(Deadline.Status, deadline.status)
+    if deadline.status == Deadline.Status.ENTITLEMENT:
+        # An entitlement is a start date, never a limit that runs out.
+        days_text = _entitlement_text(deadline)
+    elif is_open and as_of is not None:
         days_text = _("unknown after %(date)s") % {"date": as_of.isoformat()}
     elif is_open:
         days_text = _days_text(deadline.due_on, overdue, today)
     else:
         days_text = ""
+    if entitlement and deadline.status == Deadline.Status.MET:
+        status_label = _("began on %(date)s") % {"date": deadline.due_on.isoformat()}
+    elif entitlement and deadline.status == Deadline.Status.CANCELLED:
+        status_label = _("never began (decided or ended first)")
     return {
         "pk": deadline.pk,
         "name": data_text(deadline.rule.name),
@@ -174,8 +202,10 @@ def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[
         "due_at": deadline.due_at,
         "hours": deadline.rule.unit == DeadlineRule.TimeUnit.HOURS,
         "status": deadline.status,
-        "status_label": label(Deadline.Status, deadline.status),
-        "is_open": is_open,
+        "status_label": status_label,
+        "entitlement": entitlement,
+        "rule_set": _rule_set_text(deadline),
+        "is_open": is_open or deadline.status == Deadline.Status.ENTITLEMENT,
         "overdue": overdue,
         "days_text": days_text,
         "historical": is_open and as_of is not None,

@@ -76,8 +76,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notes = list(case.notes.select_related("author"))
     documents = list(case.documents.select_related("uploaded_by"))
     deadlines = list(case.deadlines.select_related("rule").order_by("status", "due_at"))
-    open_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status == "open"]
-    closed_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status != "open"]
+    # Running entitlements (the right to work) are listed with the open limits.
+    running = ("open", "entitlement")
+    open_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status in running]
+    closed_deadlines = [_deadline_row(d, now, today) for d in deadlines if d.status not in running]
     # The latest TIMELINE_SHOWN events unless the whole timeline is asked for (`?all=1`);
     # the window count says how many there are in the same query.
     show_all = request.GET.get("all") == "1"

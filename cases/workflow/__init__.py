@@ -291,7 +291,16 @@ def _run_transition(
 
 
 # Transition inputs that are safe to copy into an event (codes, dates, ids; no free text).
-_EVENT_FIELDS = {"outcome", "decided_on", "served_on", "lodged_on", "kind", "assignee"}
+_EVENT_FIELDS = {
+    "outcome",
+    "decided_on",
+    "served_on",
+    "lodged_on",
+    "kind",
+    "assignee",
+    "inadmissibility_ground",
+    "return_decision_reference",
+}
 
 
 def _plain(value: Any) -> Any:
@@ -382,6 +391,14 @@ def submit_application(
             "date_of_birth": (applicant_data or {}).get("date_of_birth"),
         }
     )
+    apprehended_at = fields.get("apprehended_at")
+    if apprehended_at is not None:
+        if not isinstance(apprehended_at, dt.datetime) or timezone.is_naive(apprehended_at):
+            raise ValidationError({"apprehended_at": _("Give the date and time of apprehension.")})
+        if apprehended_at > timezone.now():
+            raise ValidationError({"apprehended_at": _("This moment is in the future.")})
+        fields.setdefault("apprehended_on", None)
+        fields["apprehended_on"] = fields["apprehended_on"] or deadlines.local_date(apprehended_at)
     moment = at or deadlines.at_noon(submitted_on)
     with transaction.atomic():
         if applicant is None:
@@ -409,11 +426,10 @@ def submit_application(
         )
         deadlines.open_deadlines(case, DeadlineRule.StartEvent.SUBMITTED, moment, actor=actor)
         if case.lodged_on:
-            deadlines.meet_deadlines(
-                case,
-                DeadlineRule.StopEvent.LODGED,
-                max(deadlines.at_noon(case.lodged_on), moment),
-                actor=actor,
+            lodged = max(deadlines.at_noon(case.lodged_on), moment)
+            deadlines.meet_deadlines(case, DeadlineRule.StopEvent.LODGED, lodged, actor=actor)
+            deadlines.open_deadlines(
+                case, DeadlineRule.StartEvent.LODGED, deadlines.at_noon(case.lodged_on), actor=actor
             )
     return case
 
@@ -483,6 +499,7 @@ def start_examination(
             case.lodged_on = max(deadlines.local_date(moment), case.submitted_on)
             case.save(update_fields=["lodged_on"])
             deadlines.meet_deadlines(case, DeadlineRule.StopEvent.LODGED, moment, actor=actor)
+            deadlines.open_deadlines(case, DeadlineRule.StartEvent.LODGED, moment, actor=actor)
 
     return _run_transition(
         application,
@@ -662,17 +679,38 @@ def decide(
     outcome: str,
     decided_on: dt.date,
     served_on: dt.date | None = None,
+    inadmissibility_ground: str = "",
+    return_decision_reference: str = "",
     at: dt.datetime | None = None,
 ) -> Application:
     """Record the first-instance decision (decision-makers only; an interview or its
     reasoned waiver must be on record). Meets the examination limit; a positive decision
-    ends detention; a served decision opens the appeal window.
+    ends detention; a served decision opens the appeal window of the decision's outcome
+    and the case's procedure.
+
+    An inadmissibility decision names its ground; a negative decision may carry the
+    reference of the return decision that follows it.
     """
+    ground = (inadmissibility_ground or "").strip()
+    return_reference = (return_decision_reference or "").replace("\x00", "").strip()
 
     def prepare(case: Application) -> dict[str, Any]:
         errors: dict[str, str] = {}
         if outcome not in Application.Outcome.values:
             errors["outcome"] = _("Choose the decision.")
+        elif outcome == Application.Outcome.INADMISSIBLE:
+            if ground not in Application.InadmissibilityGround.values:
+                errors["inadmissibility_ground"] = _("Choose the ground of inadmissibility.")
+        elif ground:
+            errors["inadmissibility_ground"] = _(
+                "Only an inadmissibility decision has a ground of inadmissibility."
+            )
+        if return_reference and outcome not in Application.NEGATIVE_OUTCOMES:
+            errors["return_decision_reference"] = _(
+                "A return decision follows only a negative decision."
+            )
+        elif len(return_reference) > 100:
+            errors["return_decision_reference"] = _("Keep the reference under 100 characters.")
         if not isinstance(decided_on, dt.date):
             errors["decided_on"] = _("Give the date of the decision.")
         elif decided_on < case.submitted_on:
@@ -686,7 +724,13 @@ def decide(
                 errors["served_on"] = _("This date is in the future.")
         if errors:
             raise ValidationError(errors)
-        return {"outcome": outcome, "decided_on": decided_on, "served_on": served_on}
+        return {
+            "outcome": outcome,
+            "decided_on": decided_on,
+            "served_on": served_on,
+            "inadmissibility_ground": ground,
+            "return_decision_reference": return_reference,
+        }
 
     def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
         deadlines.meet_deadlines(
@@ -715,7 +759,13 @@ def decide(
         at=at,
         prepare=prepare,
         effects=effects,
-        update_fields=("decision_outcome", "decided_on", "served_on"),
+        update_fields=(
+            "decision_outcome",
+            "decided_on",
+            "served_on",
+            "inadmissibility_ground",
+            "return_decision_reference",
+        ),
     )
 
 
@@ -832,7 +882,7 @@ def remit(
         at=at,
         prepare=prepare,
         effects=effects,
-        update_fields=("decision_outcome",),
+        update_fields=("decision_outcome", "inadmissibility_ground"),
     )
 
 
@@ -1348,7 +1398,7 @@ INTAKE_FIELDS = (
 )
 # What a superuser may correct: the intake's facts and whose case it is (the admin's change
 # form edits exactly these).
-CORRECTABLE_FIELDS = ("applicant", *INTAKE_FIELDS)
+CORRECTABLE_FIELDS = ("applicant", *INTAKE_FIELDS, "apprehended_at")
 # Dates recorded by later steps: correctable once recorded, never set or removed here (the
 # step that records them also moves the case and its clocks).
 CORRECTABLE_STEP_DATES = (
@@ -1396,6 +1446,14 @@ def apply_correction(case: Application, changes: dict[str, Any]) -> dict[str, An
             and (name in CORRECTABLE_STEP_DATES or name in ("submitted_on", "lodged_on"))
         ):
             errors[name] = _("A recorded date can be corrected, not removed.")
+        elif (
+            name == "apprehended_at"
+            and value is not None
+            and (not isinstance(value, dt.datetime) or timezone.is_naive(value))
+        ):
+            errors[name] = _("Give the date and time of apprehension.")
+        elif name == "apprehended_at" and value is not None and value > timezone.now():
+            errors[name] = _("This moment is in the future.")
         elif name in _DATE_FACTS and value is not None and not isinstance(value, dt.date):
             errors[name] = _("Enter a valid date.")
         elif name in _DATE_FACTS and value:
@@ -1474,7 +1532,13 @@ def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: 
         deadlines.restart_clocks(
             case, start.ENTERED, deadlines.entry_moment(case), actor=actor, at=at
         )
-    if "apprehended_on" in changed:
+    if "lodged_on" in changed and case.lodged_on:
+        lodged = noon(case.lodged_on)
+        if case.deadlines.filter(rule__start_event=start.LODGED).exists():
+            deadlines.restart_clocks(case, start.LODGED, lodged, actor=actor, at=at)
+        else:
+            deadlines.open_deadlines(case, start.LODGED, lodged, actor=actor, at=at)
+    if changed & {"apprehended_on", "apprehended_at"}:
         deadlines.restart_clocks(
             case,
             start.DETAINED,
@@ -1495,3 +1559,8 @@ def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: 
         if name in changed and getattr(case, name):
             met_at = max(noon(getattr(case, name)), noon(case.submitted_on))
             deadlines.rejudge_stop(case, stop_event, met_at, actor=actor, at=at)
+
+
+from .procedures import determine_responsibility  # noqa: E402
+
+__all__ += ["determine_responsibility"]

@@ -364,8 +364,10 @@ def test_the_deadlines_filter_by_status_and_refuse_bad_dates(api_as, alice, case
     assert api.get(reverse("api:deadlines"), {"status": "met"}).json()["results"] == []
     opened = api.get(reverse("api:deadlines"), {"status": "open"}).json()["results"]
     assert [d["due_on"] for d in opened] == sorted(d["due_on"] for d in opened)
-    # Submission opens registration, examination and the right-to-work clock.
-    assert len(opened) == 3
+    # Submission opens registration and examination; the right to work is an entitlement.
+    assert len(opened) == 2
+    running = api.get(reverse("api:deadlines"), {"status": "entitlement"}).json()["results"]
+    assert [d["due_on"] for d in running] == ["2024-02-11"]
     bad = api.get(reverse("api:deadlines"), {"due_before": "2023-02-30"})
     assert bad.status_code == 400
     assert "due_before" in bad.json()["errors"]

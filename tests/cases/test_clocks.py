@@ -95,7 +95,9 @@ def appeal(case: Application, alice, *, lodged_on: dt.date) -> Application:
 def test_submission_opens_registration_examination_and_right_to_work(alice):
     with at(2023, 8, 11, 15, 0):
         case = submit(alice)
-    assert open_codes(case) == {"registration", "examination", "right-to-work"}
+    assert open_codes(case) == {"registration", "examination"}
+    # The right to work is an entitlement from its date, running beside the limits.
+    assert deadline(case, "right-to-work").status == Deadline.Status.ENTITLEMENT
     # Made on Friday 11 August 2023: Mon 14, (Tue 15 August is a holiday), Wed 16, Thu 17.
     assert deadline(case, "registration").due_on == D(2023, 8, 17)
     assert deadline(case, "examination").due_on == D(2024, 2, 11)
@@ -117,7 +119,7 @@ def test_a_lodged_application_meets_the_registration_limit(alice):
     with at(2023, 8, 11, 15, 0):
         case = submit(alice, lodged_on=D(2023, 8, 11))
     assert deadline(case, "registration").status == Deadline.Status.MET
-    assert open_codes(case) == {"examination", "right-to-work"}
+    assert open_codes(case) == {"examination"}
     assert ("registration", "met") in deadline_events(case)
 
 
@@ -262,7 +264,7 @@ def test_release_closes_the_detention_clocks(alice, pabrade):
         workflow.release(case, actor=alice, expected_status="detention", reason="Alternative")
     assert deadline(case, "detention-48h").status == Deadline.Status.MET
     assert deadline(case, "restriction-cap").status == Deadline.Status.MET
-    assert open_codes(case) == {"examination", "right-to-work"}
+    assert open_codes(case) == {"examination"}
 
 
 def test_a_release_after_48_hours_without_a_court_order_misses_the_limit(alice, pabrade):
@@ -286,7 +288,9 @@ def test_a_positive_decision_meets_the_examination_limit_and_ends_detention_cloc
     with at(2023, 12, 1, 10, 0):
         decide(case, alice, dora, outcome="refugee_status", decided_on=D(2023, 12, 1))
     assert deadline(case, "examination").status == Deadline.Status.MET
-    assert deadline(case, "right-to-work").status == Deadline.Status.MET
+    # Made on 2023-08-11, decided on 2023-12-01: the right to work, which would have
+    # started on 2024-02-11, never began (an entitlement is never "met" early or "missed").
+    assert deadline(case, "right-to-work").status == Deadline.Status.CANCELLED
     assert deadline(case, "restriction-cap").status == Deadline.Status.MET
     assert "detention-48h" not in open_codes(case)
 
@@ -441,9 +445,9 @@ def test_a_decision_maker_waives_a_deadline_with_a_reason(alice, dora):
         case = examine(alice)
     with at(2023, 8, 12, 10, 0):
         workflow.waive_deadline(
-            deadline(case, "right-to-work"), actor=dora, reason="Registered on paper."
+            deadline(case, "examination"), actor=dora, reason="Registered on paper."
         )
-    waived = deadline(case, "right-to-work")
+    waived = deadline(case, "examination")
     assert waived.status == Deadline.Status.WAIVED
     assert waived.waive_reason == "Registered on paper."
     event = CaseEvent.objects.get(application=case, kind="deadline", action="waived")
@@ -455,18 +459,18 @@ def test_it_refuses_a_waiver_by_a_caseworker(alice):
     with at(2023, 8, 11, 15, 0):
         case = examine(alice)
         with pytest.raises(workflow.TransitionForbidden):
-            workflow.waive_deadline(deadline(case, "right-to-work"), actor=alice, reason="No")
-    assert deadline(case, "right-to-work").status == Deadline.Status.OPEN
+            workflow.waive_deadline(deadline(case, "examination"), actor=alice, reason="No")
+    assert deadline(case, "examination").status == Deadline.Status.OPEN
 
 
 def test_it_refuses_a_waiver_without_a_reason_or_of_a_closed_deadline(alice, dora):
     with at(2023, 8, 11, 15, 0):
         case = examine(alice)
         with pytest.raises(ValidationError):
-            workflow.waive_deadline(deadline(case, "right-to-work"), actor=dora, reason="  ")
-        workflow.waive_deadline(deadline(case, "right-to-work"), actor=dora, reason="Done")
+            workflow.waive_deadline(deadline(case, "examination"), actor=dora, reason="  ")
+        workflow.waive_deadline(deadline(case, "examination"), actor=dora, reason="Done")
         with pytest.raises(workflow.StaleCase):
-            workflow.waive_deadline(deadline(case, "right-to-work"), actor=dora, reason="Again")
+            workflow.waive_deadline(deadline(case, "examination"), actor=dora, reason="Again")
 
 
 def test_it_refuses_a_waiver_by_a_decision_maker_of_another_unit(alice, other_unit):
@@ -477,7 +481,7 @@ def test_it_refuses_a_waiver_by_a_decision_maker_of_another_unit(alice, other_un
     with at(2023, 8, 11, 15, 0):
         case = examine(alice)
         with pytest.raises(workflow.TransitionForbidden):
-            workflow.waive_deadline(deadline(case, "right-to-work"), actor=stranger, reason="x")
+            workflow.waive_deadline(deadline(case, "examination"), actor=stranger, reason="x")
 
 
 def test_every_deadline_change_is_a_deadline_event_on_an_intact_chain(alice, dora, pabrade):

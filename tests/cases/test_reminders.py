@@ -41,8 +41,8 @@ def at(*args: int):
 
 def examined(alice, **extra) -> Application:
     """A case made and lodged on Friday 11 August 2023, examined by alice. Open: the
-    examination limit (due 11 February 2024, reminders 14, 3, 1) and the right to work
-    (same day, reminder 14)."""
+    examination limit (due 11 February 2024, reminders 14, 3, 1). The right to work from the
+    same day is an entitlement: it reminds nobody and is never overdue."""
     with at(2023, 8, 11, 15, 0):
         case = submit(alice, lodged_on=D(2023, 8, 11), **extra)
         return workflow.start_examination(
@@ -104,19 +104,19 @@ def test_it_reminds_nobody_before_the_first_window_opens(alice, sweep):
 def test_it_reminds_the_assigned_caseworker_when_the_14_day_window_opens(alice, dora, sweep):
     examined(alice)
     result, sends = sweep(2024, 1, 28, 8, 0)
-    assert made() == {("examination", 14, "alice"), ("right-to-work", 14, "alice")}
-    assert (result.created, result.enqueued) == (2, 2)
+    assert made() == {("examination", 14, "alice")}
+    assert (result.created, result.enqueued) == (1, 1)
     assert sorted(sends) == sorted(Reminder.objects.values_list("pk", flat=True))
 
 
 def test_a_second_sweep_creates_and_sends_nothing(alice, sweep):
     examined(alice)
     sweep(2024, 1, 28, 8, 0)
-    assert (Notification.objects.count(), len(mail.outbox)) == (2, 2)
+    assert (Notification.objects.count(), len(mail.outbox)) == (1, 1)
     result, sends = sweep(2024, 1, 28, 8, 15)
     assert (result.created, result.requeued, sends) == (0, 0, [])
-    assert Reminder.objects.count() == 2
-    assert (Notification.objects.count(), len(mail.outbox)) == (2, 2)
+    assert Reminder.objects.count() == 1
+    assert (Notification.objects.count(), len(mail.outbox)) == (1, 1)
 
 
 def test_it_walks_through_the_levels_as_the_deadline_nears(alice, dora, sweep):
@@ -130,20 +130,20 @@ def test_it_walks_through_the_levels_as_the_deadline_nears(alice, dora, sweep):
     # Overdue reaches the unit's decision-makers through their daily digest, never as a
     # reminder each.
     assert not Reminder.objects.filter(recipient=dora).exists()
-    assert len(sends) == 2  # examination and right to work, overdue, to alice
+    assert len(sends) == 1  # the examination, overdue, to alice (the right to work is no alarm)
 
 
 def test_a_late_sweep_sends_only_the_most_urgent_level_reached(alice, sweep):
     examined(alice)
     result, _ = sweep(2024, 2, 9, 6, 0)  # nothing ran since January
-    assert made() == {("examination", 3, "alice"), ("right-to-work", 14, "alice")}
-    assert result.due == 2
+    assert made() == {("examination", 3, "alice")}
+    assert result.due == 1
 
 
 def test_a_sweep_after_long_downtime_catches_up_with_overdue_deadlines(alice, dora, sweep):
     examined(alice)
     sweep(2024, 5, 1, 9, 0)
-    assert made() == {("examination", 0, "alice"), ("right-to-work", 0, "alice")}
+    assert made() == {("examination", 0, "alice")}
 
 
 def test_it_uses_the_lead_times_an_administrator_set_on_the_rule(alice, sweep):
@@ -203,19 +203,18 @@ def test_an_unassigned_case_reminds_its_units_duty_officer(alice, dora, oscar, s
     on_duty(oscar)  # another unit's duty officer
     unassigned(alice)
     sweep(2024, 1, 28, 8, 0)
-    assert made() == {("examination", 14, "bob"), ("right-to-work", 14, "bob")}
+    assert made() == {("examination", 14, "bob")}
     assert not Reminder.objects.filter(recipient__in=[alice, dora, oscar, outsider_dm]).exists()
 
 
 def test_without_a_duty_officer_an_unassigned_case_reminds_nobody_one_by_one(alice, dora, sweep):
     unassigned(alice)
     result, sends = sweep(2024, 1, 28, 8, 0)
-    assert result.due == 2
+    assert result.due == 1
     assert (made(), sends) == (set(), [])  # it is in the decision-makers' digest instead
     # The digest covers DIGEST_DAYS ahead: a week before the legal date it is there.
     assert {d.rule_id for d in reminders.digest_deadlines(dora, vilnius(2024, 2, 5, 8, 0))} == {
         "examination",
-        "right-to-work",
     }
 
 
@@ -279,8 +278,8 @@ def test_the_sweeps_queries_do_not_grow_with_the_number_of_cases(alice, dora, os
         examined(alice)
         unassigned(oscar)
     second = _sweep_queries((2024, 2, 13, 9, 0))  # new deadlines only (the first are done)
-    assert Reminder.objects.filter(recipient=olga).count() == 12
-    assert Reminder.objects.count() == 2 * 2 + 6 * 2 + 6 * 2  # one per deadline
+    assert Reminder.objects.filter(recipient=olga).count() == 6
+    assert Reminder.objects.count() == 2 + 6 + 6  # one per deadline
     assert second == first
 
 
@@ -292,19 +291,19 @@ def test_a_backlog_larger_than_a_batch_is_swept_whole_a_batch_at_a_time(
     for _ in range(4):
         examined(alice)
         unassigned(oscar)
-    monkeypatch.setattr(reminders, "BATCH", 3)  # 16 deadlines: six batches, one partial
+    monkeypatch.setattr(reminders, "BATCH", 3)  # 8 deadlines: three batches, one partial
     moment = (2024, 2, 13, 9, 0)  # every one of them overdue
-    assert reminders.count_due(vilnius(*moment)) == 16
+    assert reminders.count_due(vilnius(*moment)) == 8
     result, sends = sweep(*moment)
-    assert result.due == 16
+    assert result.due == 8
     assert result.planned == []  # a sweep keeps no list of what it wrote; a dry run does
     # One reminder per overdue deadline: alice's cases to alice, oscar's unassigned cases to
     # olga, the duty officer of oscar's unit.
-    assert Reminder.objects.filter(recipient=alice).count() == 8
-    assert Reminder.objects.filter(recipient=olga).count() == 8
-    assert result.created == len(sends) == Reminder.objects.count() == 16
+    assert Reminder.objects.filter(recipient=alice).count() == 4
+    assert Reminder.objects.filter(recipient=olga).count() == 4
+    assert result.created == len(sends) == Reminder.objects.count() == 8
     again, resent = sweep(2024, 2, 13, 9, 15)
-    assert (again.due, again.created, resent) == (16, 0, [])
+    assert (again.due, again.created, resent) == (8, 0, [])
 
 
 def _copy_cases(template: Application, count: int) -> None:
@@ -345,6 +344,7 @@ def test_the_sweep_reads_due_deadlines_through_the_partial_index(alice):
 
 def test_two_sweeps_planning_at_once_create_each_reminder_once(alice):
     examined(alice)
+    examined(alice)
     now = vilnius(2024, 1, 28, 8, 0)
     with at(2024, 1, 28, 8, 0):
         _, first = reminders.plan(now)
@@ -357,6 +357,7 @@ def test_two_sweeps_planning_at_once_create_each_reminder_once(alice):
 
 def test_it_sends_again_what_is_still_unsent_after_the_grace_period(alice, sweep, settings):
     settings.REMINDER_GRACE_MINUTES = 10
+    examined(alice)
     examined(alice)
     _, sends = sweep(2024, 1, 28, 8, 0, deliver=False)  # the broker lost these
     assert len(sends) == 2
@@ -382,6 +383,7 @@ def test_it_releases_the_claim_of_a_worker_that_died(alice, sweep, settings):
 def test_it_stops_retrying_after_the_maximum_attempts(alice, sweep, settings):
     settings.REMINDER_MAX_ATTEMPTS = 3
     examined(alice)
+    examined(alice)
     _, sends = sweep(2024, 1, 28, 8, 0, deliver=False)
     Reminder.objects.filter(pk=sends[0]).update(attempts=3, last_error="SMTP 550")
     _, again = sweep(2024, 1, 29, 8, 0)
@@ -393,6 +395,7 @@ def test_a_broker_that_does_not_answer_leaves_the_reminders_saved(
 ):
     from kombu.exceptions import OperationalError
 
+    examined(alice)
     examined(alice)
     calls = []
 
@@ -410,10 +413,7 @@ def test_a_broker_that_does_not_answer_leaves_the_reminders_saved(
 def test_a_dry_run_writes_and_sends_nothing(alice, sweep):
     examined(alice)
     result, sends = sweep(2024, 1, 28, 8, 0, deliver=False, dry_run=True)
-    assert {(p.rule, p.level) for p in result.planned} == {
-        ("examination", 14),
-        ("right-to-work", 14),
-    }
+    assert {(p.rule, p.level) for p in result.planned} == {("examination", 14)}
     assert Reminder.objects.count() == 0
     assert sends == []
 
@@ -471,6 +471,7 @@ def eager():
 
 def test_the_command_shows_a_dry_run_and_changes_nothing(alice, dora):
     examined(alice)
+    examined(alice)
     out = StringIO()
     with at(2024, 2, 12, 9, 0):
         call_command("sweep_deadlines", "--dry-run", stdout=out)
@@ -486,6 +487,7 @@ def test_the_command_sweeps_and_sends_in_process_without_a_broker(
     alice, dora, eager, settings, django_capture_on_commit_callbacks
 ):
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    examined(alice)
     examined(alice)
     out = StringIO()
     with at(2024, 2, 12, 9, 0), django_capture_on_commit_callbacks(execute=True):
@@ -520,6 +522,7 @@ class CtrlC(StringIO):
 def test_the_command_reports_progress_on_stderr_by_verbosity(alice, dora, eager, monkeypatch):
     monkeypatch.setattr(reminders, "BATCH", 1)
     examined(alice)
+    examined(alice, family_name="Petrov")
     err = StringIO()
     with at(2024, 2, 12, 9, 0):
         call_command("sweep_deadlines", "-v", "2", stdout=StringIO(), stderr=err)
@@ -542,8 +545,8 @@ def test_an_interrupted_sweep_keeps_what_it_sent_and_a_second_run_sends_nothing_
 ):
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     monkeypatch.setattr(reminders, "BATCH", 1)  # a batch per deadline: four batches
-    examined(alice)
-    examined(alice, family_name="Petrov")
+    for family_name in ("Korolev", "Petrov", "Ivanov", "Sidorov"):
+        examined(alice, family_name=family_name)  # one examination limit each
     with at(2024, 2, 12, 9, 0), pytest.raises(CommandError) as caught:
         call_command("sweep_deadlines", stdout=StringIO(), stderr=CtrlC())
     assert caught.value.returncode == 130

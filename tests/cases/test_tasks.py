@@ -149,16 +149,18 @@ def all_sent() -> bool:
 
 def test_the_sweep_sends_through_the_worker_and_a_second_sweep_sends_nothing(alice, dora, worker):
     case = overdue_case(alice)
+    overdue_case(alice, family_name="Petrov")
     examination = Deadline.objects.get(application=case, rule="examination")
     assert examination.due_on == D(2024, 2, 11)
     assert examination.is_overdue()
     tasks.sweep_deadlines.delay()
     wait_for(lambda: Reminder.objects.count() == 2 and all_sent(), "two reminders sent")
     wait_for(lambda: idle(worker), "the worker to go idle")
-    assert set(Reminder.objects.values_list("deadline__rule", "level", "recipient__username")) == {
-        ("examination", 0, "alice"),
-        ("right-to-work", 0, "alice"),
-    }
+    # The right to work is an entitlement from its date: never overdue, never reminded.
+    assert (
+        list(Reminder.objects.values_list("deadline__rule", "level", "recipient__username"))
+        == [("examination", 0, "alice")] * 2
+    )
     assert Notification.objects.filter(kind="reminder").count() == 2
     assert len(mail.outbox) == 2
     # Again: a sweep, and a duplicate message for a reminder already sent.
@@ -278,6 +280,7 @@ def test_a_worker_killed_in_the_middle_of_a_send_loses_nothing_and_doubles_nothi
 ):
     server = SilentMailServer()
     overdue_case(alice)  # its commits enqueue a check of the case
+    overdue_case(alice, family_name="Petrov")
     tasks.sweep_deadlines.delay()
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(  # noqa: S603
@@ -326,7 +329,7 @@ def test_a_worker_killed_in_the_middle_of_a_send_loses_nothing_and_doubles_nothi
         wait_for(all_sent, "every reminder to be sent")
         wait_for(lambda: idle(broker), "the worker to go idle")
     count = Reminder.objects.count()
-    assert count == 2  # examination and right to work, to alice
+    assert count == 2  # the two examinations, to alice (the right to work is no alarm)
     assert Notification.objects.filter(kind="reminder").count() == count  # in-app: exactly once
     assert Notification.objects.filter(reminder=interrupted).count() == 1
     assert len(mail.outbox) == count  # the interrupted email never reached the server
