@@ -10,8 +10,9 @@ its hash chain) and loses what identifies the person:
   applicant) or empty; `search_key` follows through `Applicant.save`. An applicant with
   another case that is not yet due keeps their data until that case is due too;
 - the case's free text (claim summary, interview waiver reason, places of submission and
-  apprehension), notes, placement and deadline free text, documents (the file is deleted,
-  its name and description replaced, its SHA-256 kept as proof of what was held);
+  apprehension, the return decision's reference), notes, placement and deadline free text,
+  documents (the file is deleted, its name and description replaced, its SHA-256 kept as
+  proof of what was held);
 - the reasons of the case's events, redacted through `cases.audit.redact_reasons` (the one
   change the append-only trigger allows), pointing at the `retention` event appended here,
   which lists the redacted events so that `verify_audit` reports redaction, not tampering;
@@ -83,6 +84,8 @@ APPLICATION_TEXT = (
     "interview_waiver_reason",
     "submission_place",
     "apprehension_place",
+    # A return decision's number leads to the person's return file.
+    "return_decision_reference",
 )
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 DEADLINE_TEXT = ("waive_reason",)

@@ -14,17 +14,14 @@ from .models import Application
 
 
 def decision_details(data: dict[str, Any]) -> list[str]:
-    """What a decision event adds to its outcome: the ground of inadmissibility and the
-    reference of the return decision that follows."""
+    """What a decision event adds to its outcome: the ground of inadmissibility. (The return
+    decision's reference is personal data: the event does not copy it, the case page shows
+    it while the case keeps it.)"""
     details = []
     if data.get("inadmissibility_ground"):
         details.append(
             _("Ground of inadmissibility: %(ground)s")
             % {"ground": label(Application.InadmissibilityGround, data["inadmissibility_ground"])}
-        )
-    if data.get("return_decision_reference"):
-        details.append(
-            _("Return decision: %(reference)s") % {"reference": data["return_decision_reference"]}
         )
     return details
 

@@ -299,7 +299,6 @@ _EVENT_FIELDS = {
     "kind",
     "assignee",
     "inadmissibility_ground",
-    "return_decision_reference",
 }
 
 

@@ -124,6 +124,7 @@ def ended_case(alice, dora, pabrade, *, when: dt.datetime, family="Korolev", giv
             outcome="rejected",
             decided_on=dt.date(2024, 1, 10),
             served_on=dt.date(2024, 1, 12),
+            return_decision_reference=f"RD-{family}-2024",
         )
         case = workflow.appeal(
             case,
@@ -178,6 +179,7 @@ def test_it_redacts_the_case_text_notes_documents_and_event_reasons(korolev):
 
     case = Application.objects.get(pk=korolev.pk)
     assert case.claim_summary == case.apprehension_place == REDACTED_TEXT
+    assert case.return_decision_reference == REDACTED_TEXT
     assert Note.objects.get(application=case).text == REDACTED_TEXT
     document = Document.objects.get(application=case)
     assert document.original_name == document.description == REDACTED_TEXT
