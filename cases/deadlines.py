@@ -320,6 +320,16 @@ def cancel_open_deadlines(
     refresh_next_deadline(application)
 
 
+def cancel_family(application: Application, family: str, at: dt.datetime, *, actor=None) -> None:
+    """Cancel the running deadlines of one rule family (a clock that stops, as the
+    examination when a case enters the Dublin procedure, or one replaced by an extension)."""
+    running = Deadline.objects.running().filter(application=application).select_related("rule")
+    for deadline in running:
+        if deadline.rule.family_name == family:
+            _close(deadline, at, actor=actor, how="cancelled")
+    refresh_next_deadline(application)
+
+
 def waive_deadline(deadline: Deadline, *, actor, reason: str) -> None:
     _close(deadline, timezone.now(), actor=actor, how="waived", reason=reason)
     refresh_next_deadline(deadline.application)

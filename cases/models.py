@@ -348,6 +348,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
         Outcome.DISCONTINUED,
     )
 
+    class DublinRequest(models.TextChoices):
+        TAKE_CHARGE = "take_charge", _("Take-charge request")
+        TAKE_BACK = "take_back", _("Take-back request")
+
+    class DublinReply(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        BY_DEFAULT = "accepted_by_default", _("Accepted by default (no reply in time)")
+
+    class TransferExtension(models.TextChoices):
+        IMPRISONMENT = "imprisonment", _("Imprisonment")
+        ABSCONDING = "absconding", _("Absconding")
+
     class InadmissibilityGround(models.TextChoices):
         # APD 2013/32 Art. 33(2) and APR 2024/1348 Art. 38(1).
         PROTECTION_ELSEWHERE = (
@@ -430,6 +443,22 @@ class Application(ConcurrentTransitionMixin, models.Model):
     responsibility_determined_on = models.DateField(
         _("responsibility determined on"), null=True, blank=True
     )
+    dublin_request = models.CharField(
+        _("Dublin request"), max_length=20, choices=DublinRequest.choices, blank=True
+    )
+    dublin_requested_state = CountryField(_("requested Member State"), blank=True)
+    dublin_request_sent_on = models.DateField(_("Dublin request sent on"), null=True, blank=True)
+    dublin_reply = models.CharField(
+        _("reply to the Dublin request"), max_length=30, choices=DublinReply.choices, blank=True
+    )
+    dublin_reply_on = models.DateField(_("Dublin reply of"), null=True, blank=True)
+    transfer_extension = models.CharField(
+        _("transfer period extended for"),
+        max_length=20,
+        choices=TransferExtension.choices,
+        blank=True,
+    )
+    transferred_on = models.DateField(_("transferred on"), null=True, blank=True)
     inadmissibility_ground = models.CharField(
         _("ground of inadmissibility"),
         max_length=40,
@@ -1142,6 +1171,13 @@ class DeadlineRule(models.Model):
             _("Responsibility determined (Dublin)"),
         )
         DETAINED = "detained", _("Detention started (from the apprehension)")
+        DUBLIN_REQUEST_SENT = "dublin_request_sent", _("Dublin request sent")
+        TRANSFER_ACCEPTED = "transfer_accepted", _("Another Member State responsible (Dublin)")
+        TRANSFER_IMPRISONMENT = (
+            "transfer_imprisonment",
+            _("Transfer period extended: imprisonment"),
+        )
+        TRANSFER_ABSCONDING = "transfer_absconding", _("Transfer period extended: absconding")
         COURT_ORDER_UNTIL = "court_order_until", _("Court order's 'until' date")
         ENTERED = "entered", _("Entry into the territory")
         SERVED = "served", _("Decision served")
@@ -1164,6 +1200,9 @@ class DeadlineRule(models.Model):
         DECIDED = "decided", _("First-instance decision")
         COURT_ORDER = "court_order", _("Court order on detention recorded")
         APPEAL_LODGED = "appeal_lodged", _("Appeal lodged")
+        DUBLIN_REQUEST = "dublin_request", _("Dublin request sent")
+        DUBLIN_REPLY = "dublin_reply", _("Reply to the Dublin request (or acceptance by default)")
+        TRANSFERRED = "transferred", _("Transferred to the Member State responsible")
 
     start_event = models.CharField(_("starts at"), max_length=30, choices=StartEvent.choices)
     stop_event = models.CharField(

@@ -100,6 +100,164 @@ DEFAULT_RULES: list[dict] = [
         "family": "examination",
     },
     {
+        "code": "dublin-request",
+        "name": gettext_noop("Dublin request to another Member State"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 604/2013 Art. 21(1): a take-charge request within 3 months of "
+            "lodging (time limits include weekends and holidays, Art. 42)"
+        ),
+        "start_event": "lodged",
+        "stop_event": "dublin_request",
+        "duration": 3,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "14,3,1",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_until": AMMR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "dublin-request",
+    },
+    {
+        "code": "dublin-request-ammr",
+        "name": gettext_noop("Dublin request to another Member State (AMMR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1351: a take-charge request within 2 months of registration "
+            "(default: not verified against the official text)"
+        ),
+        "start_event": "lodged",
+        "stop_event": "dublin_request",
+        "duration": 2,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "14,3,1",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_from": AMMR_APPLIES_FROM,
+        "family": "dublin-request",
+    },
+    {
+        "code": "dublin-reply",
+        "name": gettext_noop("Reply of the requested Member State"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 604/2013 Art. 22(1), (7): 2 months from the request; no reply in "
+            "time is acceptance (default: not verified against the official text)"
+        ),
+        "start_event": "dublin_request_sent",
+        "stop_event": "dublin_reply",
+        "duration": 2,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "3",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_until": AMMR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "dublin-reply",
+    },
+    {
+        "code": "dublin-reply-ammr",
+        "name": gettext_noop("Reply of the requested Member State (AMMR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1351: 1 month from the request; no reply in time is "
+            "acceptance (default: not verified against the official text)"
+        ),
+        "start_event": "dublin_request_sent",
+        "stop_event": "dublin_reply",
+        "duration": 1,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "3",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_from": AMMR_APPLIES_FROM,
+        "family": "dublin-reply",
+    },
+    {
+        "code": "dublin-transfer",
+        "name": gettext_noop("Dublin transfer"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 604/2013 Art. 29(1): transfer within 6 months of the acceptance"
+        ),
+        "start_event": "transfer_accepted",
+        "stop_event": "transferred",
+        "duration": 6,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "30,14,3",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_until": AMMR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "dublin-transfer",
+    },
+    {
+        "code": "dublin-transfer-ammr",
+        "name": gettext_noop("Dublin transfer (AMMR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1351: transfer within 6 months of the acceptance"
+        ),
+        "start_event": "transfer_accepted",
+        "stop_event": "transferred",
+        "duration": 6,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "30,14,3",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_from": AMMR_APPLIES_FROM,
+        "family": "dublin-transfer",
+    },
+    {
+        "code": "dublin-transfer-imprisonment",
+        "name": gettext_noop("Dublin transfer, extended: imprisonment"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 604/2013 Art. 29(2): at most 1 year from the acceptance if the "
+            "applicant is imprisoned (AMMR: the same 1 year, not verified)"
+        ),
+        "start_event": "transfer_imprisonment",
+        "stop_event": "transferred",
+        "duration": 12,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "30,14,3",
+        "procedures": "dublin",
+        "key_date": "registered",
+    },
+    {
+        "code": "dublin-transfer-absconding",
+        "name": gettext_noop("Dublin transfer, extended: absconding"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 604/2013 Art. 29(2): at most 18 months from the acceptance if "
+            "the applicant absconds"
+        ),
+        "start_event": "transfer_absconding",
+        "stop_event": "transferred",
+        "duration": 18,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "30,14,3",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_until": AMMR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "dublin-transfer-absconding",
+    },
+    {
+        "code": "dublin-transfer-absconding-ammr",
+        "name": gettext_noop("Dublin transfer, extended: absconding (AMMR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1351: at most 3 years from the acceptance if the applicant "
+            "absconds (default: not verified against the official text)"
+        ),
+        "start_event": "transfer_absconding",
+        "stop_event": "transferred",
+        "duration": 36,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "30,14,3",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_from": AMMR_APPLIES_FROM,
+        "family": "dublin-transfer-absconding",
+    },
+    {
         "code": "right-to-work",
         "name": gettext_noop("Right to work if no first-instance decision"),
         "legal_source": gettext_noop(

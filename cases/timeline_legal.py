@@ -28,10 +28,33 @@ def decision_details(data: dict[str, Any]) -> list[str]:
 
 def record_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) -> str | None:
     """The title of a record event of the legal procedures; None for other actions."""
+    country = dict(countries)
+    if action == "dublin_started":
+        return _("Dublin procedure: the examination waits until responsibility is settled")
+    if action == "dublin_request":
+        code = data.get("requested_state", "")
+        return _("Dublin request: %(kind)s to %(state)s, sent on %(date)s") % {
+            "kind": label(Application.DublinRequest, data.get("kind", "")),
+            "state": country.get(code, code),
+            "date": date(data.get("sent_on")),
+        }
+    if action == "dublin_reply":
+        return _("Reply to the Dublin request: %(reply)s (%(date)s)") % {
+            "reply": label(Application.DublinReply, data.get("reply", "")),
+            "date": date(data.get("replied_on")),
+        }
+    if action == "transfer_extended":
+        return _("Transfer period extended: %(ground)s") % {
+            "ground": label(Application.TransferExtension, data.get("ground", ""))
+        }
+    if action == "transferred":
+        return _("Transferred to the Member State responsible on %(date)s") % {
+            "date": date(data.get("transferred_on"))
+        }
     if action == "responsibility_determined":
         code = data.get("responsible_state", "")
         return _("Member State responsible: %(state)s (determined on %(date)s)") % {
-            "state": dict(countries).get(code, code),
+            "state": country.get(code, code),
             "date": date(data.get("determined_on")),
         }
     return None

@@ -1560,6 +1560,22 @@ def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: 
             deadlines.rejudge_stop(case, stop_event, met_at, actor=actor, at=at)
 
 
-from .procedures import determine_responsibility  # noqa: E402
+from .procedures import (  # noqa: E402
+    accept_by_default,
+    determine_responsibility,
+    extend_transfer,
+    record_dublin_reply,
+    record_transfer,
+    send_dublin_request,
+    start_dublin,
+)
 
-__all__ += ["determine_responsibility"]
+__all__ += [
+    "accept_by_default",
+    "determine_responsibility",
+    "extend_transfer",
+    "record_dublin_reply",
+    "record_transfer",
+    "send_dublin_request",
+    "start_dublin",
+]
