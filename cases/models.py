@@ -348,6 +348,22 @@ class Application(ConcurrentTransitionMixin, models.Model):
         Outcome.DISCONTINUED,
     )
 
+    class Vulnerability(models.TextChoices):
+        # The categories of Directive (EU) 2024/1346 Art. 24 (2013/33 Art. 21).
+        MINOR = "minor", _("Minor")
+        UNACCOMPANIED_MINOR = "unaccompanied_minor", _("Unaccompanied minor")
+        DISABILITY = "disability", _("Person with a disability")
+        ELDERLY = "elderly", _("Elderly person")
+        PREGNANCY = "pregnancy", _("Pregnant woman")
+        SINGLE_PARENT = "single_parent", _("Single parent with minor children")
+        TRAFFICKING = "trafficking", _("Victim of human trafficking")
+        SERIOUS_VIOLENCE = (
+            "serious_violence",
+            _("Victim of torture, rape or other serious violence"),
+        )
+        SERIOUS_ILLNESS = "serious_illness", _("Person with a serious illness")
+        MENTAL_DISORDER = "mental_disorder", _("Person with a mental disorder")
+
     class DublinRequest(models.TextChoices):
         TAKE_CHARGE = "take_charge", _("Take-charge request")
         TAKE_BACK = "take_back", _("Take-back request")
@@ -442,6 +458,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
     responsible_state = CountryField(_("Member State responsible"), blank=True)
     responsibility_determined_on = models.DateField(
         _("responsibility determined on"), null=True, blank=True
+    )
+    # The vulnerability assessment: category codes separated by commas (special-category
+    # data: retention redacts it with the assessor), its date and who assessed.
+    vulnerabilities = models.CharField(_("vulnerabilities found"), max_length=300, blank=True)
+    vulnerability_assessed_on = models.DateField(
+        _("vulnerability assessed on"), null=True, blank=True
+    )
+    vulnerability_assessor = models.CharField(
+        _("vulnerability assessed by"), max_length=200, blank=True
     )
     dublin_request = models.CharField(
         _("Dublin request"), max_length=20, choices=DublinRequest.choices, blank=True
@@ -602,6 +627,35 @@ class Application(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def vulnerability_labels(self) -> list[str]:
+        """The vulnerabilities found, as readers name them (a redacted value as it is)."""
+        labels = dict(self.Vulnerability.choices)
+        codes = [c for c in (self.vulnerabilities or "").split(",") if c]
+        return [str(labels.get(code, code)) for code in codes]
+
+    def special_guarantees(self) -> list[str]:
+        """The special procedural guarantees that follow from the assessment."""
+        codes = set((self.vulnerabilities or "").split(","))
+        guarantees = []
+        if self.Vulnerability.UNACCOMPANIED_MINOR in codes:
+            guarantees += [
+                str(_("No border procedure for an unaccompanied minor.")),
+                str(_("A representative for the unaccompanied minor.")),
+                str(_("Detention only in exceptional circumstances, never in prison.")),
+            ]
+        elif self.Vulnerability.MINOR in codes:
+            guarantees.append(str(_("Detention of a minor only as a last resort.")))
+        if codes - {"", self.Vulnerability.MINOR, self.Vulnerability.UNACCOMPANIED_MINOR}:
+            guarantees.append(
+                str(
+                    _(
+                        "Special procedural guarantees: adapt the interview and weigh the needs "
+                        "found in any decision on detention."
+                    )
+                )
+            )
+        return guarantees
 
     def open_detention(self):
         return (
@@ -1203,6 +1257,7 @@ class DeadlineRule(models.Model):
         DUBLIN_REQUEST = "dublin_request", _("Dublin request sent")
         DUBLIN_REPLY = "dublin_reply", _("Reply to the Dublin request (or acceptance by default)")
         TRANSFERRED = "transferred", _("Transferred to the Member State responsible")
+        VULNERABILITY_ASSESSED = "vulnerability_assessed", _("Vulnerability assessed")
 
     start_event = models.CharField(_("starts at"), max_length=30, choices=StartEvent.choices)
     stop_event = models.CharField(

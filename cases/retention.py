@@ -86,6 +86,9 @@ APPLICATION_TEXT = (
     "apprehension_place",
     # A return decision's number leads to the person's return file.
     "return_decision_reference",
+    # The vulnerability assessment: special-category data (health, violence suffered).
+    "vulnerabilities",
+    "vulnerability_assessor",
 )
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 DEADLINE_TEXT = ("waive_reason",)

@@ -258,6 +258,21 @@ DEFAULT_RULES: list[dict] = [
         "family": "dublin-transfer-absconding",
     },
     {
+        "code": "vulnerability-assessment-apr",
+        "name": gettext_noop("Vulnerability assessment"),
+        "legal_source": gettext_noop(
+            "Directive (EU) 2024/1346 Art. 25(1): the assessment of special reception needs "
+            "is completed within 30 days of the making of the application"
+        ),
+        "start_event": "submitted",
+        "stop_event": "vulnerability_assessed",
+        "duration": 30,
+        "unit": "calendar_days",
+        "roll_forward": True,
+        "reminder_days": "7,3,1",
+        "applies_from": APR_APPLIES_FROM,
+    },
+    {
         "code": "right-to-work",
         "name": gettext_noop("Right to work if no first-instance decision"),
         "legal_source": gettext_noop(

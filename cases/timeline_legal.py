@@ -51,6 +51,8 @@ def record_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) 
         return _("Transferred to the Member State responsible on %(date)s") % {
             "date": date(data.get("transferred_on"))
         }
+    if action == "vulnerability_assessed":
+        return _("Vulnerability assessed on %(date)s") % {"date": date(data.get("assessed_on"))}
     if action == "responsibility_determined":
         code = data.get("responsible_state", "")
         return _("Member State responsible: %(state)s (determined on %(date)s)") % {

@@ -1579,3 +1579,7 @@ __all__ += [
     "send_dublin_request",
     "start_dublin",
 ]
+
+from .person import record_vulnerability_assessment  # noqa: E402
+
+__all__ += ["record_vulnerability_assessment"]
