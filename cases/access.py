@@ -8,11 +8,12 @@ reveal that a case exists.
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.translation import gettext as _
+
+# The one client address of the project (access log, lockout, sessions), re-exported here.
+from accounts.addresses import client_ip  # noqa: F401
 
 from . import predicates
 from .conflicts import retried
@@ -88,31 +89,6 @@ def can_work_on(user, application: Application) -> bool:
 
 def can_see_access_log(user, application: Application) -> bool:
     return user.has_perm("cases.see_access_log", application)
-
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the first X-Forwarded-For hop only when the
-    request came through a proxy listed in TRUSTED_PROXIES (an address or a network)."""
-    from django.conf import settings
-
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and _trusted_proxy(remote, settings.TRUSTED_PROXIES):
-        candidate = forwarded.split(",")[0].strip()
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            return remote
-    return remote
-
-
-def _trusted_proxy(remote: str, proxies) -> bool:
-    """Whether `remote` is one of TRUSTED_PROXIES: addresses or networks (10.0.0.0/24)."""
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 @retried

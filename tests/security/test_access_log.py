@@ -2,7 +2,8 @@
 
 Each such request leaves one `CaseEvent` of kind `access` (actor, moment, what, `data.ip`). The
 address is `REMOTE_ADDR`, and `X-Forwarded-For` only when the request came from a proxy listed
-in `TRUSTED_PROXIES` (anyone can send the header; only our proxy's word counts). The log is
+in `TRUSTED_PROXIES` (anyone can send the header; only our proxy's word counts): then the
+right-most hop that is not a trusted proxy (django-ipware, accounts.addresses). The log is
 shown on the case page to decision-makers and administrators, never to caseworkers, and never
 on the main timeline.
 """
@@ -116,13 +117,18 @@ def test_refused_and_unsigned_requests_log_nothing(world):
         # Anyone can send the header: from an address that is not our proxy it is ignored.
         (OFFICE, OUTSIDE, OFFICE),
         (OFFICE, f"{OUTSIDE}, {PROXY}", OFFICE),
-        # From our proxy, the first hop is the client.
+        # From our proxy, the hop it received the request from is the client.
         (PROXY, OUTSIDE, OUTSIDE),
-        (PROXY, f"{OUTSIDE}, 192.0.2.50", OUTSIDE),
         (PROXY, "2001:db8::1", "2001:db8::1"),
+        # The right-most hop that is not ours: whatever the client wrote left of it is forged.
+        (PROXY, f"{OUTSIDE}, 192.0.2.50", "192.0.2.50"),
+        (PROXY, f"192.0.2.50, {OUTSIDE}", OUTSIDE),
+        (PROXY, f"not-an-address, {OUTSIDE}", OUTSIDE),
+        (PROXY, f"{OUTSIDE}, {PROXY}", OUTSIDE),
         # A header that is not an address is not believed, even from our proxy.
         (PROXY, "<script>marker</script>", PROXY),
         (PROXY, "not-an-address", PROXY),
+        (PROXY, f"{OUTSIDE}, not-an-address", PROXY),
         (PROXY, "", PROXY),
     ],
 )
@@ -147,6 +153,19 @@ def test_trusted_proxies_may_be_networks(world, settings, proxies, believed):
     client = signed_in(world.users["alice"], REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=OUTSIDE)
     client.get(reverse("cases:detail", args=[world.case.pk]))
     assert newest_access(world).data["ip"] == (OUTSIDE if believed else PROXY)
+
+
+def test_every_layer_of_trusted_proxies_is_skipped(world, settings):
+    """Two layers of our proxies (a load balancer, then nginx) in one trusted network: the
+    client is the hop left of both, and a forged hop left of the client changes nothing."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    client = signed_in(
+        world.users["alice"],
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=f"192.0.2.66, {OUTSIDE}, 10.0.0.7",
+    )
+    client.get(reverse("cases:detail", args=[world.case.pk]))
+    assert newest_access(world).data["ip"] == OUTSIDE
 
 
 def test_a_malformed_trusted_proxy_stops_the_start_with_its_name():
