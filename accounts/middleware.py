@@ -1,11 +1,14 @@
-"""The signed-in user's own language, kept on the account."""
+"""The signed-in user's own language, kept on the account; the second factor's gate."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import translation
 
 
@@ -51,3 +54,61 @@ class UserLanguageMiddleware:
             user.language = chosen
             user.save(update_fields=["language"])
         translation.activate(chosen)
+
+
+class SecondFactorMiddleware:
+    """With MFA_REQUIRED, a session signed in with a password alone reaches only the pages of
+    the second factor: every other page, the admin, document downloads and the API's pages for
+    people send it to enter its code (a user with a device) or to enrol one (a user without).
+
+    Placed after django-otp's OTPMiddleware (`request.user.is_verified()`). Requests of the
+    REST API carrying `Authorization: Bearer` are not sessions: the token is their credential
+    (DRF refuses a bad one with 401), so they pass. Signed-out requests pass too: the views'
+    own sign-in requirement answers them.
+    """
+
+    # URL names a password-only session may reach: signing in and out, the language switch,
+    # the machines' endpoints, and the second-factor pages themselves (which check again).
+    OPEN = frozenset(
+        {
+            "accounts:login",
+            "accounts:logout",
+            "accounts:mfa_verify",
+            "accounts:mfa_setup",
+            "admin:login",
+            "admin:logout",
+            "set_language",
+            "health",
+            "metrics",
+        }
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        from . import mfa
+
+        if not mfa.required():
+            return None
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in self.OPEN:
+            return None
+        if match is not None and match.namespace == "api" and _bearer(request):
+            return None
+        target = "accounts:mfa_verify" if mfa.has_device(user) else "accounts:mfa_setup"
+        url = reverse(target)
+        if request.method in ("GET", "HEAD"):
+            url += "?" + urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+        return HttpResponseRedirect(url)
+
+
+def _bearer(request: HttpRequest) -> bool:
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    return bool(parts) and parts[0].lower() == "bearer"

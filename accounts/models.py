@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -106,3 +107,79 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.has_role(roles.ADMINISTRATOR)
+
+
+class SecurityEvent(models.Model):
+    """One event of an account's security: a second factor enrolled, used, failed or reset,
+    recovery codes renewed, sessions ended. Append-only (the admin shows it read-only).
+
+    `user` is whose account it is; `actor` who did it (the user, or an administrator who
+    reset their devices or ended their sessions); `reason` is the administrator's.
+    """
+
+    class Kind(models.TextChoices):
+        MFA_ENROLLED = "mfa_enrolled", _("Second factor enrolled")
+        MFA_VERIFIED = "mfa_verified", _("Second factor used")
+        MFA_FAILED = "mfa_failed", _("Second factor code refused")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Recovery codes renewed")
+        MFA_RESET = "mfa_reset", _("Second factor reset")
+        SESSION_ENDED = "session_ended", _("Session ended")
+        SESSIONS_ENDED = "sessions_ended", _("All sessions ended")
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="security_events",
+    )
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True, default="")
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [models.Index(fields=["user", "-at"], name="securityevent_user_at")]
+        triggers = [
+            pgtrigger.Protect(name="securityevent_no_update", operation=pgtrigger.Update),
+            pgtrigger.Protect(name="securityevent_no_delete", operation=pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user}"
+
+
+class UserSession(models.Model):
+    """A signed-in session, so that its owner can see and end it (the session store cannot
+    list a user's sessions): written at sign-in, its `last_seen` renewed when the session's
+    expiry is (haven.middleware.SessionIdleMiddleware), removed at sign-out or when ended."""
+
+    session_key = models.CharField(_("session key"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="sessions"
+    )
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True, default="")
+    ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    started_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("last used"))
+
+    class Meta:
+        ordering = ["-last_seen", "-pk"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "-last_seen"], name="usersession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.ip or '?'}"

@@ -1,4 +1,5 @@
-"""Sign-in, sign-out and password change (namespace `accounts`), with Django's auth views."""
+"""Sign-in, sign-out, password change (Django's auth views), the second factor and the
+user's sessions (namespace `accounts`)."""
 
 from __future__ import annotations
 
@@ -21,4 +22,9 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
+    path("two-factor/", views.mfa_verify, name="mfa_verify"),
+    path("two-factor/setup/", views.mfa_setup, name="mfa_setup"),
+    path("two-factor/recovery-codes/", views.mfa_recovery_codes, name="mfa_recovery_codes"),
+    path("sessions/", views.session_list, name="sessions"),
+    path("sessions/end/", views.session_end, name="session_end"),
 ]

@@ -54,6 +54,10 @@ class SessionIdleMiddleware:
             fresh = isinstance(last, int) and 0 <= now - last < settings.SESSION_REFRESH_SECONDS
             if not fresh:
                 session[self.KEY] = now  # modified: SessionMiddleware saves it, expiry anew
+                if last is not None:
+                    from accounts.sessions import record_use
+
+                    record_use(request)  # the "Sessions" page's last use, at the same pace
         return self.get_response(request)
 
 

@@ -107,6 +107,11 @@ INSTALLED_APPS = [
     "pghistory",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    # Second factor (accounts.mfa): authenticator apps (TOTP) and recovery codes (static). Before
+    # `accounts`, whose admin replaces their device admins.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -130,6 +135,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session entered a second-factor code.
+    "django_otp.middleware.OTPMiddleware",
+    # With MFA_REQUIRED, a session signed in with a password alone reaches only the pages that
+    # enrol or ask for the second factor (accounts.middleware.SecondFactorMiddleware).
+    "accounts.middleware.SecondFactorMiddleware",
     # A signed-in user's own language (accounts.User.language) wins over the browser's.
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -159,6 +169,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.second_factor",
             ],
         },
     },
@@ -223,12 +234,32 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# A second-factor code that fails counts as a failed sign-in (accounts.mfa). The failures
+# are forgotten when the sign-in is complete, that is after the code (or after the password
+# where no second factor is asked for): a right password must not wipe the count of wrong
+# codes, or a thief of the password could guess codes without end.
+AXES_RESET_ON_SUCCESS = False
+AXES_SENSITIVE_PARAMETERS = ["otp_token", "token"]
 AXES_LOCKOUT_CALLABLE = "accounts.backends.lockout_response"
-# The same address as the access log: REMOTE_ADDR, or X-Forwarded-For from TRUSTED_PROXIES.
-AXES_CLIENT_IP_CALLABLE = "cases.access.client_ip"
+# The same address as the access log (accounts.addresses.client_ip): REMOTE_ADDR, or the
+# right-most X-Forwarded-For hop that is not one of TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_ip"
 # No start-up banner on every manage.py command; failures and lockouts are still logged.
 AXES_VERBOSE = False
+
+# Second factor: with MFA_REQUIRED (always, when DEBUG is off) a password alone reaches
+# nothing but the pages that enrol an authenticator or ask for its code. The demo of
+# `make run` (DEBUG on) skips it unless MFA_REQUIRED=true. API bearer tokens are not affected.
+MFA_REQUIRED = _bool("MFA_REQUIRED", not DEBUG)
+if not DEBUG and not MFA_REQUIRED:
+    raise ImproperlyConfigured(
+        "MFA_REQUIRED=false is for development only (DEBUG on): staff accounts of a "
+        "deployment need a second factor."
+    )
+# The issuer an authenticator app shows next to the account name.
+OTP_TOTP_ISSUER = os.environ.get("MFA_ISSUER", "Haven") or "Haven"
+# How many single-use recovery codes a user gets (shown once, after enrolment).
+MFA_RECOVERY_CODES = 10
 
 # Lithuanian is the authority's working language: deployments set LANGUAGE_CODE=lt; the demo
 # keeps English. Signed-out pages follow the browser's Accept-Language; a signed-in user's own
@@ -354,7 +385,9 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# Addresses: REMOTE_ADDR, or X-Forwarded-For only when the request comes from a known proxy.
+# Client addresses (access log, lockout, sessions; accounts.addresses.client_ip): REMOTE_ADDR,
+# unless it is one of TRUSTED_PROXIES: then django-ipware takes the right-most hop of
+# X-Forwarded-For that is not a trusted proxy (hops left of it were written by the client).
 TRUSTED_PROXIES = _list("TRUSTED_PROXIES", [])  # addresses or networks: 10.0.0.5, 10.0.0.0/24
 for _proxy in TRUSTED_PROXIES:
     try:

@@ -34,6 +34,56 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The test client's `force_login()`/`login()` sign in without a request from a browser; such
+# sessions are given the second factor too (below), so that the hundreds of tests written
+# about pages see them as a user who entered a code. The device is a real django-otp device
+# (confirmed recovery codes without any code left), so the real OTPMiddleware verifies the
+# session. Tests of the second factor itself mark themselves `password_only`.
+VERIFIED_MARKER = "Test suite: verified session"
+
+
+def give_second_factor(session, user) -> None:
+    """Mark `session` (of signed-in `user`) as having passed the second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=VERIFIED_MARKER, defaults={"confirmed": True}
+    )
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_for_test_client_logins(request):
+    if request.node.get_closest_marker("password_only"):
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+
+    def verified(sender, request, user, **kwargs) -> None:
+        # The test client's sign-in makes a bare HttpRequest (no server in its META);
+        # requests of the test client or a browser to the sign-in page keep the real flow.
+        if request is not None and "SERVER_NAME" not in request.META:
+            give_second_factor(request.session, user)
+
+    user_logged_in.connect(verified, dispatch_uid="tests-second-factor")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests-second-factor")
+
+
+def totp_code(device) -> str:
+    """The code an authenticator app shows for `device` now, or for the next 30 seconds when
+    this one was already used (a code counts once; the device accepts one step of drift)."""
+    import time
+
+    from django_otp.oath import totp
+
+    device.refresh_from_db()
+    now = int((time.time() - device.t0) // device.step)
+    drift = max(0, device.last_t + 1 - now)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):0{device.digits}d}"
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Role groups and default deadline rules, which a transactional test's flush removes."""

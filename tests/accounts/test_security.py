@@ -118,9 +118,17 @@ def test_the_same_user_from_another_address_is_not_locked_out(client, alice, log
     assert response.status_code == 302
 
 
-def test_a_success_before_the_limit_resets_the_count(client, alice, login_url):
+def test_a_complete_sign_in_before_the_limit_resets_the_count(client, alice, login_url):
+    """Password and second-factor code; the password alone does not (tests/accounts/test_mfa)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import totp_code
+
+    device = TOTPDevice.objects.create(user=alice, name="Phone", confirmed=True)
     fail(client, login_url, "alice", settings.AXES_FAILURE_LIMIT - 1)
     assert sign_in(client, login_url, "alice", PASSWORD).status_code == 302
+    code = {"otp_token": totp_code(device)}
+    assert client.post(reverse("accounts:mfa_verify"), code).status_code == 302
     client.post(reverse("accounts:logout"))
 
     response = fail(client, login_url, "alice", settings.AXES_FAILURE_LIMIT - 1)

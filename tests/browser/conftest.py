@@ -92,15 +92,34 @@ def sample_case(settings, tmp_path):
     return Application.objects.select_related("unit").get()
 
 
+def authenticator(username: str):
+    """The user's authenticator app: a confirmed TOTP device, made if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import User
+
+    user = User.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+
+
 @pytest.fixture
 def sign_in(page):
-    """`sign_in("alice")` signs in through the real login form and lands on the dashboard."""
+    """`sign_in("alice")` signs in through the real login form, enters the code of the user's
+    authenticator app (a device is made for them if they have none) and lands on the
+    dashboard."""
+    from tests.conftest import totp_code
 
     def run(username: str, password: str = PASSWORD) -> None:
+        device = authenticator(username)
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         with page.expect_navigation():
             page.get_by_role("button", name="Sign in").click()
+        if "/accounts/two-factor/" in page.url:
+            page.get_by_label("Code").fill(totp_code(device))
+            with page.expect_navigation():
+                page.get_by_role("button", name="Continue").click()
 
     return run
