@@ -17,7 +17,12 @@ from accounts.addresses import client_ip  # noqa: F401
 
 from . import predicates
 from .conflicts import retried
-from .models import Application, cases_by_status
+from .models import (
+    Application,
+    Placement,
+    cases_by_status,
+    kept_by_triggers,
+)
 
 ALL_UNITS = "all"
 
@@ -56,6 +61,23 @@ def visible_applications(user) -> QuerySet[Application]:
     if scope is None:
         return qs.none()
     return qs if scope == ALL_UNITS else qs.filter(unit_id=scope)
+
+
+def visible_current_placements(user) -> QuerySet[Placement]:
+    """The current placements of the cases `user` may read.
+
+    Where the triggers keep the case's unit on the placement (PostgreSQL), a unit's
+    placements are read through that copy (`placement_unit_current_idx`), without reading
+    each person's case to see whose it is; elsewhere through `visible_applications`."""
+    placements = Placement.objects.current()
+    scope = readable_unit(user)
+    if scope is None:
+        return placements.none()
+    if scope == ALL_UNITS:
+        return placements
+    if kept_by_triggers():
+        return placements.filter(unit_id=scope)
+    return placements.filter(application_id__in=visible_applications(user).values("pk"))
 
 
 def visible_cases_by_status(user) -> dict[str, int]:

@@ -49,6 +49,7 @@ class CaseTables:
         self._application(case)
         for row in case.placements.values():
             row["application_id"] = case.id
+            row["unit_id"] = case.application["unit_id"]  # the triggers' copy (off in a load)
             self.placements.add(row)
         for row in case.deadlines.values():
             row["application_id"] = case.id

@@ -44,15 +44,16 @@ def facilities(request: HttpRequest) -> HttpResponse:
     regime, `models.Occupancy`), the facilities with a capped count
     of the visible people (each count stops at FACILITY_COUNT_CAP + 1 rows), and the people
     shown (one UNION ALL branch per facility, each walking the newest-first partial index
-    and stopping after FACILITY_PEOPLE rows).
+    and stopping after FACILITY_PEOPLE rows). A unit's people are found through the
+    placements' copy of the unit (`access.visible_current_placements`): the count reads
+    index entries only, and the list reads only the people it shows.
     """
     user = request.user
     if not _may_use_cases(user):
         return _no_access(request)
     occupancy = occupancy_by_regime()
 
-    visible = access.visible_applications(user).order_by().values("pk")
-    here_now = Placement.objects.current().filter(application_id__in=visible)
+    here_now = access.visible_current_placements(user)
     all_facilities = list(
         Facility.objects.order_by("-is_active", "name").annotate(
             visible_now=_CappedCount(

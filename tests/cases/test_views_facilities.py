@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cases import workflow
+from cases import access, workflow
 from tests.conftest import make_user, submit
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,33 @@ def test_a_user_without_role_sees_an_explanation(client, db):
     response = client.get(FACILITIES)
     assert response.status_code == 200
     assert "Ask an administrator" in response.content.decode()
+
+
+def test_a_case_moved_to_another_unit_takes_its_people_along(
+    client, alice, oscar, unit, other_unit, pabrade
+):
+    # The page finds a unit's people through the placement's copy of the case's unit.
+    case = submit(alice, family_name="Korolev")
+    detain(case, alice, pabrade)
+    type(case).objects.filter(pk=case.pk).update(unit=other_unit)  # a data fix by an admin
+
+    client.force_login(oscar)
+    theirs = row_for(client.get(FACILITIES), pabrade)
+    assert [p["reference"] for p in theirs["people"]] == [case.reference]
+    client.force_login(alice)
+    ours = row_for(client.get(FACILITIES), pabrade)
+    assert ours["people"] == [] and ours["not_shown"] == 1
+
+
+def test_an_administrator_sees_everyones_people_and_a_user_without_a_role_nobodys(
+    client, alice, oscar, adam, pabrade
+):
+    mine = detain(submit(alice, family_name="Korolev"), alice, pabrade)
+    theirs = detain(submit(oscar, family_name="Petrov"), oscar, pabrade, ref="Y")
+    client.force_login(adam)
+    row = row_for(client.get(FACILITIES), pabrade)
+    assert sorted(p["reference"] for p in row["people"]) == sorted(
+        [mine.reference, theirs.reference]
+    )
+    nobody = make_user("nobody", None, None)
+    assert not access.visible_current_placements(nobody).exists()
