@@ -22,6 +22,7 @@ from .models import (
     Placement,
     cases_by_status,
     kept_by_triggers,
+    unassigned_open_cases,
 )
 
 ALL_UNITS = "all"
@@ -78,6 +79,14 @@ def visible_current_placements(user) -> QuerySet[Placement]:
     if kept_by_triggers():
         return placements.filter(unit_id=scope)
     return placements.filter(application_id__in=visible_applications(user).values("pk"))
+
+
+def visible_unassigned_open_cases(user) -> int:
+    """How many of the open cases `user` may read nobody is assigned to (stored counts)."""
+    scope = readable_unit(user)
+    if scope is None:
+        return 0
+    return unassigned_open_cases(None if scope == ALL_UNITS else scope)
 
 
 def visible_cases_by_status(user) -> dict[str, int]:

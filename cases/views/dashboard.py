@@ -92,11 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for value, label in Status.choices
     ]
-    unassigned = (
-        visible.open().filter(assigned_to__isnull=True).order_by()[: COUNT_CAP + 1].count()
-        if user.unit_id
-        else None
-    )
+    unassigned = access.visible_unassigned_open_cases(user) if user.unit_id else None
     return render(
         request,
         "cases/dashboard.html",

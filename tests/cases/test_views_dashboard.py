@@ -64,6 +64,27 @@ def test_a_decision_maker_watches_the_units_deadlines(client, alice, dora):
     assert response.context["unassigned"] == 1
 
 
+def test_the_unassigned_count_follows_assignments_and_closures(client, alice, dora, oscar):
+    # Read from stored counts kept by a trigger: every change must move them.
+    first = submit(alice, family_name="First")
+    second = submit(alice, family_name="Second")
+    submit(alice, family_name="Third")
+    submit(oscar, family_name="Elsewhere")
+    client.force_login(dora)
+    assert client.get(HOME).context["unassigned"] == 3
+
+    workflow.assign(first, actor=dora, assignee=alice)
+    workflow.withdraw(
+        second, actor=alice, expected_status="submitted", reason="Left", kind="explicit"
+    )
+    response = client.get(HOME)
+    assert response.context["unassigned"] == 1
+    assert "1 open case of the unit is unassigned" in response.content.decode()
+
+    workflow.assign(first, actor=dora, assignee=None)
+    assert client.get(HOME).context["unassigned"] == 2
+
+
 def test_it_counts_the_units_cases_by_status(client, alice, build_case, oscar):
     build_case("detention")
     build_case("submitted")
