@@ -240,7 +240,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     from accounts.models import User
     from api.models import ApiToken
     from bench.views import fetch_rows
-    from cases.models import Applicant
+    from cases.models import Application
     from loadgen import world as synthetic
 
     assert not settings.DEBUG, "the benchmark runs with DEBUG off"
@@ -355,13 +355,13 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     explain_file = OUT / f"explain-search-{CASES}.txt"
     explain_file.write_text("\n".join(explain_lines), encoding="utf-8")
     say(f"EXPLAIN of the search queries: {explain_file.relative_to(ROOT)}")
-    applicant_plan = (
-        Applicant.objects.order_by()
-        .filter(search_key__contains="hoseini")
-        .values_list("pk", flat=True)[:10_000]
+    search_plan = (
+        Application.objects.order_by()
+        .filter(unit_id=caseworker.unit_id, search_key__contains="hoseini")
+        .values_list("pk", flat=True)[:10_001]
         .explain(analyze=True)
     )
-    say("Name lookup (search_latin) plan:\n  " + applicant_plan.replace("\n", "\n  "))
+    say("Name search on the cases (search_latin) plan:\n  " + search_plan.replace("\n", "\n  "))
 
     from cases.models import CaseEvent
 

@@ -70,7 +70,8 @@ class NameSearch:
 
     On PostgreSQL the words are matched against the case's copy of the key
     (`Application.search_key`, kept by triggers), so the list's one query finds, counts and
-    orders the matching cases of the user's unit through `application_search_trgm_idx`;
+    orders the matching cases of the user's unit through `application_unit_search_trgm_idx`
+    (the unit's entries only: `access.visible_applications` compares the unit as a bigint);
     nothing is read beforehand and every match can be listed (the list's count stops at its
     cap like any other filter).
 

@@ -522,7 +522,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     nationality = models.CharField(_("nationality"), max_length=2, blank=True, editable=False)
     # The applicant's search key (`Applicant.search_key`), copied by triggers (PostgreSQL:
     # application_copies_search_key, applicant_sets_search_key) with a trigram index of its
-    # own (`application_search_trgm_idx`, made by a PostgreSQL-only migration step), so that
+    # own, after the unit (`application_unit_search_trgm_idx`, made by PostgreSQL-only
+    # migration steps), so that
     # a name search reads one index of cases instead of looking up people first and then
     # their cases. Elsewhere it stays empty and the search goes through the applicant.
     search_key = models.TextField(editable=False, default="", blank=True)
