@@ -1504,6 +1504,10 @@ class DeadlineQuerySet(models.QuerySet):
         """Open deadlines and entitlements not yet closed (what a stop event closes)."""
         return self.filter(status__in=(Deadline.Status.OPEN, Deadline.Status.ENTITLEMENT))
 
+    def missed_since(self, moment):
+        """Deadlines closed late (missed) from `moment` on, along a partial index."""
+        return self.filter(status=Deadline.Status.MISSED, closed_at__gte=moment)
+
     def live(self):
         """Open deadlines of live cases: those of a case recorded after the fact
         (`Application.recorded_as_of`) are history, not alarms."""
@@ -1576,6 +1580,10 @@ class Deadline(models.Model):
                 fields=["application", "due_at"],
                 condition=Q(status="open"),
                 name="deadline_case_open_due_idx",
+            ),
+            # The decision-makers' dashboard counts the limits missed in the last 30 days.
+            models.Index(
+                fields=["closed_at"], condition=Q(status="missed"), name="deadline_missed_idx"
             ),
         ]
         constraints = [

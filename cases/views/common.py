@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -101,6 +102,7 @@ def _form_page(
     submit_label: str,
     intro: str = "",
     multipart: bool = False,
+    warnings: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     # The page names the applicant above the form: a view of the case, recorded as one.
@@ -116,6 +118,7 @@ def _form_page(
             "action_url": action_url,
             "submit_label": submit_label,
             "multipart": multipart,
+            "warnings": warnings or [],
         },
         status=status,
     )
@@ -212,3 +215,46 @@ def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[
         "waive_reason": deadline.waive_reason,
         "closed_at": deadline.closed_at,
     }
+
+
+def _late_text(deadline: Deadline, at: dt.datetime) -> str:
+    """How late a limit was met, or is: in hours for hour limits, else in days."""
+    if deadline.rule.unit == DeadlineRule.TimeUnit.HOURS:
+        hours = max(1, int((at - deadline.due_at).total_seconds() // 3600))
+        return ngettext("%(n)d hour late", "%(n)d hours late", hours) % {"n": hours}
+    days = max(1, (timezone.localdate(at) - deadline.due_on).days)
+    return ngettext("%(n)d day late", "%(n)d days late", days) % {"n": days}
+
+
+def limits_missed(deadlines: list[Deadline], now: dt.datetime) -> list[dict[str, Any]]:
+    """The statutory limits a case missed (closed late) or is missing now (open and past
+    due), oldest due first: the case page's summary and the decide form's warning."""
+    rows = []
+    for deadline in sorted(deadlines, key=lambda d: d.due_at):
+        if deadline.status == Deadline.Status.MISSED and deadline.closed_at:
+            rows.append(
+                {
+                    "name": data_text(deadline.rule.name),
+                    "legal_source": data_text(deadline.legal_reference),
+                    "due_on": deadline.due_on,
+                    "open": False,
+                    "text": _("missed: due %(due)s, met %(met)s (%(late)s)")
+                    % {
+                        "due": deadline.due_on.isoformat(),
+                        "met": timezone.localdate(deadline.closed_at).isoformat(),
+                        "late": _late_text(deadline, deadline.closed_at),
+                    },
+                }
+            )
+        elif deadline.is_overdue(now):
+            rows.append(
+                {
+                    "name": data_text(deadline.rule.name),
+                    "legal_source": data_text(deadline.legal_reference),
+                    "due_on": deadline.due_on,
+                    "open": True,
+                    "text": _("overdue: due %(due)s, still open (%(late)s)")
+                    % {"due": deadline.due_on.isoformat(), "late": _late_text(deadline, now)},
+                }
+            )
+    return rows

@@ -24,7 +24,7 @@ from .. import access, forms, workflow
 from ..labels import label, person
 from ..models import Application, Document, Placement, Status
 from ..timeline import TimelineBuilder
-from .common import _deadline_row
+from .common import _deadline_row, limits_missed
 
 TIMELINE_LIMIT = 1_000
 TIMELINE_SHOWN = 50
@@ -154,6 +154,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "past_placements": [p for p in placements if p.ends_at is not None],
         "open_deadlines": open_deadlines,
         "closed_deadlines": closed_deadlines,
+        "limits_missed": limits_missed(deadlines, now),
         "timeline": timeline,
         "timeline_total": timeline_total,
         "timeline_truncated": len(events) < timeline_total,

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +22,36 @@ from accounts.models import User
 from .. import forms, predicates, workflow
 from ..labels import data_text, person, transition_labels
 from ..models import Application, Deadline, Status
-from .common import _form_case, _form_page, _refused, _submit
+from .common import _form_case, _form_page, _refused, _submit, limits_missed
+
+
+def decide_warnings(case: Application) -> list[str]:
+    """What a decision-maker should know before deciding: the applicant is still detained,
+    the interview was not held, statutory limits are missed or overdue."""
+    warnings = []
+    detention = case.open_detention()
+    if detention is not None:
+        warnings.append(
+            _(
+                "The applicant is still detained at %(facility)s (since %(since)s). A positive "
+                "decision ends the detention; any other decision leaves it open."
+            )
+            % {
+                "facility": detention.facility.name,
+                "since": timezone.localdate(detention.starts_at).isoformat(),
+            }
+        )
+    if case.interviewed_on is None:
+        if case.interview_waiver_reason:
+            warnings.append(
+                _("No personal interview was held; it was waived: %(reason)s")
+                % {"reason": case.interview_waiver_reason}
+            )
+        else:
+            warnings.append(_("The personal interview is not recorded."))
+    for limit in limits_missed(list(case.deadlines.select_related("rule")), timezone.now()):
+        warnings.append(_("%(name)s: %(state)s") % {"name": limit["name"], "state": limit["text"]})
+    return warnings
 
 
 @login_required
@@ -52,6 +82,8 @@ def transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         "action_url": action_url,
         "submit_label": labels[name],
     }
+    if name == "decide":
+        page["warnings"] = decide_warnings(case)
     if request.method == "GET":
         return _form_page(request, case, form_class(case=case), **page)
 
