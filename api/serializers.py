@@ -139,9 +139,16 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 class EventSerializer(serializers.Serializer):
-    """One row of the case's timeline, as the case page shows it."""
+    """One row of the case's timeline, as the case page shows it. A system row (a deadline
+    opened, met, missed or cancelled) has `actor` "Haven", says `because` of which person's
+    action, and names that action's event in `cause` when it is in the answer."""
 
+    id = serializers.IntegerField()
     at = Moment()
+    recorded_at = Moment(allow_null=True)
+    system = serializers.BooleanField()
+    cause = serializers.IntegerField(allow_null=True)
+    because = serializers.CharField()
     kind = serializers.CharField()
     kind_label = serializers.CharField()
     actor = serializers.CharField()

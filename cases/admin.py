@@ -510,7 +510,7 @@ class NoteAdmin(ReadOnlyAdmin):
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    list_display = ("original_name", "application", "content_type", "size", "uploaded_at")
+    list_display = ("original_name", "title", "kind", "application", "size", "uploaded_at")
     list_select_related = ("application",)
     search_fields = ("application__reference", "original_name")
     exclude = ("file",)

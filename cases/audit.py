@@ -11,10 +11,12 @@ redacted), and verification reports that as redaction, not tampering.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +74,10 @@ def event_hash(event: CaseEvent) -> str:
         "data": event.data,
         "prev": event.prev_hash,
     }
+    # Events written before `recorded_at` was kept hash as they did then.
+    recorded_at = getattr(event, "recorded_at", None)
+    if recorded_at is not None:
+        content["recorded"] = _utc_iso(recorded_at)
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -105,6 +111,23 @@ def _lock_chain(application_id: int, *, wait_for_disk: bool = True) -> None:
             )
 
 
+# The person's action whose consequences are being written (deadlines opened, met, missed,
+# cancelled): `caused_by` sets it around a workflow verb's effects, and `record_event` names it
+# in each deadline event it writes, so that the timeline attributes such events to Haven
+# "because of" that action.
+_CAUSE: contextvars.ContextVar[str | None] = contextvars.ContextVar("haven_cause", default=None)
+
+
+@contextlib.contextmanager
+def caused_by(action: str) -> Iterator[None]:
+    """Deadline events written inside this block were caused by `action` (a verb's name)."""
+    token = _CAUSE.set(action)
+    try:
+        yield
+    finally:
+        _CAUSE.reset(token)
+
+
 def record_event(
     application: Application,
     *,
@@ -133,6 +156,9 @@ def record_event(
     always waits for the disk.
     """
     relaxed = not wait_for_disk and not connection.in_atomic_block
+    cause = _CAUSE.get()
+    if cause and kind == CaseEvent.Kind.DEADLINE and action != "waived":
+        data = {**(data or {}), "cause": cause}
     with transaction.atomic():
         _lock_chain(application.pk, wait_for_disk=not relaxed)
         prev = (
@@ -147,6 +173,7 @@ def record_event(
             action=action,
             actor=actor if actor is not None and actor.pk else None,
             at=at or timezone.now(),
+            recorded_at=timezone.now(),
             from_status=from_status,
             to_status=to_status,
             reason=reason or "",

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Count, Q
 from django.forms.models import fields_for_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -24,7 +25,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import workflow
-from .models import Applicant, Application, Facility
+from .models import Applicant, Application, Document, Facility
 from .validators import validate_past_date
 
 TEXT_LIMIT = 10_000
@@ -180,10 +181,35 @@ class DetainForm(TransitionForm):
         self.fields["facility"].queryset = detention_facilities()
 
 
+def reception_facilities():
+    """Facilities of open accommodation (reception and mixed), with their places taken now
+    (one query)."""
+    return (
+        Facility.objects.filter(
+            is_active=True, kind__in=[Facility.Kind.RECEPTION, Facility.Kind.MIXED]
+        )
+        .annotate(taken=Count("placements", filter=Q(placements__ends_at__isnull=True)))
+        .order_by("name")
+    )
+
+
 class ReleaseForm(TransitionForm):
+    released_on = date_field(_("Released on"), required=False, help_text=_("Empty: released now."))
+    facility = FacilityChoiceField(
+        label=_("Where the person goes"),
+        queryset=Facility.objects.none(),
+        required=False,
+        empty_label=_("No placement: the person leaves the facility"),
+        help_text=_("Open accommodation at a reception facility, or none."),
+    )
+
     def __init__(self, *args, case: Application, **kwargs) -> None:
+        kwargs.setdefault("initial", {}).setdefault("released_on", timezone.localdate())
         super().__init__(*args, case=case, **kwargs)
         self.fields["reason"].label = _("Reason for release")
+        self.fields["facility"].queryset = reception_facilities()
+        # The reason last, after the facts.
+        self.order_fields(["released_on", "facility", "reason"])
 
 
 class DecideForm(TransitionForm):
@@ -337,6 +363,18 @@ class DocumentForm(Form):
     file = forms.FileField(
         label=_("File"),
         help_text=_("PDF, image (PNG, JPEG, GIF, WebP) or plain text."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Type of document"),
+        choices=Document.Kind.choices,
+        initial=Document.Kind.OTHER,
+        required=False,
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        required=False,
+        help_text=_("What the document is, e.g. “Passport”. Empty: its file name."),
     )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 

@@ -1154,6 +1154,12 @@ class CaseEvent(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
+    # When the event was written, which differs from `at` when a fact is recorded after the
+    # day it happened (an interview recorded the next week, a sample case imported). Empty on
+    # events written before it was kept.
+    recorded_at = models.DateTimeField(
+        _("recorded at"), null=True, blank=True, editable=False, default=timezone.now
+    )
     from_status = models.CharField(
         _("from status"), max_length=20, choices=Status.choices, blank=True
     )
@@ -1244,9 +1250,23 @@ def _document_path(instance, filename: str) -> str:
 
 
 class Document(models.Model):
+    class Kind(models.TextChoices):
+        DECISION = "decision", _("Decision")
+        INTERVIEW_RECORD = "interview_record", _("Interview record")
+        IDENTITY = "identity", _("Identity document")
+        COURT_ORDER = "court_order", _("Court order")
+        EVIDENCE = "evidence", _("Evidence")
+        CORRESPONDENCE = "correspondence", _("Correspondence")
+        OTHER = "other", _("Other")
+
     application = models.ForeignKey(
         Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents"
     )
+    kind = models.CharField(
+        _("type of document"), max_length=20, choices=Kind.choices, default=Kind.OTHER
+    )
+    # What a reader calls the document; the file's own name is kept beside it.
+    title = models.CharField(_("title"), max_length=200, blank=True)
     file = models.FileField(_("file"), upload_to=_document_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
@@ -1274,7 +1294,12 @@ class Document(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.original_name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The document's title, or its file name when it has none."""
+        return self.title or self.original_name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from accounts import roles
 from accounts.models import Unit, User
 
 from . import deadlines, workflow
-from .models import Applicant, Application, CaseEvent, Facility, Status
+from .models import Applicant, Application, CaseEvent, Document, Facility, Status
 
 IMPORTER_USERNAME = "sample-import"
 SUPPORTED_STEPS = ("start_examination", "detain", "release", "withdraw")
@@ -311,8 +311,10 @@ def read_case_file(path: Path) -> SeedCase:
             entry["ordering_authority"] = r.text(
                 step, "ordering_authority", f"{field}.ordering_authority", max_length=200
             )
+            # May be empty: a case recorded after the fact may not know the order's number
+            # (its provenance stays in the case file, never in the field).
             entry["order_reference"] = r.text(
-                step, "order_reference", f"{field}.order_reference", required=True, max_length=100
+                step, "order_reference", f"{field}.order_reference", max_length=100
             )
         if name == "withdraw":
             entry["kind"] = r.choice(
@@ -338,6 +340,10 @@ def read_case_file(path: Path) -> SeedCase:
             {
                 "path": doc_path,
                 "description": r.text(doc, "description", f"{field}.description", max_length=300),
+                "title": r.text(doc, "title", f"{field}.title", max_length=200),
+                "kind": r.choice(
+                    doc, "kind", f"{field}.kind", Document.Kind.values, default="other"
+                ),
             }
         )
 
@@ -433,6 +439,8 @@ def _walk(seed: SeedCase, actor: User, unit: Unit) -> Application:
                     file=File(handle, name=doc["path"].name),
                     original_name=doc["path"].name,
                     description=doc["description"],
+                    kind=doc["kind"],
+                    title=doc["title"],
                 )
             except ValidationError as exc:
                 raise _as_seed_error(seed.path, exc, f"documents[{i}]") from None

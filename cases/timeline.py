@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 
@@ -29,6 +30,52 @@ from .models import (
     Status,
 )
 from .timeline_legal import decision_details, record_title
+
+# What a reader may filter the timeline by (`?kind=...`, any number): each choice and the
+# event kinds it shows. Views of the case are never on the timeline (its access log has them).
+KIND_FILTERS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "transition": (gettext_lazy("Status changes"), (CaseEvent.Kind.TRANSITION,)),
+    "record": (gettext_lazy("Case records"), (CaseEvent.Kind.RECORD, CaseEvent.Kind.RETENTION)),
+    "deadline": (gettext_lazy("Deadlines"), (CaseEvent.Kind.DEADLINE,)),
+    "note": (gettext_lazy("Notes"), (CaseEvent.Kind.NOTE,)),
+    "document": (gettext_lazy("Documents"), (CaseEvent.Kind.DOCUMENT,)),
+    "placement": (gettext_lazy("Placements"), (CaseEvent.Kind.PLACEMENT,)),
+}
+
+# The actions of people that cause system events, as the "because of" line names them
+# (transitions are named by their own labels).
+CAUSE_LABELS = {
+    "submit": gettext_lazy("Register the application"),
+    "interview_recorded": gettext_lazy("Record the personal interview"),
+    "court_order": gettext_lazy("Record the court order on detention"),
+    "served": gettext_lazy("Record service of the decision"),
+    "judgment": gettext_lazy("Record the final judgment"),
+    "corrected": gettext_lazy("Correct the record"),
+    "brought_up_to_date": gettext_lazy("The record is up to date"),
+}
+
+
+def chosen_kinds(values: Iterable[str]) -> list[str]:
+    """The filter choices asked for (unknown values dropped), in the filter's order."""
+    asked = set(values)
+    return [name for name in KIND_FILTERS if name in asked]
+
+
+def filter_kinds(events, kinds: list[str]):
+    """Events of the chosen filter choices (all of them when none is chosen), in SQL."""
+    if not kinds:
+        return events
+    return events.filter(kind__in=[k for name in kinds for k in KIND_FILTERS[name][1]])
+
+
+def is_system(event: CaseEvent) -> bool:
+    """Deadlines opened, met, missed, cancelled or re-dated are Haven's doing, as a
+    consequence of a person's action; a waiver is the decision-maker's own act."""
+    return event.kind == CaseEvent.Kind.DEADLINE and event.action != "waived"
+
+
+# A fact recorded this long after the moment it is dated to was recorded after the fact.
+RECORDED_LATER = dt.timedelta(minutes=1)
 
 
 class TimelineBuilder:
@@ -72,14 +119,86 @@ class TimelineBuilder:
         self.statuses = dict(Status.choices)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [self.row(event) for event in self.events]
+        """One row per event, newest first. A system event (`is_system`) says "Haven,
+        because of" the person's action that caused it; `cause` is that action's event id
+        when it is among the rows."""
+        causes = self._causes()
+        rows = []
+        for event in self.events:
+            row = self.row(event)
+            if is_system(event):
+                cause = causes.get(event.pk)
+                row["cause"] = cause.pk if cause is not None else None
+                action = cause.action if cause is not None else (event.data or {}).get("cause")
+                row["actor"] = _("Haven")
+                row["because"] = self._because(action, event.actor)
+            rows.append(row)
+        return rows
+
+    @staticmethod
+    def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows with each system row placed under the row of the action that caused it
+        (`system_rows`, in the order they happened); system rows whose cause is not shown
+        stay rows of their own."""
+        top = {row["id"]: row for row in rows if not row["system"] or row["cause"] is None}
+        for row in top.values():
+            row["system_rows"] = []
+        for row in rows:
+            parent = top.get(row["cause"]) if row["system"] else None
+            if parent is not None:
+                if parent["recorded_at"] is not None:
+                    row["recorded_at"] = None  # said once, on the action's row
+                parent["system_rows"].append(row)
+        for row in top.values():
+            row["system_rows"].reverse()
+        return [row for row in rows if row["id"] in top]
+
+    def _causes(self) -> dict[int, CaseEvent]:
+        """Each system event's cause among the events shown: the nearest event (by its place
+        in the case's chain) of the action it names, by the same person; for events written
+        before causes were named, the person's nearest earlier action."""
+        people = [e for e in self.events if not is_system(e)]
+        found: dict[int, CaseEvent] = {}
+        for event in self.events:
+            if not is_system(event):
+                continue
+            named = (event.data or {}).get("cause") if isinstance(event.data, dict) else None
+            candidates = [
+                p
+                for p in people
+                if p.actor_id == event.actor_id
+                and (p.action == named if named else p.pk < event.pk)
+            ]
+            if candidates:
+                found[event.pk] = min(candidates, key=lambda p: abs(p.pk - event.pk))
+        return found
+
+    def _because(self, action: str | None, actor: User | None) -> str:
+        what = self.labels.get(action) or CAUSE_LABELS.get(action or "")
+        if not what:
+            return ""
+        if actor is None:
+            return _("because of: %(action)s") % {"action": what}
+        return _("because of: %(action)s by %(who)s") % {"action": what, "who": person(actor)}
 
     def row(self, event: CaseEvent) -> dict[str, Any]:
         data = event.data if isinstance(event.data, dict) else {}
+        # One time per event: when it happened (`at`). Recorded later than that (a fact
+        # entered after the day it is dated to), the row says when, and the day it happened
+        # is shown without a clock time (such moments stand for a legal day).
+        recorded = event.recorded_at
+        later = recorded is not None and recorded - event.at >= RECORDED_LATER
         row: dict[str, Any] = {
+            "id": event.pk,
+            "system": is_system(event),
+            "cause": None,
+            "because": "",
+            "day_only": later or is_system(event),
+            "recorded_at": recorded if later else None,
             "at": event.at,
             "kind": event.kind,
             "kind_label": label(CaseEvent.Kind, event.kind),
+            "action": event.action,
             "actor": person(event.actor) or _("System"),
             "title": "",
             "details": [],
@@ -109,6 +228,16 @@ class TimelineBuilder:
     def _transition(self, event: CaseEvent, data: dict, row: dict) -> None:
         if event.action == "submit":
             row["title"] = _("Application registered")
+            if isinstance(data.get("seed"), str):
+                # The import's record: where the case came from; each fact's source (a quote
+                # or how it was inferred) is in that case file, not in the case's fields.
+                row["details"].append(
+                    _(
+                        "Imported from the sample case file “%(key)s”, which gives the source "
+                        "of each fact"
+                    )
+                    % {"key": data["seed"]}
+                )
         else:
             row["title"] = self.labels.get(event.action, event.action)
         if event.from_status and event.to_status:
@@ -153,7 +282,8 @@ class TimelineBuilder:
         document = self.documents.get(data.get("document"))
         if document is not None:
             row["link"] = self.document_url(document)
-            row["link_text"] = document.original_name
+            row["link_text"] = document.display_name
+            row["details"].append(document.get_kind_display())
             if document.description:
                 row["details"].append(document.description)
         else:

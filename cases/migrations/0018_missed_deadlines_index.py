@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('cases', '0017_vulnerability_assessment'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('status', 'missed')), fields=['closed_at'], name='deadline_missed_idx'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(("status", "missed")),
+                fields=["closed_at"],
+                name="deadline_missed_idx",
+            ),
         ),
     ]

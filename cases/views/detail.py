@@ -8,6 +8,7 @@ where a document's link leads.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Window
@@ -23,7 +24,7 @@ from reports import exports
 from .. import access, forms, workflow
 from ..labels import label, person
 from ..models import Application, Document, Placement, Status
-from ..timeline import TimelineBuilder
+from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
 from .common import _deadline_row, limits_missed
 
 TIMELINE_LIMIT = 1_000
@@ -44,7 +45,7 @@ def _access_rows(case: Application) -> list[dict[str, Any]]:
         "form": _("Opened a form on the case"),
         "document": _("Downloaded a document"),
     }
-    documents = {d.pk: d.original_name for d in case.documents.all()}
+    documents = {d.pk: d.display_name for d in case.documents.all()}
     for event in case.events.access_log().select_related("actor")[:ACCESS_LOG_LIMIT]:
         data = event.data if isinstance(event.data, dict) else {}
         what = str(whats.get(event.action, event.action))
@@ -56,6 +57,40 @@ def _access_rows(case: Application) -> list[dict[str, Any]]:
     rows.extend(exports.case_exports(case.pk, ACCESS_LOG_LIMIT))
     rows.sort(key=lambda row: row["at"], reverse=True)
     return rows[:ACCESS_LOG_LIMIT]
+
+
+def _recorded(
+    name: str, case: Application, current: Placement | None
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """What the sidebar's record step already holds (label, value), and the form's initial
+    values for correcting it; nothing when it holds nothing yet."""
+    if name == "interview":
+        if case.interviewed_on:
+            return (
+                [(_("Interview held on"), case.interviewed_on.isoformat())],
+                {"interviewed_on": case.interviewed_on},
+            )
+        if case.interview_waiver_reason:
+            return (
+                [(_("Interview waived"), case.interview_waiver_reason)],
+                {"waiver_reason": case.interview_waiver_reason},
+            )
+    if name == "court_order" and current is not None and current.court_order_on:
+        return (
+            [
+                (_("Court"), current.court_name),
+                (_("Court case number"), current.court_case_number),
+                (_("Order of"), current.court_order_on.isoformat()),
+                (_("Detention authorised until"), current.court_order_until.isoformat()),
+            ],
+            {
+                "court": current.court_name,
+                "case_number": current.court_case_number,
+                "order_on": current.court_order_on,
+                "until": current.court_order_until,
+            },
+        )
+    return [], {}
 
 
 @login_required
@@ -83,22 +118,26 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The latest TIMELINE_SHOWN events unless the whole timeline is asked for (`?all=1`);
     # the window count says how many there are in the same query.
     show_all = request.GET.get("all") == "1"
+    # Kinds chosen with `?kind=...` (any number; none: all), filtered in SQL.
+    kinds = chosen_kinds(request.GET.getlist("kind"))
     events = list(
-        case.events.timeline()
+        filter_kinds(case.events.timeline(), kinds)
         .select_related("actor")
         .annotate(timeline_total=Window(Count("*")))[
             : TIMELINE_LIMIT if show_all else TIMELINE_SHOWN
         ]
     )
     timeline_total = events[0].timeline_total if events else 0
-    timeline = TimelineBuilder(
-        case,
-        events,
-        notes=notes,
-        documents=documents,
-        placements=placements,
-        document_url=_document_url,
-    ).rows()
+    timeline = TimelineBuilder.grouped(
+        TimelineBuilder(
+            case,
+            events,
+            notes=notes,
+            documents=documents,
+            placements=placements,
+            document_url=_document_url,
+        ).rows()
+    )
 
     can_work = access.can_work_on(user, case)
     is_decider = user.has_perm("cases.decide_case", case)
@@ -117,12 +156,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if case.recorded_as_of:
             names.append("up_to_date")
         for name in names:
+            recorded, initial = _recorded(name, case, current)
             action_forms.append(
                 {
                     "name": name,
                     "title": forms.ACTION_LABELS[name],
                     "url": reverse("cases:action", args=[case.pk, name]),
-                    "form": forms.ACTION_FORMS[name](auto_id=f"{name}_%s"),
+                    # What is on record, and the same form filled with it to correct it
+                    # through the same workflow step.
+                    "recorded": recorded,
+                    "form": forms.ACTION_FORMS[name](auto_id=f"{name}_%s", initial=initial),
                 }
             )
     applicant = case.applicant
@@ -157,15 +200,24 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "limits_missed": limits_missed(deadlines, now),
         "timeline": timeline,
         "timeline_total": timeline_total,
+        "timeline_shown": len(events),
         "timeline_truncated": len(events) < timeline_total,
         "timeline_all_url": ""
         if show_all
-        else f"{reverse('cases:detail', args=[case.pk])}?all=1#timeline",
+        else "?" + urlencode([("all", "1"), *(("kind", k) for k in kinds)]) + "#timeline",
+        "timeline_kinds": [
+            {"value": value, "label": text, "checked": not kinds or value in kinds}
+            for value, (text, _kinds) in KIND_FILTERS.items()
+        ],
+        "timeline_filtered": bool(kinds),
+        "show_all": show_all,
         "notes": notes,
         "documents": [
             {
                 "url": _document_url(d),
-                "name": d.original_name,
+                "name": d.display_name,
+                "file_name": d.original_name if d.title else "",
+                "kind": d.get_kind_display(),
                 "description": d.description,
                 "size": d.size,
                 "content_type": d.content_type,

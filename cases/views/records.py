@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import access, forms, workflow
+from ..models import Document
 from .common import _form_case, _submit
 
 
@@ -51,6 +52,8 @@ def add_document(request: HttpRequest, pk: int) -> HttpResponse:
             file=form.cleaned_data["file"],
             original_name=form.cleaned_data["file"].name,
             description=form.cleaned_data["description"],
+            kind=form.cleaned_data["kind"] or Document.Kind.OTHER,
+            title=form.cleaned_data["title"],
         ),
         done=_("The document is added."),
         next_url=reverse("cases:detail", args=[case.pk]) + "#documents",

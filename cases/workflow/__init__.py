@@ -40,7 +40,7 @@ from accounts import roles
 from accounts.models import User
 
 from .. import deadlines, notifications, predicates, uploads
-from ..audit import record_event
+from ..audit import caused_by, record_event
 from ..conflicts import retried
 from ..models import (
     Applicant,
@@ -285,7 +285,8 @@ def _run_transition(
             data=data,
         )
         if effects:
-            effects(case, kwargs, moment)
+            with caused_by(name):
+                effects(case, kwargs, moment)
         notifications.case_changed(case, event, actor=actor)
     return case
 
@@ -423,13 +424,17 @@ def submit_application(
                 **({"seed": source} if source else {}),
             },
         )
-        deadlines.open_deadlines(case, DeadlineRule.StartEvent.SUBMITTED, moment, actor=actor)
-        if case.lodged_on:
-            lodged = max(deadlines.at_noon(case.lodged_on), moment)
-            deadlines.meet_deadlines(case, DeadlineRule.StopEvent.LODGED, lodged, actor=actor)
-            deadlines.open_deadlines(
-                case, DeadlineRule.StartEvent.LODGED, deadlines.at_noon(case.lodged_on), actor=actor
-            )
+        with caused_by("submit"):
+            deadlines.open_deadlines(case, DeadlineRule.StartEvent.SUBMITTED, moment, actor=actor)
+            if case.lodged_on:
+                lodged = max(deadlines.at_noon(case.lodged_on), moment)
+                deadlines.meet_deadlines(case, DeadlineRule.StopEvent.LODGED, lodged, actor=actor)
+                deadlines.open_deadlines(
+                    case,
+                    DeadlineRule.StartEvent.LODGED,
+                    deadlines.at_noon(case.lodged_on),
+                    actor=actor,
+                )
     return case
 
 
@@ -541,7 +546,8 @@ def detain(
         errors: dict[str, str] = {}
         if not legal_basis:
             errors["legal_basis"] = _("Give the legal basis of the detention.")
-        if not order_reference:
+        # A case recorded after the fact (`recorded_as_of`) may not know the order's number.
+        if not order_reference and case.recorded_as_of is None:
             errors["order_reference"] = _("Give the reference of the detention order.")
         locked = Facility.objects.select_for_update(no_key=True).filter(
             pk=getattr(facility, "pk", None)
@@ -648,14 +654,69 @@ def release(
     actor: User,
     expected_status: str,
     reason: str,
+    released_on: dt.date | None = None,
+    facility: Facility | None = None,
     at: dt.datetime | None = None,
 ) -> Application:
-    """End detention; the case returns to examination (assigned or not, as it was)."""
+    """End detention on `released_on` (default: now); the case returns to examination
+    (assigned or not, as it was). With `facility` (a reception or mixed facility with a free
+    place), the person goes to open accommodation there: a placement of regime
+    accommodation starts when the detention ends; without it, the person leaves with no
+    placement."""
+    if released_on is not None and at is None:
+        if not isinstance(released_on, dt.date):
+            raise ValidationError({"released_on": _("Give the date of release.")})
+        _not_in_future(released_on, "released_on")
+        at = deadlines.day_moment(released_on, timezone.now())
+
+    def prepare(case: Application) -> dict[str, Any]:
+        errors: dict[str, str] = {}
+        detention = case.open_detention()
+        if (
+            released_on is not None
+            and detention is not None
+            and released_on < deadlines.local_date(detention.starts_at)
+        ):
+            errors["released_on"] = _("A release cannot precede the detention.")
+        if facility is not None:
+            place = Facility.objects.filter(pk=facility.pk, is_active=True).first()
+            if place is None or place.kind not in (Facility.Kind.RECEPTION, Facility.Kind.MIXED):
+                errors["facility"] = _("Choose a reception facility in use.")
+            elif (
+                place.occupancy() - (1 if detention and detention.facility_id == place.pk else 0)
+                >= place.capacity
+            ):
+                errors["facility"] = _("%(name)s is full (%(capacity)s places).") % {
+                    "name": place.name,
+                    "capacity": place.capacity,
+                }
+        if errors:
+            raise ValidationError(errors)
+        return {}
 
     def effects(case: Application, _kwargs: dict[str, Any], moment: dt.datetime) -> None:
         placement = case.open_detention()
         if placement is not None:
             _end_placement(case, placement, moment, actor=actor, reason=reason.strip())
+        if facility is not None:
+            accommodation = Placement.objects.create(
+                application=case,
+                facility=facility,
+                regime=Placement.Regime.ACCOMMODATION,
+                starts_at=moment,
+            )
+            record_event(
+                case,
+                kind=CaseEvent.Kind.PLACEMENT,
+                action="placed",
+                actor=actor,
+                at=moment,
+                data={
+                    "placement": accommodation.pk,
+                    "facility": facility.pk,
+                    "regime": Placement.Regime.ACCOMMODATION,
+                },
+            )
 
     return _run_transition(
         application,
@@ -664,6 +725,7 @@ def release(
         expected_status=expected_status,
         reason=reason,
         at=at,
+        prepare=prepare,
         effects=effects,
     )
 
@@ -986,7 +1048,8 @@ def _record_action(
         _check_worker_action(case, actor, permission)
         if case.status in (Status.CLOSED, Status.WITHDRAWN) and action not in _ALLOWED_WHEN_ENDED:
             raise TransitionForbidden(_("The case has ended; it can no longer be changed."))
-        outcome = apply(case)
+        with caused_by(action):
+            outcome = apply(case)
         if outcome is ALREADY_SO:
             return case
         fields, data = outcome
@@ -1295,9 +1358,14 @@ def add_document(
     original_name: str,
     content_type: str = "",
     description: str = "",
+    kind: str = Document.Kind.OTHER,
+    title: str = "",
     at: dt.datetime | None = None,
 ) -> Document:
     """Store a document with its checksum; the same file twice on one case is refused.
+
+    `kind` is its type (`Document.Kind`), `title` the name a reader knows it by (the file's
+    name when empty).
 
     The file is checked by `cases.uploads.check_upload` before anything is written: its size,
     its type judged by its bytes (the stored content type is the sniffed one; the
@@ -1313,6 +1381,11 @@ def add_document(
     description = (description or "").replace("\x00", "").strip()
     if len(description) > 300:
         raise ValidationError({"description": _("Keep the description under 300 characters.")})
+    title = " ".join((title or "").replace("\x00", "").split())
+    if len(title) > 200:
+        raise ValidationError({"title": _("Keep the title under 200 characters.")})
+    if kind not in Document.Kind.values:
+        raise ValidationError({"kind": _("Choose the type of document.")})
     checked = uploads.check_upload(file, original_name=original_name)
     size = checked.size
     content_type = checked.content_type
@@ -1337,6 +1410,8 @@ def add_document(
             size=size,
             sha256=sha,
             description=description,
+            kind=kind,
+            title=title,
             uploaded_by=actor,
         )
         if at:
@@ -1517,7 +1592,8 @@ def correct_record(
                 },
             },
         )
-        _recompute_clocks(case, set(changed), actor=actor, at=moment)
+        with caused_by("corrected"):
+            _recompute_clocks(case, set(changed), actor=actor, at=moment)
     return case
 
 

@@ -77,3 +77,67 @@ def test_the_decide_form_warns_and_the_case_page_sums_up_missed_limits(
     assert re.search(r"Examination period: missed: due \d{4}-\d\d-\d\d", summary.inner_text())
     assert fits_the_window(page)
     screenshot("case-page-1280")
+
+
+def test_the_timeline_groups_havens_events_and_filters_kinds(
+    page, sign_in, screenshot, sample_case, ruta
+):
+    workflow.add_note(sample_case, actor=ruta, text="Spoke with his lawyer.")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in("ruta")
+    page.goto(f"/cases/{sample_case.pk}/#timeline")
+    timeline = page.locator("#timeline")
+    # Deadlines opened because of the detention sit under it, attributed to Haven.
+    consequences = timeline.locator(".timeline__consequences .timeline__by")
+    assert consequences.count() >= 1
+    assert re.match(r"Haven, because of: \w", consequences.first.inner_text())
+    screenshot("timeline-grouped-1280")
+
+    # Only notes: no script, a GET form.
+    for box in timeline.get_by_role("checkbox").all():
+        box.uncheck()
+    timeline.get_by_role("checkbox", name="Notes").check()
+    with page.expect_navigation():
+        timeline.get_by_role("button", name="Show").click()
+    assert "kind=note" in page.url
+    items = page.locator("#timeline ol.timeline > li")
+    assert items.count() == 1
+    assert "Spoke with his lawyer." in items.first.inner_text()
+    screenshot("timeline-notes-only-1280")
+
+
+def test_the_sidebar_shows_the_recorded_interview_and_release_asks_where_to(
+    page, sign_in, screenshot, sample_case, ruta
+):
+    from cases.models import Facility
+
+    Facility.objects.create(
+        name="Refugee Reception Centre, Rukla", code="rukla", kind="reception", capacity=50
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in("ruta")
+    page.goto(f"/cases/{sample_case.pk}/")
+    side = page.locator("aside.case-side")
+    side.get_by_label("Interview held on").fill("2023-09-01")
+    with page.expect_navigation():
+        side.get_by_role("button", name="Record").first.click()
+    recorded = page.locator("#interview-recorded")
+    assert "2023-09-01" in recorded.inner_text()
+    # The form is folded away; it opens filled in, to correct what was recorded.
+    assert not side.get_by_label("Interview held on").is_visible()
+    side.get_by_text("Correct it", exact=True).click()
+    assert side.get_by_label("Interview held on").input_value() == "2023-09-01"
+    screenshot("sidebar-interview-recorded-1280")
+
+    page.goto(f"/cases/{sample_case.pk}/steps/release/")
+    assert page.get_by_label("Released on").input_value() == timezone.localdate().isoformat()
+    page.get_by_label("Where the person goes").select_option(
+        label="Refugee Reception Centre, Rukla — 50 of 50 places free"
+    )
+    page.get_by_label("Reason for release").fill("The court did not extend the detention.")
+    screenshot("release-form-1280")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Release").click()
+    placement = page.locator("section[aria-labelledby=placement-heading]")
+    assert "Refugee Reception Centre, Rukla" in placement.inner_text()
+    assert "Open accommodation" in placement.inner_text()
