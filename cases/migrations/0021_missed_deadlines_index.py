@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ('cases', '0017_vulnerability_assessment'),
+        ('cases', '0020_search_key_index_with_unit'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0018_missed_deadlines_index"),
+        ("cases", "0021_missed_deadlines_index"),
     ]
 
     operations = [

@@ -15,7 +15,7 @@ def title_the_sample_article(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0019_caseevent_recorded_at"),
+        ("cases", "0022_caseevent_recorded_at"),
     ]
 
     operations = [
