@@ -310,6 +310,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         ACCELERATED = "accelerated", _("Accelerated procedure")
         BORDER = "border", _("Border procedure")
         DUBLIN = "dublin", _("Dublin procedure")
+        SUBSEQUENT = "subsequent", _("Subsequent application (preliminary examination)")
 
     class Authority(models.TextChoices):
         BORDER_GUARD = "border_guard", _("State Border Guard Service")
@@ -413,6 +414,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
     status_changed_at = models.DateTimeField(_("in this state since"), default=timezone.now)
     procedure = models.CharField(
         _("procedure"), max_length=20, choices=Procedure.choices, default=Procedure.REGULAR
+    )
+    # A subsequent application names the earlier case of the same applicant.
+    previous_application = models.ForeignKey(
+        "self",
+        verbose_name=_("earlier application"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsequent_applications",
     )
     apprehended_on = models.DateField(_("apprehended on"), null=True, blank=True)
     # The moment of apprehension when its time is known: the 48-hour limit on detention

@@ -273,6 +273,22 @@ DEFAULT_RULES: list[dict] = [
         "applies_from": APR_APPLIES_FROM,
     },
     {
+        "code": "subsequent-preliminary-apr",
+        "name": gettext_noop("Preliminary examination of a subsequent application"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 35(2): the preliminary examination of a "
+            "subsequent application within 10 working days of lodging"
+        ),
+        "start_event": "lodged",
+        "stop_event": "decided",
+        "duration": 10,
+        "unit": "working_days",
+        "roll_forward": False,
+        "reminder_days": "3,1",
+        "procedures": "subsequent",
+        "applies_from": APR_APPLIES_FROM,
+    },
+    {
         "code": "right-to-work",
         "name": gettext_noop("Right to work if no first-instance decision"),
         "legal_source": gettext_noop(

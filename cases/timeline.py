@@ -258,6 +258,8 @@ class TimelineBuilder:
                 % {"outcome": self.outcomes.get(data["outcome"], data["outcome"])}
             )
         row["details"].extend(decision_details(data))
+        if data.get("previous_application"):
+            row["details"].append(_("Subsequent application"))
         for key, text in (
             ("decided_on", _("decided on %(date)s")),
             ("served_on", _("served on %(date)s")),

@@ -399,6 +399,7 @@ def submit_application(
             raise ValidationError({"apprehended_at": _("This moment is in the future.")})
         fields.setdefault("apprehended_on", None)
         fields["apprehended_on"] = fields["apprehended_on"] or deadlines.local_date(apprehended_at)
+    _check_previous_application(fields, applicant)
     moment = at or deadlines.at_noon(submitted_on)
     with transaction.atomic():
         if applicant is None:
@@ -422,6 +423,11 @@ def submit_application(
                 "applicant": applicant.pk,
                 "submitted_on": submitted_on.isoformat(),
                 **({"seed": source} if source else {}),
+                **(
+                    {"previous_application": case.previous_application_id}
+                    if case.previous_application_id
+                    else {}
+                ),
             },
         )
         with caused_by("submit"):
@@ -436,6 +442,32 @@ def submit_application(
                     actor=actor,
                 )
     return case
+
+
+def _check_previous_application(fields: dict[str, Any], applicant: Applicant | None) -> None:
+    """A subsequent application names the applicant's earlier case, made before it; only a
+    subsequent application names one."""
+    previous = fields.get("previous_application")
+    subsequent = fields.get("procedure") == Application.Procedure.SUBSEQUENT
+    if subsequent and previous is None:
+        raise ValidationError(
+            {"procedure": _("A subsequent application names the applicant's earlier case.")}
+        )
+    if previous is None:
+        return
+    if not subsequent:
+        raise ValidationError(
+            {"procedure": _("Only a subsequent application names an earlier case.")}
+        )
+    if (
+        not isinstance(previous, Application)
+        or applicant is None
+        or previous.applicant_id != applicant.pk
+        or previous.submitted_on > fields["submitted_on"]
+    ):
+        raise ValidationError(
+            {"procedure": _("The earlier case must be the same applicant's, made before.")}
+        )
 
 
 @retried
