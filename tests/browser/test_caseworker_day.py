@@ -66,7 +66,7 @@ def test_the_decide_form_warns_and_the_case_page_sums_up_missed_limits(
     assert "still detained at Foreigners' Registration Centre, Pabradė" in warnings.inner_text()
     screenshot("decide-form-1280")
 
-    page.get_by_label("Decision", exact=True).select_option(label="Rejected")
+    page.get_by_label("Decision", exact=True).select_option(value="rejected")
     page.get_by_label("Decided on").fill(timezone.localdate().isoformat())
     page.get_by_label("Reason").fill("The claim was assessed.")
     with page.expect_navigation():
