@@ -26,18 +26,17 @@ def main(fmt: str) -> None:
     import django
 
     django.setup()
-    from django.test import Client
     from django.urls import reverse
 
     from accounts.models import User
+    from bench.signin import signed_in_client
     from reports.models import Export, ExportedCase
 
     superuser, _created = User.objects.get_or_create(
         username="syn-bench-superuser",
         defaults={"is_superuser": True, "is_staff": True, "password": "!synthetic"},
     )
-    client = Client()
-    client.force_login(superuser)
+    client = signed_in_client(superuser)
     url = reverse("cases:list")
     newest = Export.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 

@@ -317,16 +317,16 @@ def sign_in(world: World, *, secret_key: str) -> list[Session]:
     """A database session per person, made as a sign-in makes it (`force_login`), signed
     with the server's SECRET_KEY so that the server accepts it."""
     from django.conf import settings
-    from django.test import Client, override_settings
+    from django.test import override_settings
 
     from accounts.models import User
+    from bench.signin import signed_in_client
 
     by_name = User.objects.in_bulk(world.usernames, field_name="username")
     sessions = []
     with override_settings(SECRET_KEY=secret_key):
         for username in world.usernames:
-            client = Client()
-            client.force_login(by_name[username])
+            client = signed_in_client(by_name[username])
             cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
             sessions.append(Session(username, {settings.SESSION_COOKIE_NAME: cookie}))
     return sessions

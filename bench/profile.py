@@ -111,10 +111,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.test import Client
-
     from accounts import roles
     from accounts.models import User
+    from bench.signin import signed_in_client
     from loadgen import world as synthetic
 
     caseworker = (
@@ -122,8 +121,7 @@ def main() -> None:
         .order_by("pk")
         .first()
     )
-    client = Client()
-    client.force_login(caseworker)
+    client = signed_in_client(caseworker)
     urls = pages(int(meta["long_case_id"]))
     names = sys.argv[1:] or list(urls)
     unknown = [n for n in names if n not in urls]

@@ -239,6 +239,7 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     from accounts import roles
     from accounts.models import User
     from api.models import ApiToken
+    from bench.signin import signed_in_client
     from bench.views import fetch_rows
     from cases.models import Application
     from loadgen import world as synthetic
@@ -280,12 +281,10 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     ApiToken.objects.filter(user=caseworker, name=BENCH_CLIENT_NAME).delete()
     token = ApiToken.issue(caseworker, name=BENCH_CLIENT_NAME, days=1)[1]
     clients = {
-        "caseworker": Client(),
-        "superuser": Client(),
+        "caseworker": signed_in_client(caseworker),
+        "superuser": signed_in_client(superuser),
         "caseworker_api": Client(headers={"authorization": f"Bearer {token}"}),
     }
-    clients["caseworker"].force_login(caseworker)
-    clients["superuser"].force_login(superuser)
     counter = QueryCounter()
     times: dict[str, list[float]] = {name: [] for name, _u, _w in pages}
     times["sql_case_list"] = []
