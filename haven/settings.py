@@ -497,6 +497,9 @@ REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 12, minimum=1)
 # How often the case chains' heads are checkpointed (cases.checkpoints): events written since
 # the last checkpoint could be removed unseen, so this is the window truncation hides in.
 AUDIT_CHECKPOINT_MINUTES = _int("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
+# How often the report rows take in events no workflow change folded (reports.folding.catch_up):
+# after downtime or a bulk load, the reports lag the timeline by at most this much.
+REPORT_CATCH_UP_MINUTES = _int("REPORT_CATCH_UP_MINUTES", 10, minimum=1)
 
 # Beat sends a heartbeat task this often; `/health/` fails beat or the worker when their last
 # heartbeat is older than HEALTH_HEARTBEAT_STALE_SECONDS.
@@ -526,6 +529,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "haven.heartbeat",
         "schedule": float(HEARTBEAT_SECONDS),
         "options": {"expires": HEARTBEAT_SECONDS},
+    },
+    "report-rows-catch-up": {
+        "task": "reports.tasks.catch_up_report_rows",
+        "schedule": float(REPORT_CATCH_UP_MINUTES * 60),
+        "options": {"expires": REPORT_CATCH_UP_MINUTES * 60},
     },
     "audit-checkpoint": {
         "task": "cases.tasks.write_audit_checkpoints",

@@ -201,6 +201,15 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     return at or timezone.now()
 
 
+def _fold_for_reports(application_id: int) -> None:
+    """Fold the case's new events into the report rows, in the change's own transaction
+    (`reports.folding`): the rows commit or roll back with the change, like the stored
+    counts, so a report never counts a change that did not happen nor misses one that did."""
+    from reports.folding import fold_case
+
+    fold_case(application_id)
+
+
 def _lock(application: Application | int) -> Application:
     """Lock the case row for a change: step 1 of the lock order (`cases.audit`).
 
@@ -287,6 +296,7 @@ def _run_transition(
         if effects:
             with caused_by(name):
                 effects(case, kwargs, moment)
+        _fold_for_reports(case.pk)
         notifications.case_changed(case, event, actor=actor)
     return case
 
@@ -441,6 +451,7 @@ def submit_application(
                     deadlines.at_noon(case.lodged_on),
                     actor=actor,
                 )
+        _fold_for_reports(case.pk)
     return case
 
 
@@ -1090,6 +1101,8 @@ def _record_action(
         record_event(
             case, kind=kind, action=action, actor=actor, at=moment, reason=reason, data=data
         )
+        if kind == CaseEvent.Kind.RECORD:
+            _fold_for_reports(case.pk)
     return case
 
 
@@ -1349,6 +1362,7 @@ def waive_deadline(deadline: Deadline, *, actor: User, reason: str) -> Deadline:
             raise StaleCase(_("This deadline is no longer open."))
         locked.application = case
         deadlines.waive_deadline(locked, actor=actor, reason=reason)
+        _fold_for_reports(case.pk)
     return locked
 
 
@@ -1626,6 +1640,7 @@ def correct_record(
         )
         with caused_by("corrected"):
             _recompute_clocks(case, set(changed), actor=actor, at=moment)
+        _fold_for_reports(case.pk)
     return case
 
 
