@@ -11,4 +11,5 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("charts/<slug:name>.svg", views.chart, name="chart"),
+    path("<slug:slug>/", views.report, name="report"),
 ]

@@ -44,6 +44,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from cases import forms, workflow
 from cases.models import Application, CaseEvent, Notification
+from reports.figures import REPORTS
 from reports.views import CHARTS
 
 from .conftest import FAMILY, World, snapshot, snapshot_diff
@@ -144,6 +145,8 @@ def _case_url_values(route: Route, param: str, world: World) -> list[Value] | No
         return [(n, True) for n in forms.ACTION_FORMS] + [("no-such-record", False)]
     if param == "name" and route.name == "reports:chart":
         return [(n, True) for n in CHARTS] + [("no-such-chart", False)]
+    if param == "slug" and route.name == "reports:report":
+        return [(n, True) for n in REPORTS] + [("no-such-report", False)]
     return None
 
 
