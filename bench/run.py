@@ -84,6 +84,10 @@ WRK_SECONDS = _env_int("BENCH_WRK_SECONDS", 30)
 SWEEP_DUE = _env_int("BENCH_SWEEP_DUE", 1000, minimum=1)
 SWEEP_RUNS = _env_int("BENCH_SWEEP_RUNS", 3, minimum=1)
 FIRST_SWEEP_RUNS = _env_int("BENCH_FIRST_SWEEP_RUNS", 1)
+# 0 skips the report pages and the rebuild of their rows that they need once per database
+# (long at 1,000,000 cases), and the exports of every case (tens of minutes in XLSX there).
+REPORTS = _env_int("BENCH_REPORTS", 1)
+EXPORTS = _env_int("BENCH_EXPORTS", 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://root@127.0.0.1:5432").rstrip("/")
 DATABASE = f"haven_bench_{CASES}"
 DATABASE_URL = f"{POSTGRES_URL}/{DATABASE}"
@@ -311,6 +315,8 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
         ("facilities", reverse("cases:facilities"), "caseworker"),
         ("admin_list", "/admin/cases/application/", "superuser"),
         ("floor_case_list", "/bench/floor/", "caseworker"),
+    ]
+    reports = [
         # The management reports, as a decision-maker of the largest unit (the default period:
         # the last twelve months) and, for all units at once, as the superuser.
         *(
@@ -326,6 +332,8 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
         ("report_backlog_all", reverse("reports:report", args=["backlog"]), "superuser"),
         ("report_limits_all", reverse("reports:report", args=["limits"]), "superuser"),
     ]
+    if REPORTS:
+        pages.extend(reports)
     decision_maker = (
         User.objects.filter(unit__name=largest, groups__name=roles.DECISION_MAKER)
         .order_by("pk")
@@ -801,7 +809,9 @@ def main() -> None:
     import django
 
     django.setup()  # settings only: the first connection is made after the database exists
-    meta = prepare_report_rows(env, prepare_database(env))
+    meta = prepare_database(env)
+    if REPORTS:
+        meta = prepare_report_rows(env, meta)
     manage(env, "collectstatic", "--no-input", "-v0")
     entries, extra = measure_in_process(meta)
     say(
@@ -823,7 +833,7 @@ def main() -> None:
     from bench import mixed_load  # 20 sessions at once on one case: its own table and rows
 
     write_results([{**e, **run} for e in mixed_load.bench_step(env, cases=CASES)])
-    exported = [{**e, **run} for e in measure_exports(env)]
+    exported = [{**e, **run} for e in (measure_exports(env) if EXPORTS else [])]
     entries.extend(exported)
     write_results(exported)
     for entry in measure_sweeps():
