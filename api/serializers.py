@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases import sensitive
 from cases.labels import data_text, label, person
 from cases.models import Applicant, Application, Deadline, Document, Facility, Note, Status
 
@@ -39,12 +40,29 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
+def _hidden(serializer) -> frozenset[str]:
+    """The hidden sensitive facts, read once per response (shared through the context)."""
+    context = serializer.context
+    if "hidden_facts" not in context:
+        context["hidden_facts"] = sensitive.hidden_facts()
+    return context["hidden_facts"]
+
+
 class ApplicantSerializer(serializers.Serializer):
     family_name = serializers.CharField()
     given_names = serializers.CharField()
     name_original = serializers.CharField()
     nationality = serializers.CharField(source="nationality.code", allow_null=True)
     date_of_birth = serializers.DateField(allow_null=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # A hidden sensitive fact reads "[hidden]": the API offers no reveal.
+        hidden = _hidden(self)
+        data["name_original"] = str(
+            sensitive.shown(data["name_original"], "applicant.name_original", hidden)
+        )
+        return data
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -133,6 +151,13 @@ class CaseDetailSerializer(CaseSerializer):
             "transitions",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        hidden = _hidden(self)
+        for name in ("claim_summary",):
+            data[name] = str(sensitive.shown(data[name], f"application.{name}", hidden))
+        return data
 
     def get_transitions(self, case: Application) -> list[dict]:
         return TransitionOptionSerializer(self.context.get("transitions", []), many=True).data

@@ -34,6 +34,8 @@ from .models import (
     Facility,
     Note,
     Placement,
+    SensitiveField,
+    hidden_facts,
 )
 
 
@@ -359,11 +361,50 @@ class ApplicantAdmin(CaseScopedMixin, admin.ModelAdmin):
     search_fields = ("family_name", "given_names", "name_original", "search_key")
     readonly_fields = ("created_at",)
 
+    def get_exclude(self, request, obj=None):
+        # Hidden sensitive facts are not shown here (the admin has no recorded reveal), but
+        # to superusers, who correct records.
+        excluded = list(super().get_exclude(request, obj) or ())
+        if not request.user.is_superuser:
+            excluded += [
+                fact.partition(".")[2] for fact in hidden_facts() if fact.startswith("applicant.")
+            ]
+        return excluded or None
+
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SensitiveField)
+class SensitiveFieldAdmin(admin.ModelAdmin):
+    """Which facts pages, lists, exports and the API hide until revealed: administrators
+    and superusers decide (data, not code)."""
+
+    list_display = ("fact", "hidden", "note", "changed_at")
+    list_editable = ("hidden",)
+    readonly_fields = ("changed_at",)
+
+    def _may(self, request) -> bool:
+        user = request.user
+        return user.is_active and (user.is_superuser or user.has_role(roles.ADMINISTRATOR))
+
+    def has_module_permission(self, request) -> bool:
+        return self._may(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may(request)
 
 
 @admin.register(Facility)

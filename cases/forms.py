@@ -357,6 +357,19 @@ class NoteForm(Form):
     )
 
 
+class BreakGlassForm(Form):
+    """Emergency access: the case's reference (typed in the search, carried along) and why."""
+
+    reference = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    reason = reason_field(
+        label=_("Why you must open this case now"),
+        help_text=_(
+            "Recorded on the case's timeline with your name; the case's unit's "
+            "decision-makers are told at once."
+        ),
+    )
+
+
 class DocumentForm(Form):
     """The file's size, type and name are judged by `workflow.add_document` (by its bytes)."""
 
@@ -435,6 +448,10 @@ APPLICANT_FIELDS = [
     "military_rank",
     "military_unit",
     "military_background",
+    "health_notes",
+    "sogi_notes",
+    "trauma_history",
+    "vulnerability_details",
 ]
 APPLICATION_FIELDS = list(workflow.INTAKE_FIELDS)
 _DATE_FIELDS = ("date_of_birth", "submitted_on", "lodged_on", "apprehended_on", "entered_on")
@@ -477,7 +494,15 @@ class IntakeForm(Form):
             self.fields[name].validators.append(validate_past_date)
         order = APPLICANT_FIELDS + APPLICATION_FIELDS
         self.order_fields(order)
-        for name in ("aliases", "military_background", "claim_summary"):
+        for name in (
+            "aliases",
+            "military_background",
+            "claim_summary",
+            "health_notes",
+            "sogi_notes",
+            "trauma_history",
+            "vulnerability_details",
+        ):
             field = self.fields[name]
             field.validators.append(MaxLengthValidator(TEXT_LIMIT))
             field.widget.attrs["rows"] = 3

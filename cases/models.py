@@ -160,6 +160,22 @@ class Applicant(models.Model):
     military_rank = models.CharField(_("military rank"), max_length=100, blank=True)
     military_unit = models.CharField(_("military unit"), max_length=200, blank=True)
     military_background = models.TextField(_("military background"), blank=True)
+    # Special-category facts (GDPR Art. 9): hidden on pages, in lists and exports while an
+    # administrator lists them in `SensitiveField` (the default), shown on a recorded reveal.
+    health_notes = models.TextField(
+        _("health"), blank=True, help_text=_("Health needs and conditions the case must know.")
+    )
+    sogi_notes = models.TextField(
+        _("sexual orientation and gender identity"),
+        blank=True,
+        help_text=_("Only what the claim or the applicant's safety needs."),
+    )
+    trauma_history = models.TextField(_("trafficking or torture history"), blank=True)
+    vulnerability_details = models.TextField(
+        _("details of vulnerability"),
+        blank=True,
+        help_text=_("Special procedural or reception needs and why."),
+    )
     search_key = models.TextField(editable=False, default="", db_index=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -1812,3 +1828,139 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.event_count} events up to {self.head_event_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Emergency ("break-glass") access
+# ---------------------------------------------------------------------------------------------
+
+
+class BreakGlassGrantQuerySet(models.QuerySet):
+    def live(self, at: dt.datetime | None = None) -> BreakGlassGrantQuerySet:
+        """Grants in force at `at` (now): started and not yet ended."""
+        moment = at or timezone.now()
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency access of a caseworker of another unit to one case: who, which case, why,
+    from when until when, and whether (by whom, when) the owning unit's decision-maker
+    extended it from reading to working on the case.
+
+    Made and extended by `cases.workflow` only (each a timeline event); read by
+    `cases.predicates` and `cases.access`, which honour a live grant for reading and an
+    extended live grant for working. Rows are kept after they end: they are the record that
+    the administrators' report lists.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("case"),
+        on_delete=models.PROTECT,
+        related_name="break_glass_grants",
+    )
+    reason = models.TextField(_("why"))
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("extended to work by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
+
+    objects = BreakGlassGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        indexes = [
+            models.Index(fields=["user", "ends_at"], name="breakglass_user_until_idx"),
+            models.Index(fields=["application", "-starts_at"], name="breakglass_case_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="breakglass_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(extended_by__isnull=True, extended_at__isnull=True)
+                | Q(extended_by__isnull=False, extended_at__isnull=False),
+                name="breakglass_extension_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.application_id} until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def is_live(self, at: dt.datetime | None = None) -> bool:
+        moment = at or timezone.now()
+        return self.starts_at <= moment < self.ends_at
+
+    @property
+    def extended(self) -> bool:
+        return self.extended_at is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitive fields
+# ---------------------------------------------------------------------------------------------
+
+
+class SensitiveField(models.Model):
+    """A fact that pages, lists, exports and the API hide until a reader reveals it (each
+    reveal recorded in the case's access log). Which facts these are is data that
+    administrators edit: a row per fact, among those Haven knows how to hide
+    (`SensitiveField.Fact`). Seeded with the special-category facts (health, sexual
+    orientation and gender identity, trafficking or torture history, vulnerability)."""
+
+    class Fact(models.TextChoices):
+        HEALTH = "applicant.health_notes", _("Applicant: health")
+        SOGI = "applicant.sogi_notes", _("Applicant: sexual orientation and gender identity")
+        TRAUMA = "applicant.trauma_history", _("Applicant: trafficking or torture history")
+        VULNERABILITY = "applicant.vulnerability_details", _("Applicant: details of vulnerability")
+        NAME_ORIGINAL = "applicant.name_original", _("Applicant: name in original script")
+        ALIASES = "applicant.aliases", _("Applicant: aliases")
+        MILITARY = "applicant.military_background", _("Applicant: military background")
+        CLAIM = "application.claim_summary", _("Case: claim summary")
+        WAIVER = "application.interview_waiver_reason", _("Case: reason the interview was waived")
+
+    fact = models.CharField(_("fact"), max_length=60, choices=Fact.choices, unique=True)
+    hidden = models.BooleanField(
+        _("hidden until revealed"),
+        default=True,
+        help_text=_("Untick to show this fact again without a reveal, keeping the row."),
+    )
+    note = models.CharField(_("why"), max_length=300, blank=True)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["fact"]
+        verbose_name = _("sensitive field")
+        verbose_name_plural = _("sensitive fields")
+
+    def __str__(self) -> str:
+        return str(self.get_fact_display())
+
+
+DEFAULT_SENSITIVE_FACTS = (
+    SensitiveField.Fact.HEALTH,
+    SensitiveField.Fact.SOGI,
+    SensitiveField.Fact.TRAUMA,
+    SensitiveField.Fact.VULNERABILITY,
+)
+
+
+def hidden_facts() -> frozenset[str]:
+    """The facts hidden until revealed now ("applicant.health_notes", ...): one query."""
+    return frozenset(SensitiveField.objects.filter(hidden=True).values_list("fact", flat=True))

@@ -13,6 +13,11 @@ There is one permission system. Its names are
 - `cases.see_access_log`: see who viewed the case (decision-makers of its unit,
   administrators, superusers).
 
+A caseworker or decision-maker of another unit with emergency ("break-glass") access to the
+case (`BreakGlassGrant`) may read it while the grant lasts, and work on it too once the
+case's unit's decision-maker extended the grant to work; never decide, take it or see its
+access log.
+
 Everything asks them as `user.has_perm(name, case)`: the model's transitions name them as
 django-fsm permissions, and `workflow`, `access`, the views and the admin ask them. Django
 answers yes to any active superuser before a backend is asked, and the rules below agree, so
@@ -73,8 +78,63 @@ def is_unassigned(user, application: Application | None) -> bool:
     return application is not None and application.assigned_to_id is None
 
 
+def live_grants(user) -> list[tuple[int, object, object, bool]]:
+    """The user's emergency-access grants that had not ended when first asked:
+    (case id, from, until, extended to work). Loaded once per user object, like the roles;
+    whether one is in force is judged against the clock at each question."""
+    cache = getattr(user, "_break_glass_cache", None)
+    if cache is None:
+        from django.utils import timezone
+
+        from .models import BreakGlassGrant
+
+        cache = [
+            (case_id, starts, ends, extended is not None)
+            for case_id, starts, ends, extended in BreakGlassGrant.objects.filter(
+                user_id=user.pk, ends_at__gt=timezone.now()
+            ).values_list("application_id", "starts_at", "ends_at", "extended_at")
+        ]
+        user._break_glass_cache = cache
+    return cache
+
+
+def forget_grants(user) -> None:
+    """Drop the cached grants of this user object (after one was made or extended)."""
+    user.__dict__.pop("_break_glass_cache", None)
+
+
+def granted_case_ids(user, *, work: bool = False) -> list[int]:
+    """Ids of the cases the user may read (or, `work`, work on) through a grant in force."""
+    if not (user.is_authenticated and user.is_active and user.pk):
+        return []
+    if not (user.unit_id and works_on_cases(user)):
+        return []
+    from django.utils import timezone
+
+    now = timezone.now()
+    return [
+        case_id
+        for case_id, starts, ends, extended in live_grants(user)
+        if starts <= now < ends and (extended or not work)
+    ]
+
+
+@rules.predicate
+def has_read_grant(user, application: Application | None) -> bool:
+    return application is not None and application.pk in granted_case_ids(user)
+
+
+@rules.predicate
+def has_work_grant(user, application: Application | None) -> bool:
+    return application is not None and application.pk in granted_case_ids(user, work=True)
+
+
 NOT_SIGNED_IN = _("You are not signed in.")
 OTHER_UNIT = _("This case belongs to another unit.")
+READ_ONLY_GRANT = _(
+    "Your emergency access to this case is read-only: its unit's decision-maker may extend "
+    "it to work."
+)
 
 # Permission name -> its checks, in the order a refusal is explained.
 EXPLAINED: dict[str, tuple[tuple[rules.Predicate, Promise], ...]] = {
@@ -84,7 +144,7 @@ EXPLAINED: dict[str, tuple[tuple[rules.Predicate, Promise], ...]] = {
             works_on_cases,
             _("Only a caseworker or decision-maker of the case's unit may do this."),
         ),
-        (is_of_case_unit, OTHER_UNIT),
+        (is_of_case_unit | has_work_grant, OTHER_UNIT),
     ),
     "cases.decide_case": (
         (is_signed_in, NOT_SIGNED_IN),
@@ -118,7 +178,11 @@ def _all_checks_of(name: str) -> rules.Predicate:
 work_on_case = _all_checks_of("cases.work_on_case")
 decide_case = _all_checks_of("cases.decide_case")
 take_case = _all_checks_of("cases.take_case") | decide_case
-read_case = work_on_case | (is_signed_in & is_administrator)
+read_case = (
+    work_on_case
+    | (is_signed_in & is_administrator)
+    | (is_signed_in & works_on_cases & has_read_grant)
+)
 see_access_log = decide_case | (is_signed_in & is_administrator)
 
 rules.add_perm("cases.read_case", read_case)
@@ -138,5 +202,7 @@ def refusal(user, perm: str, application: Application) -> str | None:
         return None
     for check, message in EXPLAINED.get(perm, ()):
         if not check.test(user, application):
+            if message is OTHER_UNIT and has_read_grant.test(user, application):
+                return str(READ_ONLY_GRANT)
             return str(message)
     return gettext("You may not do this.")

@@ -5,14 +5,17 @@ transition event, not by a field that could be edited) keeps what statistics and
 need (status, dates, procedure, grounds, nationality, sex, outcome, the timeline's shape and
 its hash chain) and loses what identifies the person:
 
-- the applicant: names in every script, aliases, date of birth, languages and military
-  background become a stable pseudonym (`ANON-<hash prefix>`, the same for every case of the
-  applicant) or empty; `search_key` follows through `Applicant.save`. An applicant with
-  another case that is not yet due keeps their data until that case is due too;
+- the applicant: names in every script, aliases, date of birth, languages, military
+  background and the sensitive facts (health, sexual orientation and gender identity,
+  trafficking or torture history, vulnerability) become a stable pseudonym
+  (`ANON-<hash prefix>`, the same for every case of the applicant) or empty; `search_key`
+  follows through `Applicant.save`. An applicant with another case that is not yet due
+  keeps their data until that case is due too;
 - the case's free text (claim summary, interview waiver reason, places of submission and
   apprehension, the return decision's reference), notes, placement and deadline free text,
   documents (the file is deleted, its name and description replaced, its SHA-256 kept as
-  proof of what was held);
+  proof of what was held), and the reasons given for emergency access to it (who, when and
+  until when are kept);
 - the reasons of the case's events, redacted through `cases.audit.redact_reasons` (the one
   change the append-only trigger allows), pointing at the `retention` event appended here,
   which lists the redacted events so that `verify_audit` reports redaction, not tampering;
@@ -56,6 +59,7 @@ from .models import (
     ApplicantHistory,
     Application,
     ApplicationHistory,
+    BreakGlassGrant,
     CaseEvent,
     Deadline,
     Document,
@@ -76,6 +80,10 @@ APPLICANT_CLEARED: dict[str, Any] = {
     "military_rank": "",
     "military_unit": "",
     "military_background": "",
+    "health_notes": "",
+    "sogi_notes": "",
+    "trauma_history": "",
+    "vulnerability_details": "",
 }
 # Free-text fields whose content is replaced by REDACTED_TEXT (an empty one stays empty, so
 # that the record still shows whether there was anything).
@@ -93,6 +101,7 @@ APPLICATION_TEXT = (
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 DEADLINE_TEXT = ("waive_reason",)
 DOCUMENT_TEXT = ("original_name", "description")
+BREAK_GLASS_TEXT = ("reason",)
 
 
 class BrokenTimeline(Exception):
@@ -179,6 +188,7 @@ class CasePlan:
     files: list[str] = field(default_factory=list)
     placements: list[int] = field(default_factory=list)
     deadlines: list[int] = field(default_factory=list)
+    grants: list[int] = field(default_factory=list)
     events: list[int] = field(default_factory=list)
     applicant_history: int = 0
     application_history: int = 0
@@ -192,6 +202,7 @@ class CasePlan:
             or self.documents
             or self.placements
             or self.deadlines
+            or self.grants
             or self.events
             or self.applicant_history
             or self.application_history
@@ -220,6 +231,10 @@ class CasePlan:
             (ngettext_lazy("%(n)s file deleted", "%(n)s files deleted", "n"), len(self.files)),
             (ngettext_lazy("%(n)s placement", "%(n)s placements", "n"), len(self.placements)),
             (ngettext_lazy("%(n)s deadline", "%(n)s deadlines", "n"), len(self.deadlines)),
+            (
+                ngettext_lazy("%(n)s emergency access", "%(n)s emergency accesses", "n"),
+                len(self.grants),
+            ),
             (ngettext_lazy("%(n)s event reason", "%(n)s event reasons", "n"), len(self.events)),
             (
                 ngettext_lazy("%(n)s applicant history row", "%(n)s applicant history rows", "n"),
@@ -250,6 +265,7 @@ class CasePlan:
             "documents": len(self.documents),
             "placements": len(self.placements),
             "deadlines": len(self.deadlines),
+            "emergency_accesses": len(self.grants),
             "history_rows": self.applicant_history + self.application_history,
             "redacted_events": self.events,
         }
@@ -316,6 +332,11 @@ def plan_case(case: Application, closed_before: dt.date) -> CasePlan:
         .filter(_needs_redaction(DEADLINE_TEXT))
         .values_list("pk", flat=True)
     )
+    plan.grants = list(
+        BreakGlassGrant.objects.filter(application=case)
+        .filter(_needs_redaction(BREAK_GLASS_TEXT))
+        .values_list("pk", flat=True)
+    )
     plan.events = list(
         CaseEvent.objects.filter(application=case, redacted_by__isnull=True)
         .exclude(reason="")
@@ -371,6 +392,9 @@ def anonymise_case(application_id: int, closed_before: dt.date, *, actor=None) -
         )
         Placement.objects.filter(pk__in=plan.placements).update(**_redact_update(PLACEMENT_TEXT))
         Deadline.objects.filter(pk__in=plan.deadlines).update(**_redact_update(DEADLINE_TEXT))
+        BreakGlassGrant.objects.filter(pk__in=plan.grants).update(
+            **_redact_update(BREAK_GLASS_TEXT)
+        )
         redact_reasons(case, plan.events, retention)
         # Files go last, still inside the transaction: a failed deletion rolls the case's
         # changes back and a later run tries again (a file already deleted stays deleted,

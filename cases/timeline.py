@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -102,9 +103,10 @@ class TimelineBuilder:
         self.documents = {d.pk: d for d in documents}
         self.placements = {p.pk: p for p in placements}
         user_ids = {
-            e.data.get("assignee")
+            e.data.get(key)
             for e in events
-            if isinstance(e.data, dict) and isinstance(e.data.get("assignee"), int)
+            for key in ("assignee", "holder")
+            if isinstance(e.data, dict) and isinstance(e.data.get(key), int)
         }
         # Always one query (the case's assignee rides along): skipping it when no shown event
         # names a person would make the page's query count depend on which events are shown.
@@ -223,6 +225,16 @@ class TimelineBuilder:
                 return dt.date.fromisoformat(value).isoformat()
             except ValueError:
                 return value
+        return ""
+
+    def _moment(self, value: Any) -> str:
+        """A stored ISO moment as the pages write moments (Vilnius time, minutes)."""
+        if isinstance(value, str):
+            try:
+                moment = dt.datetime.fromisoformat(value)
+            except ValueError:
+                return value
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
         return ""
 
     def _transition(self, event: CaseEvent, data: dict, row: dict) -> None:
@@ -364,6 +376,16 @@ class TimelineBuilder:
             ) % {"date": self._date(data.get("recorded_as_of"))}
         elif action == "corrected":
             self._correction(data, row)
+        elif action == "break_glass":
+            row["title"] = _(
+                "Emergency access opened by a caseworker of another unit, until %(until)s"
+            ) % {"until": self._moment(data.get("until"))}
+        elif action == "break_glass_extended":
+            who = self.users.get(data.get("holder"))
+            row["title"] = _("Emergency access of %(who)s extended to work, until %(until)s") % {
+                "who": person(who) if who else "?",
+                "until": self._moment(data.get("until")),
+            }
         else:
             row["title"] = record_title(action, data, self._date) or _(
                 "Case record: %(action)s"

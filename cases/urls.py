@@ -22,6 +22,13 @@ urlpatterns = [
         name="document",
     ),
     path("cases/<int:pk>/assign/", views.assign, name="assign"),
+    path("cases/<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("cases/<int:pk>/break-glass/", views.break_glass, name="break_glass"),
+    path(
+        "cases/<int:pk>/break-glass/extend/",
+        views.extend_break_glass,
+        name="extend_break_glass",
+    ),
     path("cases/<int:pk>/steps/<slug:name>/", views.transition, name="transition"),
     path("cases/<int:pk>/records/<slug:name>/", views.case_action, name="action"),
     path(

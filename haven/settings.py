@@ -443,6 +443,8 @@ if not re.fullmatch(r"[1-9][0-9]{0,8}/(s|sec|m|min|h|hour|d|day)", API_THROTTLE_
         f"not {API_THROTTLE_RATE!r}."
     )
 API_TOKEN_DAYS = _int("API_TOKEN_DAYS", 90, minimum=1)
+# Break-glass: how long a caseworker's emergency access to another unit's case lasts (hours).
+BREAK_GLASS_HOURS = _int("BREAK_GLASS_HOURS", 12, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

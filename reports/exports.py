@@ -14,6 +14,8 @@ page of them.
 - Constant memory: CSV is streamed (`StreamingHttpResponse`) from a server-side cursor
   (`.iterator(chunk_size=CHUNK)`); XLSX is written row by row by openpyxl's write-only
   workbook into a temporary file, which is then streamed back and removed.
+- Discreet: a column that shows a sensitive fact (`cases.sensitive`) writes "[hidden]" while
+  administrators list that fact as sensitive; exports offer no reveal.
 - Safe: a text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
   leading `'`, so that a spreadsheet shows it as text instead of running it as a formula;
   CSV is UTF-8 with a byte order mark (Excel then reads Cyrillic and Lithuanian letters);
@@ -39,6 +41,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from cases import sensitive
 from cases.access import client_ip
 from cases.labels import person
 
@@ -59,10 +62,12 @@ CONTENT_TYPES = {
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an export: its (translated) header and how a row gives its value."""
+    """One column of an export: its (translated) header, how a row gives its value, and
+    the sensitive fact it shows, if any (`cases.models.SensitiveField.Fact`)."""
 
     header: Any
     value: Callable[[Any], Any]
+    fact: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,23 @@ class Table:
 
     name: str
     columns: tuple[Column, ...]
+
+    def masked(self, hidden: frozenset[str]) -> Table:
+        """The table with every column of a hidden sensitive fact writing HIDDEN_TEXT in
+        place of a value: an export never carries a fact that the pages hide."""
+        return Table(
+            self.name,
+            tuple(
+                Column(
+                    c.header,
+                    lambda row, c=c: sensitive.shown(c.value(row), c.fact, hidden),
+                    c.fact,
+                )
+                if c.fact in hidden
+                else c
+                for c in self.columns
+            ),
+        )
 
 
 def neutralise(value: Any) -> Any:
@@ -166,6 +188,7 @@ def export_or_none(
     fmt = request.GET.get("format", "")
     if fmt not in FORMATS:
         return bad_format(request, fmt)
+    table = table.masked(sensitive.hidden_facts())
     if isinstance(rows, QuerySet):
         export = record_export(request, table, fmt, cases=rows)
         rows = exported_only(rows, export).iterator(chunk_size=CHUNK)

@@ -29,7 +29,11 @@ CASES = Table(
         Column(_("Reference"), lambda c: c.reference),
         Column(_("Procedure"), lambda c: label(Application.Procedure, c.procedure)),
         Column(_("Applicant"), lambda c: c.applicant.full_name),
-        Column(_("Name in original script"), lambda c: c.applicant.name_original),
+        Column(
+            _("Name in original script"),
+            lambda c: c.applicant.name_original,
+            fact="applicant.name_original",
+        ),
         Column(
             _("Nationality"),
             lambda c: c.applicant.nationality.name if c.applicant.nationality else "",

@@ -11,5 +11,6 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("charts/<slug:name>.svg", views.chart, name="chart"),
+    path("emergency-access/", views.break_glass, name="break_glass"),
     path("<slug:slug>/", views.report, name="report"),
 ]

@@ -16,8 +16,10 @@ from typing import Any
 import pygal
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.html import escape
@@ -29,8 +31,8 @@ from django_countries import countries
 
 from accounts.models import Unit
 from cases import access
-from cases.labels import label
-from cases.models import OPEN_STATUSES, Application, Status, cases_by_status
+from cases.labels import label, person
+from cases.models import OPEN_STATUSES, Application, BreakGlassGrant, Status, cases_by_status
 
 from . import figures as reports
 from .exports import Column, Table, export_or_none
@@ -247,3 +249,38 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
         style = {"stroke_style": {"dasharray": "6, 4"}, "show_dots": False} if series.dashed else {}
         drawn.add(series.name, series.values, **style)
     return HttpResponse(_svg(drawn, str(definition.description)), content_type="image/svg+xml")
+
+
+BREAK_GLASS_PAGE = 100
+
+
+@login_required
+@require_GET
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """Every use of emergency ("break-glass") access, newest first: who (and their unit),
+    which case (and its unit), why, from when until when, and who extended it to work.
+    Administrators and superusers only; 404 for everyone else."""
+    if access.report_unit(request.user) != access.ALL_UNITS:
+        raise Http404
+    grants = BreakGlassGrant.objects.select_related(
+        "user__unit", "application__unit", "extended_by"
+    ).order_by("-starts_at", "-pk")
+    page = Paginator(grants, BREAK_GLASS_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [
+        {
+            "who": person(g.user),
+            "who_unit": str(g.user.unit) if g.user.unit_id else "",
+            "reference": g.application.reference,
+            "case_url": reverse("cases:detail", args=[g.application_id]),
+            "case_unit": str(g.application.unit),
+            "reason": g.reason,
+            "starts_at": g.starts_at,
+            "ends_at": g.ends_at,
+            "live": g.is_live(now),
+            "extended_by": person(g.extended_by),
+            "extended_at": g.extended_at,
+        }
+        for g in page.object_list
+    ]
+    return render(request, "reports/break_glass.html", {"rows": rows, "page": page})

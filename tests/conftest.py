@@ -26,6 +26,7 @@ from cases import workflow
 from cases.models import Facility
 from cases.roles import ensure_roles
 from cases.rule_defaults import ensure_default_rules
+from cases.sensitive import ensure_default_sensitive_fields
 
 
 @pytest.fixture(autouse=True)
@@ -86,12 +87,14 @@ def totp_code(device) -> str:
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Role groups and default deadline rules, which a transactional test's flush removes."""
+    """Role groups, default deadline rules and sensitive facts, which a transactional test's
+    flush removes."""
     names = set(request.fixturenames)
     if request.node.get_closest_marker("django_db") or names & {"db", "transactional_db"}:
         request.getfixturevalue("_django_db_helper")
         ensure_roles()
         ensure_default_rules()
+        ensure_default_sensitive_fields()
 
 
 def make_user(username: str, role: str | None, unit: Unit | None, **extra) -> User:

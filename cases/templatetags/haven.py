@@ -55,3 +55,14 @@ def stamp(value, precision: str = "minute") -> str:
         return day
     minute = f"{day} {value.hour:02d}:{value.minute:02d}"
     return f"{minute}:{value.second:02d}" if precision == "second" else minute
+
+
+@register.filter
+def unless_hidden(applicant, name: str) -> str:
+    """The applicant's field `name`, or "" while it is a hidden sensitive fact (pages that
+    name the applicant outside the case page, which alone offers a recorded reveal)."""
+    from cases.models import hidden_facts
+
+    if f"applicant.{name}" in hidden_facts():
+        return ""
+    return getattr(applicant, name, "") or ""

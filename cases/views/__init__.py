@@ -15,6 +15,7 @@ The names below are the views that `cases.urls` routes to.
 
 from __future__ import annotations
 
+from .breakglass import break_glass, extend_break_glass
 from .dashboard import dashboard
 from .detail import case_detail
 from .facilities import facilities
@@ -22,22 +23,26 @@ from .intake import intake
 from .lists import bulk_assign, case_list
 from .notifications import notifications, notifications_read
 from .records import add_document, add_note, document_download
+from .sensitive import reveal
 from .transitions import assign, case_action, transition, waive_deadline
 
 __all__ = [
     "add_document",
     "add_note",
     "assign",
+    "break_glass",
     "bulk_assign",
     "case_action",
     "case_detail",
     "case_list",
     "dashboard",
     "document_download",
+    "extend_break_glass",
     "facilities",
     "intake",
     "notifications",
     "notifications_read",
+    "reveal",
     "transition",
     "waive_deadline",
 ]

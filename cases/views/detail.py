@@ -21,9 +21,9 @@ from django.views.decorators.http import require_GET
 
 from reports import exports
 
-from .. import access, forms, workflow
+from .. import access, forms, sensitive, workflow
 from ..labels import label, person
-from ..models import Application, Document, Placement, Status
+from ..models import Application, Document, Placement, SensitiveField, Status
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
 from .common import _deadline_row, limits_missed
 
@@ -31,6 +31,7 @@ TIMELINE_LIMIT = 1_000
 TIMELINE_SHOWN = 50
 ACCESS_LOG_LIMIT = 200
 OTHER_CASES_SHOWN = 50
+EMERGENCY_SHOWN = 50
 
 
 def _document_url(document: Document) -> str:
@@ -38,22 +39,67 @@ def _document_url(document: Document) -> str:
     return reverse("cases:document", args=[document.application_id, document.pk])
 
 
-def _access_rows(case: Application) -> list[dict[str, Any]]:
+def _stamp(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _grant_rows(case: Application, user, now) -> list[dict[str, Any]]:
+    """The case's emergency accesses, newest first, as the case page lists them."""
+    may_extend = user.has_perm("cases.decide_case", case)
+    rows = []
+    grants = case.break_glass_grants.select_related("user__unit", "extended_by")
+    for grant in grants[:EMERGENCY_SHOWN]:
+        live = grant.is_live(now)
+        rows.append(
+            {
+                "pk": grant.pk,
+                "who": person(grant.user),
+                "unit": str(grant.user.unit) if grant.user.unit_id else "",
+                "reason": grant.reason,
+                "starts_at": grant.starts_at,
+                "ends_at": grant.ends_at,
+                "live": live,
+                "extended_by": person(grant.extended_by),
+                "extended_at": grant.extended_at,
+                "may_extend": may_extend and live and not grant.extended,
+            }
+        )
+    return rows
+
+
+def _access_rows(case: Application, grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     whats = {
         "case": _("Viewed the case"),
         "form": _("Opened a form on the case"),
         "document": _("Downloaded a document"),
+        "reveal": _("Revealed sensitive facts"),
     }
+    fact_labels = dict(SensitiveField.Fact.choices)
     documents = {d.pk: d.display_name for d in case.documents.all()}
     for event in case.events.access_log().select_related("actor")[:ACCESS_LOG_LIMIT]:
         data = event.data if isinstance(event.data, dict) else {}
         what = str(whats.get(event.action, event.action))
         if data.get("document"):
             what = f"{what}: {documents.get(data['document'], '#' + str(data['document']))}"
+        if event.action == "reveal" and isinstance(data.get("facts"), list):
+            names = [str(fact_labels.get(f, f)) for f in data["facts"] if isinstance(f, str)]
+            what = f"{what}: {'; '.join(names)}"
         rows.append(
             {"at": event.at, "actor": person(event.actor), "what": what, "ip": data.get("ip", "")}
         )
+    for grant in grants:
+        what = _("Emergency access (%(unit)s) until %(until)s: %(reason)s") % {
+            "unit": grant["unit"] or "—",
+            "until": _stamp(grant["ends_at"]),
+            "reason": grant["reason"],
+        }
+        if grant["extended_at"]:
+            what += " · " + _("extended to work by %(who)s at %(at)s") % {
+                "who": grant["extended_by"],
+                "at": _stamp(grant["extended_at"]),
+            }
+        rows.append({"at": grant["starts_at"], "actor": grant["who"], "what": what, "ip": ""})
     rows.extend(exports.case_exports(case.pk, ACCESS_LOG_LIMIT))
     rows.sort(key=lambda row: row["at"], reverse=True)
     return rows[:ACCESS_LOG_LIMIT]
@@ -168,7 +214,22 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "form": forms.ACTION_FORMS[name](auto_id=f"{name}_%s", initial=initial),
                 }
             )
+    # Reading through emergency access: the page says so, until when, and whether to work.
+    my_grant = None
+    if user.unit_id != case.unit_id and access.readable_unit(user) != access.ALL_UNITS:
+        my_grant = (
+            case.break_glass_grants.live(now)
+            .filter(user=user)
+            .select_related("extended_by")
+            .order_by("-ends_at")
+            .first()
+        )
+    sees_access_log = access.can_see_access_log(user, case)
+    grants = _grant_rows(case, user, now) if sees_access_log else []
     applicant = case.applicant
+    # Sensitive facts: hidden unless this view follows a recorded reveal (cases.sensitive).
+    revealed = sensitive.take_revealed(request.session, case.pk)
+    facts = sensitive.case_facts(case, sensitive.hidden_facts(), revealed=revealed)
     # The applicant's other cases, of those the user may read.
     other_cases = [
         {
@@ -190,7 +251,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "other_cases": other_cases,
         "case": case,
         "applicant": applicant,
-        "aliases": applicant.alias_list(),
+        "aliases": [] if facts["aliases"]["hidden"] else applicant.alias_list(),
+        "facts": facts,
+        "has_hidden": any(f["hidden"] for f in facts.values()),
+        "revealed": revealed and any(f["sensitive"] and f["value"] for f in facts.values()),
         "nationality": applicant.nationality.name if applicant.nationality else "",
         "grounds": case.get_grounds_display(),
         "current": current,
@@ -254,6 +318,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and case.assigned_to_id is None
         and user.unit_id == case.unit_id
         and user.has_perm("cases.take_case", case),
-        "access_log": _access_rows(case) if access.can_see_access_log(user, case) else None,
+        "access_log": _access_rows(case, grants) if sees_access_log else None,
+        "my_grant": my_grant,
+        "grants": grants,
     }
     return render(request, "cases/case_detail.html", context)

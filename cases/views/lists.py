@@ -26,11 +26,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import roles
 from reports import exports, tables
 
-from .. import access, forms, workflow
+from .. import access, forms, sensitive, workflow
 from ..filters import SELECTS, STATIC_SELECTS, ApplicationFilter, clean_query, select_field_group
 from ..labels import label, person
 from ..models import Application, Placement, Status
 from ..names import fold_word
+from .breakglass import break_glass_url
 from .common import COUNT_CAP, _days_text, _may_use_cases, _no_access, _positive_int, _refused
 
 PAGE_SIZES = (25, 50, 100)
@@ -119,11 +120,17 @@ def case_list(request: HttpRequest) -> HttpResponse:
     visible = access.visible_applications(user)
     # An exact case reference (the header's search box) opens that case at once; asked for
     # as a file (`format=`), it is exported like any other search.
+    # A reference of another unit's case answers "not in your unit: request emergency
+    # access" to a caseworker of some unit, and nothing to anyone else.
     reference = clean_query(params.get("q")).upper()
+    emergency = None
     if reference and "format" not in request.GET and not any(c.isspace() for c in reference):
         match = visible.filter(reference=reference).values_list("pk", flat=True).first()
         if match is not None:
             return redirect("cases:detail", pk=match)
+        candidate = access.emergency_candidate(user, reference)
+        if candidate is not None:
+            emergency = {"reference": candidate.reference, "url": break_glass_url(candidate)}
     rows_qs = _with_row_data(visible)
     filterset = ApplicationFilter(params, queryset=visible, request=request)
     export = exports.export_or_none(request, tables.CASES, _with_row_data(filterset.qs))
@@ -137,6 +144,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
     now = timezone.now()
     today = timezone.localdate()
+    hidden = sensitive.hidden_facts()
     rows = []
     for case in page.object_list:
         applicant = case.applicant
@@ -150,7 +158,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 "reference": case.reference,
                 "name": applicant.full_name,
                 "applicant_url": reverse("cases:detail", args=[case.pk]) + "#applicant-heading",
-                "name_original": applicant.name_original,
+                "name_original": sensitive.shown(
+                    applicant.name_original, "applicant.name_original", hidden
+                ),
                 "nationality": applicant.nationality.name if applicant.nationality else "",
                 "status": case.status,
                 "status_label": label(Status, case.status),
@@ -198,6 +208,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             if may_bulk_assign
             else None,
             "current_url": request.get_full_path(),
+            "emergency": emergency,
         },
     )
 

@@ -1706,3 +1706,8 @@ __all__ += [
 from .person import record_vulnerability_assessment  # noqa: E402
 
 __all__ += ["record_vulnerability_assessment"]
+
+# Areas' verbs, re-exported so that callers write `workflow.<verb>(...)` (house style 16).
+from .breakglass import extend_break_glass, open_break_glass  # noqa: E402
+
+__all__ += ["extend_break_glass", "open_break_glass"]

@@ -36,6 +36,7 @@ from cases.models import (
     Facility,
     Notification,
     Reminder,
+    SensitiveField,
 )
 from tests.conftest import make_user, submit
 
@@ -68,7 +69,7 @@ class World:
             Reminder,
             Notification,
             *(type(self.objects[m]) for m in self.objects if m._meta.app_label == "cases"),
-        } - {Facility, DeadlineRule}
+        } - {Facility, DeadlineRule, SensitiveField}
 
     @property
     def markers(self) -> list[str]:
@@ -156,6 +157,7 @@ def world(build_case, alice, dora, oscar, olga, adam, root, nobody, unit, other_
         Notification: notification,
         Facility: case.placements.first().facility,
         DeadlineRule: deadline.rule,
+        SensitiveField: SensitiveField.objects.order_by("pk").first(),
         Unit: unit,
         User: alice,
         Group: Group.objects.get(name=roles.CASEWORKER),
