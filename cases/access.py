@@ -155,11 +155,15 @@ def can_see_access_log(user, application: Application) -> bool:
 
 
 @retried
-def log_access(application: Application, user, request, *, what: str, **data) -> None:
+def log_access(
+    application: Application, user, request, *, what: str, durable: bool = False, **data
+) -> None:
     """Record that `user` viewed, downloaded or exported something of the case.
 
     Kept off the main timeline (kind `access`); decision-makers and administrators see it in
-    the case's access log. `what`: "case", "document", "export", ...
+    the case's access log. `what`: "case", "document", "export", "reveal"... `durable`: wait
+    for the disk at commit, for a record that must exist before what it allows is shown (a
+    reveal of sensitive facts); a plain view's record does not wait (see `record_event`).
     """
     from .audit import record_event
     from .models import CaseEvent
@@ -170,7 +174,7 @@ def log_access(application: Application, user, request, *, what: str, **data) ->
         action=what,
         actor=user,
         data={"ip": client_ip(request), **data},
-        wait_for_disk=False,  # a view's record, not a change: see record_event
+        wait_for_disk=durable,  # a view's record, not a change: see record_event
     )
 
 

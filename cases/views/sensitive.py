@@ -27,7 +27,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if not facts:
         messages.info(request, _("This case has no hidden facts."))
         return redirect("cases:detail", pk=case.pk)
-    access.log_access(case, request.user, request, what="reveal", facts=facts)
+    access.log_access(case, request.user, request, what="reveal", durable=True, facts=facts)
     sensitive.mark_revealed(request.session, case.pk)
     messages.warning(
         request,
