@@ -13,9 +13,9 @@ import pytest
 from accounts import roles
 from accounts.models import Unit
 from cases.models import Applicant, BreakGlassGrant, CaseEvent
-from tests.conftest import make_user
+from tests.conftest import make_user, totp_code
 
-from .conftest import PASSWORD, artifacts_dir
+from .conftest import PASSWORD, artifacts_dir, authenticator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,11 +75,16 @@ def test_a_caseworker_of_another_unit_opens_the_case_in_an_emergency(
     # The case's unit's decision-maker was told, and extends the access to work.
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     other = context.new_page()
+    device = authenticator("dalia")
     other.goto("/accounts/login/")
     other.get_by_label("Username").fill("dalia")
     other.get_by_label("Password").fill(PASSWORD)
     with other.expect_navigation():
         other.get_by_role("button", name="Sign in").click()
+    if "/accounts/two-factor/" in other.url:
+        other.get_by_label("Code").fill(totp_code(device))
+        with other.expect_navigation():
+            other.get_by_role("button", name="Continue").click()
     other.goto("/notifications/")
     assert f"Emergency access to {sample_case.reference}" in other.content()
     other.goto(f"/cases/{sample_case.pk}/")
