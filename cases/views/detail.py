@@ -247,8 +247,19 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .exclude(pk=case.pk)
         .order_by("-submitted_on", "-pk")[:OTHER_CASES_SHOWN]
     ]
+    # The earlier application of a subsequent one, through the one door: its reference only
+    # when the user may read it (another unit's case is named as such, not by reference).
+    earlier_case = (
+        access.visible_applications(user)
+        .filter(pk=case.previous_application_id)
+        .values("pk", "reference")
+        .first()
+        if case.previous_application_id
+        else None
+    )
     context = {
         "other_cases": other_cases,
+        "earlier_case": earlier_case,
         "case": case,
         "applicant": applicant,
         "aliases": [] if facts["aliases"]["hidden"] else applicant.alias_list(),

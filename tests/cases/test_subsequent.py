@@ -77,3 +77,17 @@ def test_the_case_page_links_the_earlier_application(client, alice):
     assert reverse("cases:detail", args=[earlier.pk]) in page
     assert earlier.reference in page
     assert "Subsequent application" in page
+
+
+def test_the_case_page_does_not_name_an_earlier_application_the_reader_may_not_read(
+    client, alice, oscar
+):
+    with at(2026, 7, 1, 10, 0):
+        earlier = submit(oscar, submitted_on=D(2024, 3, 1))
+        case = again(alice, earlier)
+        client.force_login(alice)
+        page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Earlier application" in page
+    assert earlier.reference not in page
+    assert reverse("cases:detail", args=[earlier.pk]) not in page
+    assert "in a unit whose cases you may not read" in page
