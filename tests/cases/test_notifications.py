@@ -248,9 +248,10 @@ def test_a_change_to_a_case_sends_what_is_already_due_at_once(
             workflow.start_examination(case, actor=alice, expected_status="submitted", reason="Go")
     finally:
         app.conf.task_always_eager = previous
-    assert Reminder.objects.filter(sent_at__isnull=False).count() == 2  # both to alice
-    assert Notification.objects.filter(kind="reminder").count() == 2
-    assert len(mail.outbox) == 2
+    # The examination period's, to alice; the right to work is an entitlement, never reminded.
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == 1
+    assert Notification.objects.filter(kind="reminder").count() == 1
+    assert len(mail.outbox) == 1
 
 
 # ---- the digest ---------------------------------------------------------------------------
@@ -276,13 +277,14 @@ def test_a_digest_lists_what_is_due_and_goes_out_once_a_day(alice):
         assert reminders.send_digest(alice.pk, D(2024, 2, 1)) == "sent"
         assert reminders.send_digest(alice.pk, D(2024, 2, 1)) == "done"
     [email] = mail.outbox
-    assert email.subject == "Deadlines on 2024-02-01: 4 due soon, 0 overdue"
+    # Each case's examination period (the right to work is an entitlement, not a deadline).
+    assert email.subject == "Deadlines on 2024-02-01: 2 due soon, 0 overdue"
     assert first.reference in email.body and second.reference in email.body
     assert "Examination period, due 2024-02-11" in email.body
     note = Notification.objects.get(kind=Notification.Kind.DIGEST)
     assert note.digest_on == D(2024, 2, 1)
     assert note.emailed_at == vilnius(2024, 2, 1, 7, 0)
-    assert "4 deadlines due within 14 days, 0 overdue" in note.text
+    assert "2 deadlines due within 14 days, 0 overdue" in note.text
     with at(2024, 2, 2, 7, 0):
         assert reminders.send_digest(alice.pk, D(2024, 2, 2)) == "sent"
     assert len(mail.outbox) == 2

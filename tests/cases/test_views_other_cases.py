@@ -42,7 +42,7 @@ def test_the_case_page_lists_the_applicants_other_case(client, alice, first_case
     client.force_login(alice)
     rows = other_cases(client, second_case)
     assert [(r["reference"], r["status_label"], r["outcome"]) for r in rows] == [
-        (first_case.reference, "Decided", "Rejected")
+        (first_case.reference, "Decided", "Rejected as unfounded")
     ]
     html = client.get(reverse("cases:detail", args=[second_case.pk])).content.decode()
     assert "Other cases of this applicant" in html

@@ -81,8 +81,8 @@ def test_it_is_refused_to_a_token_when_none_is_configured(client, settings):
 @pytest.mark.django_db
 def test_it_counts_reminders_and_deadlines(client, alice, allowed_here):
     with time_machine.travel(NOW, tick=False):
-        submit(alice)  # 11 August 2023: three deadlines, all overdue by now
-        recent = submit(alice, submitted_on=dt.date(2026, 12, 1))  # three, none overdue yet
+        submit(alice)  # 11 August 2023: two limits, both overdue by now, and the right to work
+        recent = submit(alice, submitted_on=dt.date(2026, 12, 1))  # two limits, none overdue
         first, second, third = Deadline.objects.filter(application=recent).order_by("pk")
         sent = {"recipient": alice, "sent_at": timezone.now(), "attempts": 1}
         Reminder.objects.create(deadline=first, level=14, **sent)
@@ -100,8 +100,11 @@ def test_it_counts_reminders_and_deadlines(client, alice, allowed_here):
     assert values["haven_reminders_sent_total"] == 2
     assert values["haven_reminders_failed"] == 2
     assert values["haven_reminders_given_up"] == 1
-    assert values["haven_deadlines_open"] == 6
-    assert values["haven_deadlines_overdue"] == 3
+    # Open limits, not entitlements (the right to work): the old case's registration and
+    # examination (both overdue), the recent one's APR registration and vulnerability
+    # assessment (neither yet).
+    assert values["haven_deadlines_open"] == 4
+    assert values["haven_deadlines_overdue"] == 2
 
 
 @pytest.mark.django_db
