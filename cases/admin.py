@@ -24,6 +24,7 @@ from accounts.models import User
 
 from . import access, workflow
 from .forms import TRANSITION_FORMS, attach_errors, grounds_field
+from .labels import transition_labels
 from .models import (
     Applicant,
     Application,
@@ -37,6 +38,7 @@ from .models import (
     SensitiveField,
     hidden_facts,
 )
+from .timeline import CAUSE_LABELS, TimelineBuilder
 
 
 class CaseScopedMixin:
@@ -236,10 +238,28 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
         # it here and run transitions from its buttons.
         if request.user.is_superuser:
             return WORKFLOW_FIELDS
-        return (*WORKFLOW_FIELDS, *workflow.CORRECTABLE_FIELDS)
+        return (*WORKFLOW_FIELDS, *workflow.CORRECTABLE_FIELDS, "grounds_names")
+
+    @admin.display(description=_("grounds"))
+    def grounds_names(self, obj) -> str:
+        return "; ".join(obj.get_grounds_display()) or "—"
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if not request.user.is_superuser:
+            # Read, not corrected: the grounds by their translated names, not their codes.
+            fieldsets = tuple(
+                (
+                    name,
+                    {
+                        **opts,
+                        "fields": tuple(
+                            "grounds_names" if f == "grounds" else f for f in opts["fields"]
+                        ),
+                    },
+                )
+                for name, opts in fieldsets
+            )
         if request.user.is_superuser and obj is not None:
             fieldsets = (*fieldsets, (_("Correction"), {"fields": ("correction_reason",)}))
         return fieldsets
@@ -523,9 +543,66 @@ class EventKindFilter(admin.SimpleListFilter):
         }
 
 
+# An event's action as a reader names it, for the event list (one dictionary, no query).
+DEADLINE_ACTIONS = {
+    "opened": _("Deadline opened"),
+    "met": _("Deadline met"),
+    "missed": _("Deadline missed"),
+    "waived": _("Deadline waived"),
+    "cancelled": _("Deadline cancelled"),
+    "corrected": _("Deadline corrected"),
+}
+RECORD_ACTIONS = {
+    "note_added": _("Note added"),
+    "document_added": _("Document added"),
+    "placed": _("Placed"),
+    "ended": _("Placement ended"),
+    "assigned": _("Assigned"),
+    "case": _("Viewed the case"),
+    "form": _("Opened a form on the case"),
+    "document": _("Downloaded a document"),
+}
+
+
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "application", "kind", "action", "actor", "from_status", "to_status")
+    list_display = (
+        "at",
+        "application",
+        "kind",
+        "action_label",
+        "actor",
+        "from_status",
+        "to_status",
+    )
+    # The details as the case page writes them, not the stored JSON.
+    exclude = ("data",)
+    readonly_fields = ("what",)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj) -> str:
+        if obj.kind == CaseEvent.Kind.DEADLINE:
+            return str(DEADLINE_ACTIONS.get(obj.action, obj.action))
+        return str(
+            transition_labels().get(obj.action)
+            or CAUSE_LABELS.get(obj.action)
+            or RECORD_ACTIONS.get(obj.action)
+            or obj.action
+        )
+
+    @admin.display(description=_("details"))
+    def what(self, obj) -> str:
+        case = obj.application
+        row = TimelineBuilder(
+            case,
+            [obj],
+            notes=case.notes.all(),
+            documents=case.documents.all(),
+            placements=case.placements.all(),
+            document_url=lambda d: reverse("cases:document", args=[d.application_id, d.pk]),
+        ).rows()[0]
+        return " · ".join(str(part) for part in (row["title"], row["details"]) if part)
+
     list_filter = (EventKindFilter, "action")
     list_select_related = ("application", "actor")
     search_fields = ("application__reference",)

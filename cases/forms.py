@@ -444,6 +444,10 @@ APPLICANT_FIELDS = [
     "sex",
     "nationality",
     "languages",
+    "id_document_type",
+    "id_document_number",
+    "id_document_country",
+    "id_document_expires_on",
     "military_status",
     "military_rank",
     "military_unit",
@@ -455,6 +459,16 @@ APPLICANT_FIELDS = [
 ]
 APPLICATION_FIELDS = list(workflow.INTAKE_FIELDS)
 _DATE_FIELDS = ("date_of_birth", "submitted_on", "lodged_on", "apprehended_on", "entered_on")
+# Shown only when the applicant states a military or security-service background.
+MILITARY_FIELDS = ("military_status", "military_rank", "military_unit", "military_background")
+ID_DOCUMENT_FIELDS = (
+    "id_document_type",
+    "id_document_number",
+    "id_document_country",
+    "id_document_expires_on",
+)
+# The nationality choice of a stateless person (stored as `Applicant.stateless`).
+STATELESS = "stateless"
 
 
 def grounds_field() -> forms.MultipleChoiceField:
@@ -480,7 +494,7 @@ class IntakeForm(Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        widgets = dict.fromkeys(_DATE_FIELDS, DateInput)
+        widgets = dict.fromkeys((*_DATE_FIELDS, "id_document_expires_on"), DateInput)
         self.fields.update(fields_for_model(Applicant, fields=APPLICANT_FIELDS, widgets=widgets))
         self.fields.update(
             fields_for_model(
@@ -508,22 +522,75 @@ class IntakeForm(Form):
             field.widget.attrs["rows"] = 3
         self.fields["family_name"].help_text = _("As in the documents, in Latin script.")
         self.fields["nationality"].choices = [
-            ("", _("Stateless or unknown")),
+            ("", _("Nationality unknown")),
+            (STATELESS, _("Stateless")),
             *[(code, name) for code, name in countries],
         ]
+        self.fields["nationality"].help_text = ""
+        self.fields["id_document_country"].choices = [
+            ("", "—"),
+            *[(code, name) for code, name in countries],
+        ]
+        self.fields["id_document_type"].choices = [
+            ("", _("None recorded")),
+            *Applicant.IdentityDocument.choices,
+        ]
+        self.fields["states_military_background"] = forms.BooleanField(
+            label=_("The applicant states a military or security-service background"),
+            required=False,
+        )
         self.fields["military_status"].choices = [
             ("", _("None or not known")),
             *Applicant.MilitaryStatus.choices,
         ]
 
+    def clean(self):
+        data = super().clean()
+        # The page asks (`military_asked`); other callers (the API) send the details or not.
+        if (
+            self.data.get("military_asked")
+            and not data.get("states_military_background")
+            and any(data.get(name) for name in MILITARY_FIELDS)
+        ):
+            # Typed in, then the box unticked: keep what was typed and ask, never drop it.
+            self.add_error(
+                "states_military_background",
+                _("Tick this box to record the military details, or clear them."),
+            )
+        if data.get("id_document_number") and not data.get("id_document_type"):
+            self.add_error("id_document_type", _("Choose the type of the document."))
+        return data
+
+    def military_open(self) -> bool:
+        """Whether the military block shows: the box is ticked, or it holds values."""
+        if self.is_bound:
+            return bool(self.data.get("states_military_background")) or any(
+                self.data.get(name) for name in MILITARY_FIELDS
+            )
+        return any(self.initial.get(name) for name in MILITARY_FIELDS)
+
     def applicant_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}
+        data = {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}
+        data["stateless"] = data["nationality"] == STATELESS
+        if data["stateless"]:
+            data["nationality"] = ""
+        return data
 
     def application_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in APPLICATION_FIELDS}
 
     def applicant_fields(self):
-        return [self[name] for name in APPLICANT_FIELDS]
+        return [
+            self[name]
+            for name in APPLICANT_FIELDS
+            if name not in MILITARY_FIELDS and name not in ID_DOCUMENT_FIELDS
+        ]
+
+    def id_document_fields(self):
+        return [self[name] for name in ID_DOCUMENT_FIELDS]
+
+    def military_fields(self):
+        return [self[name] for name in MILITARY_FIELDS]
 
     def application_fields(self):
         return [self[name] for name in APPLICATION_FIELDS]

@@ -136,6 +136,13 @@ class Applicant(models.Model):
         OTHER = "other", _("Other")
         UNKNOWN = "unknown", _("Unknown")
 
+    class IdentityDocument(models.TextChoices):
+        PASSPORT = "passport", _("Passport")
+        ID_CARD = "id_card", _("Identity card")
+        TRAVEL = "travel", _("Travel document")
+        RESIDENCE = "residence", _("Residence permit")
+        OTHER = "other", _("Other document")
+
     class MilitaryStatus(models.TextChoices):
         CONSCRIPT = "conscript", _("Conscript")
         CONTRACT = "contract", _("Contract soldier")
@@ -153,6 +160,9 @@ class Applicant(models.Model):
     nationality = CountryField(
         _("nationality"), blank=True, help_text=_("Leave empty if stateless or unknown.")
     )
+    # Without a nationality, whether the person is stateless or their nationality is unknown
+    # (two different legal situations).
+    stateless = models.BooleanField(_("stateless"), default=False)
     languages = models.CharField(_("languages"), max_length=200, blank=True)
     military_status = models.CharField(
         _("military status"), max_length=20, choices=MilitaryStatus.choices, blank=True
@@ -176,6 +186,13 @@ class Applicant(models.Model):
         blank=True,
         help_text=_("Special procedural or reception needs and why."),
     )
+    # An identity document the applicant holds, as recorded at intake.
+    id_document_type = models.CharField(
+        _("identity document"), max_length=20, choices=IdentityDocument.choices, blank=True
+    )
+    id_document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    id_document_country = CountryField(_("issuing country"), blank=True)
+    id_document_expires_on = models.DateField(_("valid until"), null=True, blank=True)
     search_key = models.TextField(editable=False, default="", db_index=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 

@@ -84,6 +84,11 @@ APPLICANT_CLEARED: dict[str, Any] = {
     "sogi_notes": "",
     "trauma_history": "",
     "vulnerability_details": "",
+    # The identity document leads straight to the person.
+    "id_document_type": "",
+    "id_document_number": "",
+    "id_document_country": "",
+    "id_document_expires_on": None,
 }
 # Free-text fields whose content is replaced by REDACTED_TEXT (an empty one stays empty, so
 # that the record still shows whether there was anything).

@@ -35,6 +35,8 @@ KOROLEV_TRACES = (
     "artillery",
     "bus station",
     "passport",
+    "75 1234567",
+    "2031-05-20",
 )
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -79,6 +81,16 @@ def ended_case(alice, dora, pabrade, *, when: dt.datetime, family="Korolev", giv
                 "military_rank": "lieutenant",
                 "military_unit": "59313-39" if family == "Korolev" else "",
                 "military_background": f"{given} {family}: deputy chief at an artillery depot",
+                **(
+                    {
+                        "id_document_type": "passport",
+                        "id_document_number": "75 1234567",
+                        "id_document_country": "RU",
+                        "id_document_expires_on": dt.date(2031, 5, 20),
+                    }
+                    if family == "Korolev"
+                    else {}
+                ),
             },
             submitted_on=dt.date(2023, 8, 11),
             apprehended_on=dt.date(2023, 8, 10),
