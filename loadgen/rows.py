@@ -151,6 +151,9 @@ class CaseTables:
                     "data": event.data,
                     "prev_hash": event.prev_hash,
                     "hash": event.hash,
+                    # Recorded as they happened: no separate time of recording, which the
+                    # hash would cover (cases.audit.event_hash); not the column's default.
+                    "recorded_at": None,
                 }
             )
 
