@@ -87,8 +87,13 @@ from django.test.utils import setup_test_environment
 setup_test_environment()
 from django.test import Client
 from accounts.models import User
+from tests.conftest import give_second_factor
+user = User.objects.get(username=sys.argv[1])
 client = Client()
-client.force_login(User.objects.get(username=sys.argv[1]))
+client.force_login(user)
+session = client.session
+give_second_factor(session, user)  # a staff session past the second factor, as in production
+session.save()
 response = client.get(sys.argv[2])
 sys.stdout.buffer.write(b"%d\\n" % response.status_code + b"".join(response.streaming_content))
 """
