@@ -217,8 +217,10 @@ def open_deadlines(
     actor=None,
     placement: Placement | None = None,
     at: dt.datetime | None = None,
+    only: Iterable[str] | None = None,
 ) -> list[Deadline]:
-    """Open the deadlines of every rule in force that runs from `start_event`.
+    """Open the deadlines of every rule in force that runs from `start_event` (of those
+    whose codes are in `only`, when given).
 
     `start` is when the clock starts (which may lie in the past, or in the future for a
     court order's "until" date); `at` is when the change is recorded on the timeline
@@ -230,7 +232,10 @@ def open_deadlines(
     """
     recorded = at or min(start, timezone.now())
     opened: list[Deadline] = []
+    codes = None if only is None else set(only)
     for rule in applicable_rules(application, start_event):
+        if codes is not None and rule.code not in codes:
+            continue
         for previous in Deadline.objects.running().filter(application=application, rule=rule):
             previous.rule = rule
             _close(previous, start, actor=actor, how="superseded")
@@ -320,14 +325,65 @@ def cancel_open_deadlines(
     refresh_next_deadline(application)
 
 
-def cancel_family(application: Application, family: str, at: dt.datetime, *, actor=None) -> None:
+def cancel_family(
+    application: Application, family: str, at: dt.datetime, *, actor=None, how: str = "cancelled"
+) -> None:
     """Cancel the running deadlines of one rule family (a clock that stops, as the
-    examination when a case enters the Dublin procedure, or one replaced by an extension)."""
+    examination when a case enters the Dublin procedure, or one replaced by an extension).
+    With `how="met"` they are met instead (or missed, if late): the step they wait for
+    happened in another way, as a border procedure that ends when the case leaves it."""
     running = Deadline.objects.running().filter(application=application).select_related("rule")
     for deadline in running:
         if deadline.rule.family_name == family:
-            _close(deadline, at, actor=actor, how="cancelled")
+            _close(deadline, at, actor=actor, how=how)
     refresh_next_deadline(application)
+
+
+def change_procedure(
+    application: Application, procedure: str, at: dt.datetime, *, actor=None
+) -> tuple[list[Deadline], list[Deadline]]:
+    """Move the case to `procedure` (in memory: the caller saves it) and follow with its
+    clocks. Returns (closed, opened).
+
+    The rules the case follows are chosen again (`choose_rules`): a running clock whose rule
+    is no longer chosen is cancelled when another rule of its family takes over (the
+    accelerated examination period replaces the regular one), and met (or missed, if late)
+    when its family has no rule left, because the procedure it measured ended (a border
+    procedure left, an admissibility examination that found the case admissible). A newly
+    chosen rule opens from its start event, when the case records that moment (the making
+    or the lodging of the application)."""
+    rules = list(DeadlineRule.objects.filter(is_active=True))
+    before = {rule.code for rule in choose_rules(application, rules)}
+    application.procedure = procedure
+    after = {rule.code: rule for rule in choose_rules(application, rules)}
+    families = {rule.family_name for rule in after.values()}
+    closed: list[Deadline] = []
+    running = Deadline.objects.running().filter(application=application).select_related("rule")
+    for deadline in running:
+        rule = deadline.rule
+        if rule.code in after:
+            continue
+        if rule.family_name in families:
+            _close(deadline, at, actor=actor, how="cancelled")
+        elif rule.procedure_list():
+            _close(deadline, at, actor=actor, how="met")
+        else:
+            continue
+        closed.append(deadline)
+    starts = {
+        DeadlineRule.StartEvent.SUBMITTED: at_noon(application.submitted_on),
+        DeadlineRule.StartEvent.LODGED: at_noon(application.lodged_on)
+        if application.lodged_on
+        else None,
+    }
+    new = [rule for code, rule in after.items() if code not in before]
+    opened: list[Deadline] = []
+    for event, start in starts.items():
+        codes = [rule.code for rule in new if rule.start_event == event]
+        if start is not None and codes:
+            opened += open_deadlines(application, event, start, actor=actor, at=at, only=codes)
+    refresh_next_deadline(application)
+    return closed, opened
 
 
 def waive_deadline(deadline: Deadline, *, actor, reason: str) -> None:

@@ -343,6 +343,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         ACCELERATED = "accelerated", _("Accelerated procedure")
         BORDER = "border", _("Border procedure")
         DUBLIN = "dublin", _("Dublin procedure")
+        # The examination of admissibility alone (Law on the Legal Status of Aliens Art. 77;
+        # APR Art. 38): found admissible, the case goes on in another procedure.
+        ADMISSIBILITY = "admissibility", _("Admissibility examination")
         SUBSEQUENT = "subsequent", _("Subsequent application (preliminary examination)")
 
     class Authority(models.TextChoices):
@@ -1402,6 +1405,10 @@ class DeadlineRule(models.Model):
         ENTERED = "entered", _("Entry into the territory")
         SERVED = "served", _("Decision served")
         REMITTED = "remitted", _("Court remittal")
+        INADMISSIBILITY_EXTENDED = (
+            "inadmissibility_extended",
+            _("Examination of admissibility extended (from the lodging)"),
+        )
 
     class TimeUnit(models.TextChoices):
         HOURS = "hours", _("hours")
@@ -1424,6 +1431,10 @@ class DeadlineRule(models.Model):
         DUBLIN_REPLY = "dublin_reply", _("Reply to the Dublin request (or acceptance by default)")
         TRANSFERRED = "transferred", _("Transferred to the Member State responsible")
         VULNERABILITY_ASSESSED = "vulnerability_assessed", _("Vulnerability assessed")
+        BORDER_ENDED = (
+            "border_ended",
+            _("Border procedure ended (final decision, or the case left the procedure)"),
+        )
 
     start_event = models.CharField(_("starts at"), max_length=30, choices=StartEvent.choices)
     stop_event = models.CharField(

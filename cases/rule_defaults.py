@@ -16,6 +16,8 @@ from django.utils.translation import gettext_noop
 # and a text an administrator wrote as it was written.
 
 APR_APPLIES_FROM = dt.date(2026, 6, 12)
+# The family of the border procedure's clocks: when one runs out, entry must be allowed.
+BORDER_FAMILY = "border"
 # AMMR Art. 84: its responsibility rules apply to applications registered after 1 July 2026.
 AMMR_APPLIES_FROM = dt.date(2026, 7, 2)
 
@@ -98,6 +100,134 @@ DEFAULT_RULES: list[dict] = [
         "reminder_days": "14,3,1",
         "procedures": "dublin",
         "family": "examination",
+    },
+    # The accelerated procedure (DOMAIN.md §3 row 10): its examination period replaces the
+    # regular one (same family; the rule with a procedure wins).
+    {
+        "code": "examination-accelerated",
+        "name": gettext_noop("Examination period (accelerated procedure)"),
+        "legal_source": gettext_noop(
+            "Law on the Legal Status of Aliens Art. 76(4); Directive 2013/32/EU Art. 31(9) "
+            "('reasonable time limits'): 3 months from submission (default: the national "
+            "time limit is not verified; an administrator sets it)"
+        ),
+        "start_event": "submitted",
+        "stop_event": "decided",
+        "duration": 3,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "14,3,1",
+        "procedures": "accelerated",
+        "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "examination",
+    },
+    {
+        "code": "examination-accelerated-apr",
+        "name": gettext_noop("Examination period (accelerated procedure, APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 35(3): the accelerated examination within 3 "
+            "months of the lodging of the application"
+        ),
+        "start_event": "lodged",
+        "stop_event": "decided",
+        "duration": 3,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "14,3,1",
+        "procedures": "accelerated",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "examination",
+    },
+    # The border procedure (row 11): its own clock beside the examination period; when it
+    # runs out, entry into the territory must be allowed (`BORDER_FAMILY`).
+    {
+        "code": "border-procedure",
+        "name": gettext_noop("Border procedure: decision or entry"),
+        "legal_source": gettext_noop(
+            "Directive 2013/32/EU Art. 43(2): a decision within 4 weeks, otherwise the "
+            "applicant is granted entry (Law on the Legal Status of Aliens Art. 140⁸(3)); "
+            "counted from the making of the application"
+        ),
+        "start_event": "submitted",
+        "stop_event": "decided",
+        "duration": 28,
+        "unit": "calendar_days",
+        "roll_forward": False,
+        "reminder_days": "7,3,1",
+        "procedures": "border",
+        "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "border",
+    },
+    {
+        "code": "border-procedure-apr",
+        "name": gettext_noop("Border procedure: decision or entry (APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 51(2): the border procedure, appeal included, "
+            "within 12 weeks of registration; then the applicant is authorised to enter"
+        ),
+        "start_event": "lodged",
+        "stop_event": "border_ended",
+        "duration": 84,
+        "unit": "calendar_days",
+        "roll_forward": True,
+        "reminder_days": "14,3,1",
+        "procedures": "border",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "border",
+    },
+    # The examination of admissibility (row 5): beside the examination period; a case found
+    # admissible leaves the procedure and this clock is met.
+    {
+        "code": "inadmissibility",
+        "name": gettext_noop("Examination of admissibility"),
+        "legal_source": gettext_noop(
+            "Law on the Legal Status of Aliens (law XIII-3412 of 10 November 2020): an "
+            "admissibility decision within 3 working days of registration (EUAA Asylum Report "
+            "2021; not verified against the law's text)"
+        ),
+        "start_event": "lodged",
+        "stop_event": "decided",
+        "duration": 3,
+        "unit": "working_days",
+        "roll_forward": False,
+        "reminder_days": "1",
+        "procedures": "admissibility",
+        "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "inadmissibility",
+    },
+    {
+        "code": "inadmissibility-apr",
+        "name": gettext_noop("Examination of admissibility (APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 35(1): the examination of admissibility within 2 "
+            "months of the lodging of the application, extendable by up to 2 months"
+        ),
+        "start_event": "lodged",
+        "stop_event": "decided",
+        "duration": 2,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "14,3,1",
+        "procedures": "admissibility",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "inadmissibility",
+    },
+    {
+        "code": "inadmissibility-apr-extended",
+        "name": gettext_noop("Examination of admissibility, extended (APR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348 Art. 35(1): the examination of admissibility extended "
+            "by up to 2 months (4 months from the lodging of the application)"
+        ),
+        "start_event": "inadmissibility_extended",
+        "stop_event": "decided",
+        "duration": 4,
+        "unit": "months",
+        "roll_forward": True,
+        "reminder_days": "14,3,1",
+        "procedures": "admissibility",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "inadmissibility-extended",
     },
     {
         "code": "dublin-request",

@@ -24,6 +24,7 @@ from accounts.models import User
 from .. import access, forms, workflow
 from ..labels import data_text, label
 from ..models import Application, Deadline, DeadlineRule
+from ..rule_defaults import BORDER_FAMILY
 
 # Counts stop past this many rows: exact counts are what grows with the data (STACK.md).
 COUNT_CAP = 10_000
@@ -226,6 +227,15 @@ def _late_text(deadline: Deadline, at: dt.datetime) -> str:
     return ngettext("%(n)d day late", "%(n)d days late", days) % {"n": days}
 
 
+def _consequence(deadline: Deadline) -> str:
+    """What follows in law when the limit runs out, appended to its line: the border
+    procedure's limit passed means the applicant must be let in (APD Art. 43(2), APR
+    Art. 51(2))."""
+    if deadline.rule.family_name == BORDER_FAMILY:
+        return "; " + _("entry into the territory must be allowed")
+    return ""
+
+
 def limits_missed(deadlines: list[Deadline], now: dt.datetime) -> list[dict[str, Any]]:
     """The statutory limits a case missed (closed late) or is missing now (open and past
     due), oldest due first: the case page's summary and the decide form's warning."""
@@ -243,7 +253,8 @@ def limits_missed(deadlines: list[Deadline], now: dt.datetime) -> list[dict[str,
                         "due": deadline.due_on.isoformat(),
                         "met": timezone.localdate(deadline.closed_at).isoformat(),
                         "late": _late_text(deadline, deadline.closed_at),
-                    },
+                    }
+                    + _consequence(deadline),
                 }
             )
         elif deadline.is_overdue(now):
@@ -254,7 +265,8 @@ def limits_missed(deadlines: list[Deadline], now: dt.datetime) -> list[dict[str,
                     "due_on": deadline.due_on,
                     "open": True,
                     "text": _("overdue: due %(due)s, still open (%(late)s)")
-                    % {"due": deadline.due_on.isoformat(), "late": _late_text(deadline, now)},
+                    % {"due": deadline.due_on.isoformat(), "late": _late_text(deadline, now)}
+                    + _consequence(deadline),
                 }
             )
     return rows

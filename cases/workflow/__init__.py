@@ -844,6 +844,13 @@ def decide(
             actor=actor,
         )
         if outcome in Application.POSITIVE_OUTCOMES:
+            # Protection granted: a border procedure (appeal included, APR) ends here.
+            deadlines.meet_deadlines(
+                case,
+                DeadlineRule.StopEvent.BORDER_ENDED,
+                deadlines.day_moment(decided_on, moment),
+                actor=actor,
+            )
             placement = case.open_detention()
             if placement is not None:
                 _end_placement(
@@ -1002,6 +1009,8 @@ def close(
     """Close a decided case whose decision is final (judgment recorded or window passed)."""
 
     def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
+        # The decision is final: a border procedure that counts the appeal in ends now.
+        deadlines.meet_deadlines(case, DeadlineRule.StopEvent.BORDER_ENDED, moment, actor=actor)
         deadlines.cancel_open_deadlines(case, moment, actor=actor)
 
     return _run_transition(
@@ -1345,6 +1354,13 @@ def record_judgment(
         if case.final_judgment_on == judgment_on:
             return ALREADY_SO
         case.final_judgment_on = judgment_on
+        # The judgment ends a border procedure that counts the appeal in (APR Art. 51(2)).
+        deadlines.meet_deadlines(
+            case,
+            DeadlineRule.StopEvent.BORDER_ENDED,
+            deadlines.day_moment(judgment_on, timezone.now()),
+            actor=actor,
+        )
         return ["final_judgment_on"], {"judgment_on": judgment_on.isoformat()}
 
     return _record_action(application, actor=actor, action="judgment", apply=apply)
@@ -1685,7 +1701,9 @@ def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: 
 
 from .procedures import (  # noqa: E402
     accept_by_default,
+    channel_procedure,
     determine_responsibility,
+    extend_admissibility_examination,
     extend_transfer,
     record_dublin_reply,
     record_transfer,
@@ -1695,7 +1713,9 @@ from .procedures import (  # noqa: E402
 
 __all__ += [
     "accept_by_default",
+    "channel_procedure",
     "determine_responsibility",
+    "extend_admissibility_examination",
     "extend_transfer",
     "record_dublin_reply",
     "record_transfer",

@@ -361,3 +361,115 @@ def record_transfer(
         return ["transferred_on"], {"transferred_on": day.isoformat()}
 
     return _record_action(application, actor=actor, action="transferred", apply=apply)
+
+
+# ------------------------------------------------------------------------------------------
+# Channelling: the regular, accelerated and border procedures and the examination of
+# admissibility (DOMAIN.md §3 rows 5, 9, 10 and 11)
+# ------------------------------------------------------------------------------------------
+
+# The procedures a case may be channelled into here. Dublin has its own entry
+# (`start_dublin`); a subsequent application is one from its intake.
+CHANNELS = (
+    Application.Procedure.REGULAR,
+    Application.Procedure.ACCELERATED,
+    Application.Procedure.BORDER,
+    Application.Procedure.ADMISSIBILITY,
+)
+
+
+def is_unaccompanied_minor(case: Application) -> bool:
+    """Whether the vulnerability assessment found an unaccompanied minor."""
+    return Application.Vulnerability.UNACCOMPANIED_MINOR in (case.vulnerabilities or "").split(",")
+
+
+@retried
+def channel_procedure(
+    application: Application | int, *, actor: User, procedure: str, reason: str
+) -> Application:
+    """Channel the case into the regular, accelerated or border procedure or the
+    examination of admissibility, with the reason on the timeline.
+
+    The clocks follow the procedure (`deadlines.change_procedure`): the accelerated
+    examination period (3 months from lodging under the APR) replaces the regular one; the
+    border procedure's limit (4 weeks under the APD, 12 weeks from registration under the
+    APR) and the examination of admissibility (2 months from lodging under the APR) run beside
+    it, and are met when the case leaves them. An unaccompanied minor is never channelled
+    into the border procedure (a special procedural guarantee that follows from the
+    vulnerability assessment).
+    """
+    reason = _require_reason(reason)
+
+    def apply(case: Application):
+        if procedure not in CHANNELS:
+            raise ValidationError({"procedure": _("Choose the procedure.")})
+        if case.procedure == procedure:
+            return ALREADY_SO
+        if case.status not in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION):
+            raise TransitionForbidden(
+                _("Only a case not yet decided can be channelled into another procedure.")
+            )
+        if case.procedure == Application.Procedure.DUBLIN:
+            raise TransitionForbidden(
+                _(
+                    "A Dublin case leaves the Dublin procedure when responsibility is "
+                    "determined, not by channelling."
+                )
+            )
+        if case.procedure == Application.Procedure.SUBSEQUENT:
+            raise TransitionForbidden(
+                _("A subsequent application is examined as such; it cannot be channelled.")
+            )
+        if procedure == Application.Procedure.BORDER and is_unaccompanied_minor(case):
+            raise TransitionForbidden(
+                _(
+                    "The vulnerability assessment found an unaccompanied minor: the border "
+                    "procedure does not apply (special procedural guarantee)."
+                )
+            )
+        previous = case.procedure
+        deadlines.change_procedure(case, procedure, timezone.now(), actor=actor)
+        return ["procedure"], {"procedure": procedure, "was": previous}
+
+    return _record_action(
+        application, actor=actor, action="procedure_channelled", apply=apply, reason=reason
+    )
+
+
+@retried
+def extend_admissibility_examination(
+    application: Application | int, *, actor: User, reason: str
+) -> Application:
+    """Extend the examination of admissibility (APR Art. 35(1): by up to 2 months): its
+    limit runs again from the lodging with the extended length of the rule in force. Once."""
+    reason = _require_reason(reason)
+    extended = DeadlineRule.StartEvent.INADMISSIBILITY_EXTENDED
+
+    def apply(case: Application):
+        if case.procedure != Application.Procedure.ADMISSIBILITY or not case.is_open:
+            raise TransitionForbidden(_("The case is not in the examination of admissibility."))
+        if case.deadlines.filter(rule__start_event=extended).exists():
+            raise TransitionForbidden(_("The examination of admissibility is already extended."))
+        running = [
+            d
+            for d in case.deadlines.open().select_related("rule")
+            if Application.Procedure.ADMISSIBILITY in d.rule.procedure_list()
+            and d.rule.start_event == DeadlineRule.StartEvent.LODGED
+        ]
+        if not running:
+            raise TransitionForbidden(_("No examination of admissibility is running."))
+        if not deadlines.applicable_rules(case, extended):
+            raise TransitionForbidden(
+                _("No extension of this time limit is in force for this case.")
+            )
+        moment = timezone.now()
+        for limit in running:
+            deadlines.cancel_family(case, limit.rule.family_name, moment, actor=actor)
+        opened = deadlines.open_deadlines(
+            case, extended, running[0].starts_at, actor=actor, at=moment
+        )
+        return [], {"due_on": opened[0].due_on.isoformat() if opened else None}
+
+    return _record_action(
+        application, actor=actor, action="admissibility_extended", apply=apply, reason=reason
+    )
