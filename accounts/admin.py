@@ -8,14 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from . import mfa, sessions
 from .models import SecurityEvent, Unit, User
 
 # django-otp's own device admins show each authenticator's secret and let anyone with the
 # permission add devices for others; here devices are only reset (with a reason), from the
-# user list, and every reset is a SecurityEvent.
-for _model in (TOTPDevice, StaticDevice):
+# user list, and every reset is a SecurityEvent. Passkeys likewise (django-otp-webauthn's
+# admin would let a staff member delete one without a record).
+for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 

@@ -1,4 +1,5 @@
-"""The second factor: an authenticator app (TOTP) and single-use recovery codes, on django-otp.
+"""The second factor: an authenticator app (TOTP), passkeys (accounts.passkeys) and single-use
+recovery codes, on django-otp.
 
 django-otp keeps the devices (`TOTPDevice`, `StaticDevice` with its tokens) and marks a
 session verified (`django_otp.login`, read back by its `OTPMiddleware` as
@@ -46,12 +47,19 @@ def required() -> bool:
 
 
 def has_device(user: User) -> bool:
-    """Whether `user` has a confirmed second factor (an authenticator or recovery codes)."""
+    """Whether `user` has a confirmed second factor (an authenticator, a passkey or recovery
+    codes)."""
     return user_has_device(user, confirmed=True)
 
 
 def has_authenticator(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_passkey(user: User) -> bool:
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
 
 
 def record(
@@ -112,13 +120,13 @@ def confirm_authenticator(request, device: TOTPDevice, token: str) -> list[str] 
             failed = False
             locked.confirmed = True
             locked.save(update_fields=["confirmed"])
-            codes = _issue_recovery_codes(user)
+            codes = issue_recovery_codes(user)
             record(user, SecurityEvent.Kind.MFA_ENROLLED, request=request, device="totp")
     if failed:
-        _count_failure(request, user, what="enrolment")
+        count_failure(request, user, what="enrolment")
         return None
     otp_login(request, locked)
-    _forget_failures(request, user)
+    forget_failures(request, user)
     return codes
 
 
@@ -131,14 +139,19 @@ def renew_recovery_codes(request, token: str) -> list[str] | None:
         if device is None or not device.verify_token(_clean(token)):
             codes = None
         else:
-            codes = _issue_recovery_codes(user)
+            codes = issue_recovery_codes(user)
             record(user, SecurityEvent.Kind.RECOVERY_CODES_RENEWED, request=request)
     if codes is None:
-        _count_failure(request, user, what="renewal")
+        count_failure(request, user, what="renewal")
     return codes
 
 
-def _issue_recovery_codes(user: User) -> list[str]:
+def has_recovery_codes(user: User) -> bool:
+    return StaticDevice.objects.filter(user=user, name=RECOVERY_NAME).exists()
+
+
+def issue_recovery_codes(user: User) -> list[str]:
+    """New recovery codes for `user` (the old ones stop working); returned to be shown once."""
     device, _created = StaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
     )
@@ -170,7 +183,7 @@ def verify(request, token: str) -> bool:
                     matched = device
                     break
     if matched is None:
-        _count_failure(request, user, what="sign-in")
+        count_failure(request, user, what="sign-in")
         return False
     otp_login(request, matched)
     kind = (
@@ -180,7 +193,7 @@ def verify(request, token: str) -> bool:
     )
     left = matched.token_set.count() if isinstance(matched, StaticDevice) else None
     record(user, kind, request=request, **({"codes_left": left} if left is not None else {}))
-    _forget_failures(request, user)
+    forget_failures(request, user)
     return True
 
 
@@ -188,15 +201,16 @@ def _clean(token: str) -> str:
     return "".join(str(token or "").split())[:64]
 
 
-def _count_failure(request, user: User, *, what: str) -> None:
-    record(user, SecurityEvent.Kind.MFA_FAILED, request=request, step=what)
+def count_failure(request, user: User, *, what: str, **data) -> None:
+    """A refused code (or passkey): recorded, and counted by the lockout."""
+    record(user, SecurityEvent.Kind.MFA_FAILED, request=request, step=what, **data)
     # Axes counts it exactly as a wrong password (same username and address).
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username()}, request=request
     )
 
 
-def _forget_failures(request, user: User) -> None:
+def forget_failures(request, user: User) -> None:
     """The sign-in is complete: forget the failures of this username from this address."""
     axes_reset(ip=client_ip(request), username=user.get_username())
 
@@ -204,7 +218,7 @@ def _forget_failures(request, user: User) -> None:
 def password_sign_in_complete(request, user: User) -> None:
     """Called at sign-in: when no second factor will be asked, the sign-in is complete."""
     if request is not None and not required() and "SERVER_NAME" in request.META:
-        _forget_failures(request, user)
+        forget_failures(request, user)
 
 
 # -- administration -------------------------------------------------------------------------

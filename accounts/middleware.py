@@ -75,6 +75,13 @@ class SecondFactorMiddleware:
             "accounts:logout",
             "accounts:mfa_verify",
             "accounts:mfa_setup",
+            # Passkeys: enrolment (refused by the view to a user who has a device but has not
+            # given it) and the passkey as the second factor, with the script's messages.
+            "accounts:passkey_register_begin",
+            "accounts:passkey_register_complete",
+            "accounts:passkey_auth_begin",
+            "accounts:passkey_auth_complete",
+            "accounts:passkey_jsi18n",
             "admin:login",
             "admin:logout",
             "set_language",

@@ -124,6 +124,7 @@ class SecurityEvent(models.Model):
         RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
         RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Recovery codes renewed")
         MFA_RESET = "mfa_reset", _("Second factor reset")
+        MFA_REMOVED = "mfa_removed", _("Second factor removed")
         SESSION_ENDED = "session_ended", _("Session ended")
         SESSIONS_ENDED = "sessions_ended", _("All sessions ended")
 

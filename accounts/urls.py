@@ -25,6 +25,25 @@ urlpatterns = [
     path("two-factor/", views.mfa_verify, name="mfa_verify"),
     path("two-factor/setup/", views.mfa_setup, name="mfa_setup"),
     path("two-factor/recovery-codes/", views.mfa_recovery_codes, name="mfa_recovery_codes"),
+    # Passkeys: the ceremonies (JSON, for django-otp-webauthn's script), its messages, removal.
+    path(
+        "two-factor/passkeys/register/begin/",
+        views.passkey_register_begin,
+        name="passkey_register_begin",
+    ),
+    path(
+        "two-factor/passkeys/register/complete/",
+        views.passkey_register_complete,
+        name="passkey_register_complete",
+    ),
+    path("two-factor/passkeys/verify/begin/", views.passkey_auth_begin, name="passkey_auth_begin"),
+    path(
+        "two-factor/passkeys/verify/complete/",
+        views.passkey_auth_complete,
+        name="passkey_auth_complete",
+    ),
+    path("two-factor/passkeys/messages.js", views.passkey_jsi18n, name="passkey_jsi18n"),
+    path("two-factor/passkeys/remove/", views.passkey_remove, name="passkey_remove"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/end/", views.session_end, name="session_end"),
 ]

@@ -4,6 +4,7 @@ user's own sessions (accounts.sessions)."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django import forms
@@ -13,15 +14,21 @@ from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from django.views.i18n import JavaScriptCatalog
+from django_otp_webauthn import exceptions as webauthn_errors
+from django_otp_webauthn import views as webauthn_views
+from django_otp_webauthn.models import WebAuthnCredential
 
-from . import mfa, sessions
+from . import mfa, passkeys, sessions
 from .backends import lockout_response
 
 
@@ -86,7 +93,8 @@ def _locked_out(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def mfa_verify(request: HttpRequest) -> HttpResponse:
-    """After the password: the code of the user's authenticator, or a recovery code."""
+    """After the password: the code of the user's authenticator, a recovery code, or one of
+    their passkeys (the button answers through the passkey views below)."""
     user = request.user
     if user.is_verified():
         return redirect(_next_url(request))
@@ -101,30 +109,49 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         if getattr(request, "axes_locked_out", False):
             return _locked_out(request)
         form.add_error("otp_token", _("That code is not right. Enter the current code."))
+    has_passkey = mfa.has_passkey(user)
     return render(
         request,
         "accounts/mfa_verify.html",
-        {"form": form, "next": _next_url(request)},
+        {
+            "form": form,
+            "next": _next_url(request),
+            "has_passkey": has_passkey,
+            "has_authenticator": mfa.has_authenticator(user),
+            "passkey_config": passkey_config(request) if has_passkey else None,
+        },
         status=400 if form.errors else 200,
     )
 
 
 @login_required
 def mfa_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator app: scan the QR code (or type the secret), enter its code.
+    """Enrol a second factor: an authenticator app (scan the QR code or type the secret, enter
+    its code) or a passkey (the button answers through the passkey views below).
 
     Reached right after the password by a user without a second factor. A user who has one
     but has not entered it in this session is sent to enter it first: a password alone never
-    adds a device. An enrolled, verified user sees what they have."""
+    adds a device. An enrolled, verified user sees what they have (their passkeys, to add or
+    remove; the authenticator app, to set up with `?add=app` when they have none)."""
     user = request.user
     verified = user.is_verified()
     if not verified and mfa.has_device(user):
         return redirect(reverse("accounts:mfa_verify") + "?" + request.GET.urlencode())
-    if verified and mfa.has_authenticator(user):
+    has_authenticator = mfa.has_authenticator(user)
+    wants_app = not has_authenticator and (
+        request.method == "POST" or request.GET.get("add") == "app"
+    )
+    if verified and (has_authenticator or mfa.has_passkey(user)) and not wants_app:
         return render(
             request,
             "accounts/mfa_status.html",
-            {"codes_left": _codes_left(user), "enrolled": True},
+            {
+                "codes_left": _codes_left(user),
+                "enrolled": True,
+                "has_authenticator": has_authenticator,
+                "passkeys": passkeys.passkeys_of(user),
+                "passkey_config": passkey_config(request),
+            },
         )
     device = mfa.pending_authenticator(user)
     form = CodeForm(request.POST or None)
@@ -151,9 +178,162 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             "qr_code": mfa.qr_code(device),
             "secret": mfa.secret_text(device),
             "next": _next_url(request),
+            # A verified user adding the app to their passkeys: no second passkey offered here.
+            "passkey_config": None if verified else passkey_config(request),
         },
         status=400 if form.errors else 200,
     )
+
+
+# -- passkeys (django-otp-webauthn's ceremonies, with Haven's records, lockout and words) -----
+
+
+def passkey_config(request: HttpRequest) -> dict:
+    """What django-otp-webauthn's browser scripts read from the page (a JSON data block)."""
+    return {
+        "csrfToken": get_token(request),
+        "beginRegistrationUrl": reverse("accounts:passkey_register_begin"),
+        "completeRegistrationUrl": reverse("accounts:passkey_register_complete"),
+        "beginAuthenticationUrl": reverse("accounts:passkey_auth_begin"),
+        "completeAuthenticationUrl": reverse("accounts:passkey_auth_complete"),
+        "autocompleteLoginFieldSelector": None,
+        "nextFieldSelector": "#mfa-next",
+    }
+
+
+class LockedOut(webauthn_errors.OTPWebAuthnApiError):
+    status_code = 429
+    default_code = "locked_out"
+
+
+def _passkey_message(exc: webauthn_errors.OTPWebAuthnApiError, *, registering: bool) -> str:
+    """The refusal in Haven's words and the user's language (the library has no Lithuanian,
+    and its texts speak of technical causes)."""
+    if exc.code == "locked_out":
+        return _("Too many failed attempts: sign-in is locked for a while.")
+    if exc.code == "user_not_verified":
+        return _("Enter your code first: a passkey is added only after the second factor.")
+    if exc.code == "invalid_state":
+        return _("That request has expired. Try again.")
+    if exc.code in ("credential_not_found", "credential_user_mismatch"):
+        return _("This passkey is not one of yours for Haven. Use your own, or enter a code.")
+    if registering:
+        return _("The passkey could not be added. Try again.")
+    return _("The passkey could not be checked. Try again, or enter a code.")
+
+
+class _PasskeyView:
+    registering = False
+
+    def handle_exception(self, exc):
+        if isinstance(exc, webauthn_errors.OTPWebAuthnApiError):
+            self.refused(exc)
+            if getattr(self.request, "axes_locked_out", False):
+                exc = LockedOut()
+            return JsonResponse(
+                {"detail": _passkey_message(exc, registering=self.registering), "code": exc.code},
+                status=exc.status_code,
+            )
+        return super().handle_exception(exc)
+
+    def refused(self, exc) -> None:
+        """A refusal that counts as a failed sign-in (a passkey's answer, not a request)."""
+
+    def check_not_locked_out(self) -> None:
+        user = self.request.user
+        if user.is_authenticated and mfa.is_locked_out(self.request, user):
+            raise LockedOut()
+
+
+class PasskeyRegisterBegin(_PasskeyView, webauthn_views.BeginCredentialRegistrationView):
+    registering = True
+
+    def check_can_register(self):
+        self.check_not_locked_out()
+
+
+class PasskeyRegisterComplete(_PasskeyView, webauthn_views.CompleteCredentialRegistrationView):
+    """Registers the passkey (the library), then records it and, for a first second factor,
+    issues recovery codes; answers where the page goes next: the codes, or the overview."""
+
+    registering = True
+
+    def check_can_register(self):
+        self.check_not_locked_out()
+
+    def post(self, *args, **kwargs):
+        response = super().post(*args, **kwargs)
+        device = WebAuthnCredential.objects.get(
+            pk=json.loads(response.content)["id"], user=self.request.user
+        )
+        codes = passkeys.added(self.request, device)
+        messages.success(self.request, _("Your passkey is added."))
+        if codes:
+            self.request.session[NEW_CODES] = codes
+            url = reverse("accounts:mfa_recovery_codes")
+        else:
+            url = reverse("accounts:mfa_setup")
+        return JsonResponse({"id": device.pk, "redirect_url": url})
+
+
+class PasskeyAuthBegin(_PasskeyView, webauthn_views.BeginCredentialAuthenticationView):
+    def check_can_authenticate(self):
+        self.check_not_locked_out()
+        super().check_can_authenticate()
+
+
+class PasskeyAuthComplete(_PasskeyView, webauthn_views.CompleteCredentialAuthenticationView):
+    def check_can_authenticate(self):
+        self.check_not_locked_out()
+        super().check_can_authenticate()
+
+    # Refusals of a well-formed answer to a challenge this session asked for: each is a guess
+    # and counts for the lockout. A request without a challenge, or a malformed one, cannot
+    # guess anything and is only refused.
+    COUNTED = frozenset(
+        {
+            "credential_not_found",
+            "credential_user_mismatch",
+            "credential_disabled",
+            "invalid_authentication_response",
+        }
+    )
+
+    def refused(self, exc) -> None:
+        if self.request.user.is_authenticated and exc.code in self.COUNTED:
+            passkeys.refused(self.request, exc.code)
+
+    def complete_auth(self, device):
+        super().complete_auth(device)
+        passkeys.used(self.request, device)
+
+    def get_success_url(self):
+        return _next_url(self.request)
+
+
+passkey_register_begin = login_required(PasskeyRegisterBegin.as_view())
+passkey_register_complete = login_required(PasskeyRegisterComplete.as_view())
+passkey_auth_begin = login_required(PasskeyAuthBegin.as_view())
+passkey_auth_complete = login_required(PasskeyAuthComplete.as_view())
+# The library's script messages; their Lithuanian is in locale/lt/LC_MESSAGES/djangojs.po.
+passkey_jsi18n = login_required(JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]))
+
+
+@login_required
+@require_POST
+def passkey_remove(request: HttpRequest) -> HttpResponse:
+    """Remove one of the user's own passkeys (`passkey`: its id); never their last second
+    factor."""
+    try:
+        removed = passkeys.remove(request, str(request.POST.get("passkey", "")))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if removed:
+            messages.success(request, _("The passkey was removed."))
+        else:
+            messages.error(request, _("That passkey is not one of yours, or it was removed."))
+    return redirect("accounts:mfa_setup")
 
 
 NEW_CODES = "_haven_new_recovery_codes"

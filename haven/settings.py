@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Passkeys (WebAuthn) as a second factor beside the authenticator app (accounts.passkeys).
+    "django_otp_webauthn",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -260,6 +262,60 @@ if not DEBUG and not MFA_REQUIRED:
 OTP_TOTP_ISSUER = os.environ.get("MFA_ISSUER", "Haven") or "Haven"
 # How many single-use recovery codes a user gets (shown once, after enrolment).
 MFA_RECOVERY_CODES = 10
+
+# Passkeys (WebAuthn, django-otp-webauthn): a passkey belongs to one domain, the relying
+# party's id, and works on that host and its sub-domains only. WEBAUTHN_RP_ID names it; by
+# default the first name of ALLOWED_HOSTS (a leading dot or a wildcard dropped), or localhost.
+# Browsers refuse an IP address as a passkey's domain: `make run` users enrol passkeys at
+# http://localhost:8000, not http://127.0.0.1:8000.
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+_default_rp_id = next(
+    (
+        h.lstrip(".")
+        for h in ALLOWED_HOSTS
+        if h.lstrip(".") and "*" not in h and not _is_address(h.lstrip("."))
+    ),
+    "localhost",
+)
+WEBAUTHN_RP_ID = (os.environ.get("WEBAUTHN_RP_ID", "") or _default_rp_id).strip().lower()
+if _is_address(WEBAUTHN_RP_ID):
+    raise ImproperlyConfigured(
+        f"WEBAUTHN_RP_ID={WEBAUTHN_RP_ID!r} is an address: browsers accept only a domain name "
+        "as a passkey's domain (set WEBAUTHN_RP_ID, or put the host name first in ALLOWED_HOSTS)."
+    )
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+if not re.fullmatch(rf"{_LABEL}(\.{_LABEL})*", WEBAUTHN_RP_ID):
+    raise ImproperlyConfigured(
+        f"WEBAUTHN_RP_ID={WEBAUTHN_RP_ID!r} is not a domain name (for example haven.migracija.lt)."
+    )
+OTP_WEBAUTHN_RP_ID = WEBAUTHN_RP_ID
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+# The origins a passkey's signature may come from: https on the relying party's domain and on
+# every ALLOWED_HOSTS name within it; accounts.passkeys adds the request's own origin when its
+# host is within the domain (a port of localhost in development and tests, http behind a
+# proxy that does not say https).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = sorted(
+    {f"https://{WEBAUTHN_RP_ID}"}
+    | {
+        f"https://{h.lstrip('.')}"
+        for h in ALLOWED_HOSTS
+        if h.lstrip(".") == WEBAUTHN_RP_ID or h.endswith("." + WEBAUTHN_RP_ID)
+    }
+)
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+# A passkey is a second factor after the password, never a sign-in by itself: the password
+# (and the lockout that counts its failures) always comes first.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "accounts.passkeys"
 
 # Lithuanian is the authority's working language: deployments set LANGUAGE_CODE=lt; the demo
 # keeps English. Signed-out pages follow the browser's Accept-Language; a signed-in user's own

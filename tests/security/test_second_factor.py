@@ -26,6 +26,16 @@ PASSWORD = "correct horse battery staple"
 # The second factor's own pages, open to a password-only session (they check again: a user
 # with a device cannot enrol another without its code).
 SECOND_FACTOR_PAGES = {"accounts:mfa_setup", "accounts:mfa_verify"}
+# The passkey ceremonies (JSON for the passkey script) and the script's messages: a user with
+# a device is refused enrolment (403) until they have given it; requests without a challenge
+# or with a malformed answer are refused (400, 422); GET is not allowed (405).
+PASSKEY_ENDPOINTS = {
+    "accounts:passkey_register_begin",
+    "accounts:passkey_register_complete",
+    "accounts:passkey_auth_begin",
+    "accounts:passkey_auth_complete",
+    "accounts:passkey_jsi18n",
+}
 
 
 def password_only(user) -> tuple[Client, callable]:
@@ -67,6 +77,8 @@ def test_a_password_alone_reaches_nothing(world, persona, has_device):
             # The admin's sign-in page tells a signed-in user who is not staff "403: for
             # administrators only" (haven.admin); it shows nothing else.
             ok = a.status in (200, 302, 405) or (a.status == 403 and name == "admin:login")
+        elif name in PASSKEY_ENDPOINTS:
+            ok = a.status in (200, 400, 405, 422) or (a.status == 403 and has_device)
         elif name in SECOND_FACTOR_PAGES:
             ok = a.status in (200, 302, 400)
             ok = ok and (a.status != 302 or a.location.startswith(expected))

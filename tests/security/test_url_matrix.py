@@ -436,8 +436,11 @@ def leaks(answers: list[Answer], world: World) -> list[str]:
 
 
 # What the Content Security Policy (script and style from Haven's own files only) would block.
+# A JSON data block (`<script type="application/json">`, json_script: the passkey script's
+# settings) is not executed by the browser, and the policy does not apply to it.
 INLINE_CODE = re.compile(
-    rb"<script(?![^>]*\ssrc=)[^>]*>|<style[\s>]|<[^>]+\sstyle\s*=|<[^>]+\son[a-z]+\s*=|javascript:",
+    rb"<script(?![^>]*\s(?:src=|type=\"application/json\"))[^>]*>|<style[\s>]"
+    rb"|<[^>]+\sstyle\s*=|<[^>]+\son[a-z]+\s*=|javascript:",
     re.IGNORECASE,
 )
 
