@@ -10,6 +10,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from haven.admin import person_column, text_column
+
 from . import mfa, sessions
 from .models import SecurityEvent, Unit, User
 
@@ -24,7 +26,7 @@ for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("name", "duty_officer")
+    list_display = ("name", person_column(Unit, "duty_officer"))
     search_fields = ("name",)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -43,7 +45,14 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "first_name", "last_name", "unit", "is_active", "is_staff")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        text_column(User, "unit"),
+        "is_active",
+        "is_staff",
+    )
     list_filter = ("is_active", "is_staff", "is_superuser", "groups", "unit")
     list_select_related = ("unit",)
     fieldsets = (
@@ -164,7 +173,14 @@ class ReasonForm(forms.Form):
 class SecurityEventAdmin(admin.ModelAdmin):
     """Second-factor and session events: read-only, for administrators."""
 
-    list_display = ("at", "user", "kind", "actor", "ip", "reason")
+    list_display = (
+        "at",
+        person_column(SecurityEvent, "user"),
+        "kind",
+        person_column(SecurityEvent, "actor"),
+        "ip",
+        text_column(SecurityEvent, "reason", length=60),
+    )
     list_filter = ("kind",)
     list_select_related = ("user", "actor")
     search_fields = ("user__username",)

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from haven.admin import person_column
+
 from .models import ApiToken
 
 
@@ -15,7 +17,7 @@ from .models import ApiToken
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = [
         "name",
-        "user",
+        person_column(ApiToken, "user"),
         "prefix",
         "created_at",
         "expires_at",

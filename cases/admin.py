@@ -15,12 +15,14 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
 from accounts import roles
 from accounts.models import User
+from haven.admin import moment_column, person_column, text_column
 
 from . import access, workflow
 from .forms import TRANSITION_FORMS, attach_errors, grounds_field
@@ -201,13 +203,13 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
     change_form_template = "admin/cases/application/change_form.html"
     list_display = (
         "reference",
-        "applicant",
+        text_column(Application, "applicant"),
         "status",
-        "procedure",
-        "unit",
-        "assigned_to",
+        # The procedure is one of the filters beside the list, and on the case's page.
+        text_column(Application, "unit"),
+        person_column(Application, "assigned_to"),
         "submitted_on",
-        "next_deadline_at",
+        moment_column(Application, "next_deadline_at"),
     )
     list_filter = ("status", "procedure", "submission_authority", "unit")
     search_fields = ("reference", "applicant__family_name", "applicant__given_names")
@@ -460,6 +462,7 @@ class TimeUnitFilter(admin.ChoicesFieldListFilter):
 
 @admin.register(DeadlineRule)
 class DeadlineRuleAdmin(admin.ModelAdmin):
+    # Whether a rule moves off weekends and its reminder lead times are on its page.
     list_display = (
         "code",
         "name",
@@ -467,10 +470,7 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
         "stop_event",
         "duration",
         "time_unit",
-        "roll_forward",
-        "reminder_days",
-        "applies_from",
-        "applies_until",
+        "applies",
         "is_active",
     )
     list_filter = ("start_event", ("unit", TimeUnitFilter), "is_active")
@@ -479,6 +479,21 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
     @admin.display(description=_("time unit"), ordering="unit")
     def time_unit(self, obj) -> str:
         return obj.get_unit_display()
+
+    @admin.display(description=_("applies (key date)"), ordering="applies_from")
+    def applies(self, obj) -> str | None:
+        """The key dates the rule applies to, in one column: "from", "until", or both."""
+        start, end = (
+            format_html('<span class="nowrap">{}</span>', date_format(day)) if day else None
+            for day in (obj.applies_from, obj.applies_until)
+        )
+        if start and end:
+            return format_html("{} – {}", start, end)
+        if start:
+            return format_html(_("from {date}"), date=start)
+        if end:
+            return format_html(_("until {date}"), date=end)
+        return None
 
     def get_readonly_fields(self, request, obj=None):
         # Deadlines point at rules by code: a rule's code is fixed once it exists.
@@ -490,7 +505,14 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Placement)
 class PlacementAdmin(ReadOnlyAdmin):
-    list_display = ("application", "facility", "regime", "starts_at", "ends_at", "review_due")
+    list_display = (
+        "application",
+        text_column(Placement, "facility"),
+        "regime",
+        "starts_at",
+        "ends_at",
+        "review_due",
+    )
     list_filter = ("regime", "facility")
     list_select_related = ("application", "facility")
     search_fields = ("application__reference",)
@@ -498,7 +520,14 @@ class PlacementAdmin(ReadOnlyAdmin):
 
 @admin.register(Deadline)
 class DeadlineAdmin(ReadOnlyAdmin):
-    list_display = ("application", "rule", "due_on", "due_at", "status", "closed_at")
+    list_display = (
+        "application",
+        text_column(Deadline, "rule", length=60),
+        "due_on",
+        "due_at",
+        "status",
+        "closed_at",
+    )
     list_filter = ("status", "rule")
     list_select_related = ("application", "rule")
     search_fields = ("application__reference",)
@@ -571,9 +600,8 @@ class CaseEventAdmin(ReadOnlyAdmin):
         "application",
         "kind",
         "action_label",
-        "actor",
-        "from_status",
-        "to_status",
+        person_column(CaseEvent, "actor"),
+        "status_change",
     )
     # The details as the case page writes them, not the stored JSON.
     exclude = ("data",)
@@ -589,6 +617,12 @@ class CaseEventAdmin(ReadOnlyAdmin):
             or RECORD_ACTIONS.get(obj.action)
             or obj.action
         )
+
+    @admin.display(description=_("status change"), ordering="to_status")
+    def status_change(self, obj) -> str | None:
+        if not (obj.from_status or obj.to_status):
+            return None
+        return f"{obj.get_from_status_display() or '—'} → {obj.get_to_status_display() or '—'}"
 
     @admin.display(description=_("details"))
     def what(self, obj) -> str:
@@ -621,7 +655,7 @@ class CaseEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Note)
 class NoteAdmin(ReadOnlyAdmin):
-    list_display = ("application", "author", "created_at")
+    list_display = ("application", person_column(Note, "author"), "created_at")
     list_select_related = ("application", "author")
     search_fields = ("application__reference",)
 

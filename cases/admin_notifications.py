@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from haven.admin import clipped, person_column, text_column
+
 from . import access, reminders
 from .labels import data_text
 from .models import Notification, Reminder
@@ -47,8 +49,8 @@ class ReminderAdmin(admin.ModelAdmin):
         "rule",
         "due_on",
         "level_display",
-        "recipient",
-        "created_at",
+        person_column(Reminder, "recipient"),
+        # When the sweep created it is on its page; when it went out is here.
         "sent_at",
         "attempts",
         "error",
@@ -104,8 +106,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def error(self, obj: Reminder) -> str:
-        text = obj.last_error
-        return text if len(text) <= 120 else f"{text[:117]}..."
+        return clipped(obj.last_error, 60)
 
     @admin.action(description=_("Retry sending the selected reminders"), permissions=["change"])
     def retry_sending(self, request, queryset: QuerySet[Reminder]) -> None:
@@ -129,7 +130,14 @@ class ReminderAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "recipient", "kind", "text", "read_at", "emailed_at")
+    list_display = (
+        "created_at",
+        person_column(Notification, "recipient"),
+        "kind",
+        text_column(Notification, "text"),
+        "read_at",
+        "emailed_at",
+    )
     list_filter = ("kind",)
     list_select_related = ("recipient",)
     search_fields = ("recipient__username", "text")
