@@ -266,6 +266,12 @@ class WithdrawForm(TransitionForm):
     )
 
 
+class ReopenForm(TransitionForm):
+    def __init__(self, *args, case: Application, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["reason"].label = _("The applicant's request to reopen")
+
+
 TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "start_examination": StartExaminationForm,
     "detain": DetainForm,
@@ -275,6 +281,7 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "remit": RemitForm,
     "close": CloseForm,
     "withdraw": WithdrawForm,
+    "reopen": ReopenForm,
 }
 
 

@@ -318,6 +318,23 @@ INTERVIEW_RECORDED = Condition(
     _interview_recorded,
     _("No interview is recorded and no reason for waiving it is given."),
 )
+
+
+def _may_be_reopened(application) -> bool:
+    return bool(
+        application.withdrawal == Application.Withdrawal.IMPLICIT
+        and application.reopen_until
+        and timezone.localdate() <= application.reopen_until
+    )
+
+
+MAY_BE_REOPENED = Condition(
+    _may_be_reopened,
+    _(
+        "Only an implicitly withdrawn application may be reopened, and only within its "
+        "reopening window."
+    ),
+)
 CAN_BE_CLOSED = Condition(
     _can_be_closed,
     _(
@@ -495,6 +512,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     interviewed_on = models.DateField(_("personal interview held on"), null=True, blank=True)
     interview_waiver_reason = models.TextField(_("reason the interview was waived"), blank=True)
+    # A personal interview the applicant missed without a reason: it opens the path to an
+    # implicit withdrawal (APD Art. 28(1)).
+    interview_missed_on = models.DateField(_("personal interview missed on"), null=True, blank=True)
     decision_outcome = models.CharField(
         _("decision"), max_length=30, choices=Outcome.choices, blank=True
     )
@@ -546,6 +566,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
     withdrawal = models.CharField(
         _("withdrawal"), max_length=20, choices=Withdrawal.choices, blank=True
     )
+    # After an implicit withdrawal: the last day the applicant may have the case reopened
+    # (the reopening window's rule in force then, APD Art. 28(2)).
+    reopen_until = models.DateField(_("may be reopened until"), null=True, blank=True)
     next_deadline_at = models.DateTimeField(
         _("nearest open deadline"), null=True, blank=True, editable=False
     )
@@ -872,6 +895,23 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     def withdraw(self, *, kind: str) -> None:
         self.withdrawal = kind
+
+    @transition(
+        field=status,
+        source=Status.WITHDRAWN,
+        target=Status.EXAMINATION,
+        permission="cases.work_on_case",
+        conditions=[MAY_BE_REOPENED],
+        custom={
+            "label": _("Reopen"),
+            "help_text": _(
+                "The applicant asked to go on with an implicitly withdrawn application, "
+                "within the reopening window."
+            ),
+        },
+    )
+    def reopen(self) -> None:
+        self.withdrawal = ""
 
 
 class ReferenceCounter(models.Model):
@@ -1405,6 +1445,10 @@ class DeadlineRule(models.Model):
         ENTERED = "entered", _("Entry into the territory")
         SERVED = "served", _("Decision served")
         REMITTED = "remitted", _("Court remittal")
+        IMPLICITLY_WITHDRAWN = (
+            "implicitly_withdrawn",
+            _("Implicit withdrawal (discontinuation of the examination)"),
+        )
         INADMISSIBILITY_EXTENDED = (
             "inadmissibility_extended",
             _("Examination of admissibility extended (from the lodging)"),

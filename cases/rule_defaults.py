@@ -229,6 +229,26 @@ DEFAULT_RULES: list[dict] = [
         "applies_from": APR_APPLIES_FROM,
         "family": "inadmissibility-extended",
     },
+    # Implicit withdrawal (row 13): not a limit on the authority but the applicant's window
+    # to have the case reopened; `workflow.withdraw` reads it and keeps the last day on the
+    # case (`Application.reopen_until`), so nothing falls due or overdue when it passes.
+    {
+        "code": "reopening-window",
+        "name": gettext_noop("Reopening of an implicitly withdrawn application"),
+        "legal_source": gettext_noop(
+            "Directive 2013/32/EU Art. 28(2): the applicant may have the case reopened for at "
+            "least 9 months after the discontinuation (under the APR not verified: the same "
+            "default)"
+        ),
+        "start_event": "implicitly_withdrawn",
+        "stop_event": "",
+        "duration": 9,
+        "unit": "months",
+        # The applicant's own period: a last day on a weekend or holiday moves to the next
+        # working day (Civil Code Art. 1.121), as for the appeal window.
+        "roll_forward": True,
+        "reminder_days": "",
+    },
     {
         "code": "dublin-request",
         "name": gettext_noop("Dublin request to another Member State"),

@@ -53,6 +53,24 @@ def record_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) 
         }
     if action == "vulnerability_assessed":
         return _("Vulnerability assessed on %(date)s") % {"date": date(data.get("assessed_on"))}
+    if action == "procedure_channelled":
+        return _("Channelled: %(procedure)s (before: %(was)s)") % {
+            "procedure": label(Application.Procedure, data.get("procedure", "")),
+            "was": label(Application.Procedure, data.get("was", "")),
+        }
+    if action == "admissibility_extended":
+        return _("Examination of admissibility extended, now due %(date)s") % {
+            "date": date(data.get("due_on"))
+        }
+    if action == "interview_missed":
+        return _(
+            "Personal interview missed on %(date)s without a reason: the application may be "
+            "treated as implicitly withdrawn"
+        ) % {"date": date(data.get("missed_on"))}
+    if action == "reopening_window":
+        return _("The application may be reopened until %(date)s") % {
+            "date": date(data.get("reopen_until"))
+        }
     if action == "responsibility_determined":
         code = data.get("responsible_state", "")
         return _("Member State responsible: %(state)s (determined on %(date)s)") % {

@@ -165,6 +165,8 @@ def available_transitions(application: Application, user: User) -> list[Transiti
     for t in Application._meta.get_field("status").get_all_transitions(Application):
         if t.name in seen or t.source != application.status:
             continue
+        if t.name == "reopen" and application.withdrawal != Application.Withdrawal.IMPLICIT:
+            continue  # only an implicit withdrawal has a reopening window to speak of
         seen.add(t.name)
         options.append(
             TransitionOption(
@@ -189,6 +191,7 @@ TRANSITION_ORDER = (
     "remit",
     "close",
     "withdraw",
+    "reopen",
 )
 
 
@@ -1046,6 +1049,8 @@ def withdraw(
         if current is not None:
             _end_placement(case, current, moment, actor=actor, reason=_("Application withdrawn."))
         deadlines.cancel_open_deadlines(case, moment, actor=actor)
+        if kind == Application.Withdrawal.IMPLICIT:
+            _open_reopening_window(case, moment, actor=actor)
 
     return _run_transition(
         application,
@@ -1057,6 +1062,27 @@ def withdraw(
         prepare=prepare,
         effects=effects,
         update_fields=("withdrawal",),
+    )
+
+
+def _open_reopening_window(case: Application, moment: dt.datetime, *, actor: User) -> None:
+    """An implicit withdrawal discontinues the examination; the applicant may have it
+    reopened until the last day of the reopening window of the rule in force (APD
+    Art. 28(2): at least 9 months). The day is kept on the case (it is the applicant's
+    window, not a limit on the authority: nothing is due or overdue when it passes)."""
+    rules = deadlines.applicable_rules(case, DeadlineRule.StartEvent.IMPLICITLY_WITHDRAWN)
+    if not rules:
+        return
+    rule = rules[0]
+    case.reopen_until, _due_at = deadlines.rule_due(rule, moment)
+    case.save(update_fields=["reopen_until"])
+    record_event(
+        case,
+        kind=CaseEvent.Kind.RECORD,
+        action="reopening_window",
+        actor=actor,
+        at=moment,
+        data={"reopen_until": case.reopen_until.isoformat(), "rule": rule.code},
     )
 
 
@@ -1726,6 +1752,11 @@ __all__ += [
 from .person import record_vulnerability_assessment  # noqa: E402
 
 __all__ += ["record_vulnerability_assessment"]
+
+from .withdrawal import implicitly_withdraw, record_missed_interview, reopen  # noqa: E402
+
+TRANSITIONS["reopen"] = reopen
+__all__ += ["implicitly_withdraw", "record_missed_interview", "reopen"]
 
 # Areas' verbs, re-exported so that callers write `workflow.<verb>(...)` (house style 16).
 from .breakglass import extend_break_glass, open_break_glass  # noqa: E402

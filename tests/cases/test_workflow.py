@@ -28,6 +28,7 @@ GRAPH = {
     ("withdraw", "submitted"): "withdrawn",
     ("withdraw", "examination"): "withdrawn",
     ("withdraw", "detention"): "withdrawn",
+    ("reopen", "withdrawn"): "examination",
 }
 STATES = [s.value for s in Status]
 TRANSITIONS = sorted({name for name, _ in GRAPH})
@@ -52,6 +53,7 @@ def run(name: str, case: Application, actor, pabrade: Facility):
         "remit": {"judgment_final_on": dt.date(2024, 5, 1)},
         "close": {},
         "withdraw": {"kind": "explicit"},
+        "reopen": {},
     }[name]
     return workflow.TRANSITIONS[name](
         case.pk, actor=actor, expected_status=case.status, reason=f"Testing {name}", **data
@@ -69,6 +71,10 @@ def prepare_for(name: str, case: Application, alice) -> None:
 @pytest.mark.parametrize(("name", "source"), sorted(GRAPH))
 def test_it_runs_every_allowed_transition(name, source, build_case, alice, dora, pabrade):
     case = build_case(source)
+    if name == "reopen":  # only an implicit withdrawal opens a reopening window
+        case = workflow.implicitly_withdraw(
+            build_case("examination"), actor=alice, expected_status="examination", reason="Gone"
+        )
     prepare_for(name, case, alice)
     events_before = case.events.count()
 

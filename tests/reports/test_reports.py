@@ -131,11 +131,12 @@ def test_occupancy_against_the_places_of_the_facility(client, dora, world, pabra
 
 def test_workload_per_assignee(client, dora, adam, world):
     response = page(client, dora, "workload")
-    # Case 1 (decided) is alice's; case 3 is nobody's, its examination limit overdue (the
-    # right to work is an entitlement, not a limit).
-    assert table(response) == [["Nobody (unassigned)", 1, 1], ["Alice", 1, 0]]
+    # Case 1 (decided) is alice's; case 3 is nobody's, its examination limit overdue and its
+    # border procedure's 4 weeks too (due 2024-02-01; the right to work is an entitlement,
+    # not a limit).
+    assert table(response) == [["Nobody (unassigned)", 1, 2], ["Alice", 1, 0]]
     everyone = page(client, adam, "workload")
-    assert response.context["figures"].footer[1:] == [2, 1]
+    assert response.context["figures"].footer[1:] == [2, 2]
     assert everyone.context["figures"].footer[1] == 3
 
 

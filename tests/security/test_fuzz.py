@@ -404,7 +404,13 @@ def cases(world: World, build_case, alice, dora) -> dict[str, Application]:
     )
     appealed = build_case("appealed")
     workflow.record_judgment(appealed, actor=alice, judgment_on=dt.date(2024, 6, 1))
+    # Implicitly withdrawn, within its reopening window: the reopen step and a subsequent
+    # application are offered.
+    withdrawn = workflow.implicitly_withdraw(
+        build_case("examination"), actor=alice, expected_status="examination", reason="Gone"
+    )
     return {
+        "withdrawn": withdrawn,
         "detention": world.case,
         "submitted": build_case("submitted"),
         "examination": build_case("examination"),
