@@ -20,7 +20,7 @@ UV_VERSION := 0.13.9
 LOCK := $(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.12 \
 	--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: install run test worker lint check demo clean bench lock backup
+.PHONY: install run test worker lint check demo clean bench lock backup multinode
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@set -o pipefail; python=$$(scripts/find-python) || exit 1; \
@@ -79,6 +79,12 @@ BACKUP_DIR ?= var/backup
 backup: $(STAMP) ## pg_dump (custom format) of DATABASE_URL and a listing of the document store into $(BACKUP_DIR)/<time>/
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (postgres://...) to the database to back up."; exit 1; }
 	@$(PY) manage.py backup --into $(BACKUP_DIR)
+
+# The topology of "Deployment and topology" on this machine: a database of its own
+# (MULTINODE_DATABASE, default haven_multinode, made afresh on DATABASE_URL's server), its own
+# redis-server and moto S3 server, two gunicorn instances, two workers; prints what it checked.
+multinode: $(STAMP) $(MO) ## prove the multi-node topology: two web instances, two workers, a worker killed mid-send
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m tests.ops.multinode
 
 BENCH_CASES ?= 100000
 bench: $(STAMP) ## build or reuse haven_bench_$(BENCH_CASES) (synthetic cases), measure the pages, write bench/results.json

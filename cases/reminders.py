@@ -94,8 +94,8 @@ class DeliveryFailed(Exception):
 
 def grace_period() -> dt.timedelta:
     """How long a send may hold its claim. Older claims belong to a dead worker; older
-    unclaimed rows lost their enqueue. Well above any send (the SMTP timeout is seconds)."""
-    return dt.timedelta(minutes=settings.REMINDER_GRACE_MINUTES)
+    unclaimed rows lost their enqueue. Above any send (SEND_TIME_LIMIT stops one)."""
+    return dt.timedelta(seconds=settings.REMINDER_GRACE_SECONDS)
 
 
 def max_attempts() -> int:

@@ -14,6 +14,7 @@ import logging
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from haven import ops
@@ -22,9 +23,10 @@ from . import checkpoints, reminders
 
 log = logging.getLogger(__name__)
 
-# Backoff 1, 2, 4, ... seconds with jitter, never above 10 minutes: far below Redis'
-# visibility timeout (1 hour), after which an unacknowledged message is delivered again.
-RETRY_BACKOFF_MAX = 600
+# Backoff 1, 2, 4, ... seconds with jitter, never above RETRY_BACKOFF_MAX (10 minutes, and at
+# most a quarter of Redis' visibility timeout, BROKER_VISIBILITY_TIMEOUT, after which an
+# unacknowledged message is delivered again: a retry waits holding its message).
+RETRY_BACKOFF_MAX = settings.RETRY_BACKOFF_MAX
 # Tasks that only read and write the database: retried when it fails.
 DATABASE_OPTIONS = {
     "autoretry_for": (DatabaseError,),
@@ -38,10 +40,11 @@ SEND_OPTIONS = {
     "retry_backoff_max": RETRY_BACKOFF_MAX,
     "retry_jitter": True,
     "max_retries": 5,
-    # Bounded well inside the claim's grace period (REMINDER_GRACE_MINUTES), so a claim
-    # older than that can only belong to a dead worker. (Enforced by the prefork pool.)
-    "soft_time_limit": 120,
-    "time_limit": 180,
+    # Bounded inside the claim's grace period (REMINDER_GRACE_SECONDS, which the settings
+    # keep above SEND_TIME_LIMIT), so a claim older than that can only belong to a dead
+    # worker. (Enforced by the prefork pool.)
+    "soft_time_limit": settings.SEND_SOFT_TIME_LIMIT,
+    "time_limit": settings.SEND_TIME_LIMIT,
 }
 
 

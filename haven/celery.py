@@ -44,9 +44,7 @@ class RequeueOnConnect(bootsteps.StartStopStep):
         from django.conf import settings
 
         self._send(parent)
-        self.again = parent.timer.call_after(
-            settings.REMINDER_GRACE_MINUTES * 60, self._send, (parent,)
-        )
+        self.again = parent.timer.call_after(settings.REMINDER_GRACE_SECONDS, self._send, (parent,))
 
     def stop(self, parent) -> None:
         if self.again is not None:

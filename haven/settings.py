@@ -538,7 +538,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 1,
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = TIME_ZONE
 SWEEP_INTERVAL_MINUTES = _int("SWEEP_INTERVAL_MINUTES", 15, minimum=1)
 DIGEST_HOUR = _int("DIGEST_HOUR", 7)
@@ -546,9 +545,41 @@ if DIGEST_HOUR > 23:
     raise ImproperlyConfigured(f"DIGEST_HOUR={DIGEST_HOUR} must be between 0 and 23")
 # The digest lists what is due within this many days (and what is overdue).
 DIGEST_DAYS = _int("DIGEST_DAYS", 14, minimum=1)
-# A send holds its claim on a reminder this long at most; an older claim belonged to a dead
-# worker and the next sweep sends again (tasks are time-limited to 3 minutes, far below).
-REMINDER_GRACE_MINUTES = _int("REMINDER_GRACE_MINUTES", 10, minimum=5)
+# How long one send may last, and so hold its claim. Its SMTP conversation waits at most
+# EMAIL_TIMEOUT seconds for each connection and reply; a mail server that trickles bytes gets
+# past that, so the send task (a reminder, a digest) is also stopped after SEND_TIME_LIMIT
+# seconds (the prefork pool enforces it; at two thirds of it the send is interrupted, records
+# the error, releases its claim and is retried).
+# (Not a setting named EMAIL_TIMEOUT: Django 6.1 refuses its old EMAIL_* settings beside MAILERS.)
+_email_timeout = _int("EMAIL_TIMEOUT", 10, minimum=1)
+SEND_TIME_LIMIT = _int("SEND_TIME_LIMIT", 180, minimum=3 * _email_timeout)
+SEND_SOFT_TIME_LIMIT = SEND_TIME_LIMIT * 2 // 3
+# An unsent reminder whose claim is older than this belonged to a worker that died (no live
+# send holds a claim longer than SEND_TIME_LIMIT), and one never claimed lost its enqueue: the
+# next sweep, or a worker connecting to the broker, enqueues it again. REMINDER_GRACE_MINUTES
+# (the older name) is still read when REMINDER_GRACE_SECONDS is not set.
+REMINDER_GRACE_SECONDS = _int(
+    "REMINDER_GRACE_SECONDS", 60 * _int("REMINDER_GRACE_MINUTES", 10, minimum=1), minimum=1
+)
+if REMINDER_GRACE_SECONDS < SEND_TIME_LIMIT + 10:
+    raise ImproperlyConfigured(
+        f"REMINDER_GRACE_SECONDS={REMINDER_GRACE_SECONDS} must be at least SEND_TIME_LIMIT + 10 "
+        f"({SEND_TIME_LIMIT + 10}): a live send may hold its claim for SEND_TIME_LIMIT seconds."
+    )
+# Redis delivers a message again when its worker has not acknowledged it after this many
+# seconds (a worker that died). Messages are acknowledged when their task ends, and a retry's
+# delay is spent holding its message too, so the delay of retries is capped at a quarter of
+# it (at most 10 minutes) and a send at half of it (SEND_TIME_LIMIT): a live worker's message
+# is never delivered twice. Redis is searched for such messages every 10 × 10 s (with a
+# timeout under 1000 s, every 10 s).
+BROKER_VISIBILITY_TIMEOUT = _int("BROKER_VISIBILITY_TIMEOUT", 3600, minimum=2 * SEND_TIME_LIMIT)
+RETRY_BACKOFF_MAX = min(600, BROKER_VISIBILITY_TIMEOUT // 4)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 10 if BROKER_VISIBILITY_TIMEOUT >= 1000 else 1,
+    "socket_connect_timeout": 2,
+}
 # After this many failed attempts the sweep stops retrying a reminder; the admin's
 # "retry sending" action gives it a fresh set.
 REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 12, minimum=1)
@@ -624,7 +655,7 @@ if _email_host:
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": _secret("EMAIL_HOST_PASSWORD", "") or "",
                 "use_tls": _bool("EMAIL_USE_TLS", True),
-                "timeout": 10,
+                "timeout": _email_timeout,
             },
         }
     }

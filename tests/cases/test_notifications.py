@@ -163,7 +163,7 @@ def test_a_failed_email_is_recorded_and_a_retry_adds_no_second_notification(alic
 
 
 def test_a_live_claim_keeps_another_worker_away(alice, settings):
-    settings.REMINDER_GRACE_MINUTES = 10
+    settings.REMINDER_GRACE_SECONDS = 600
     reminder = examination_reminder(alice)
     Reminder.objects.filter(pk=reminder.pk).update(claimed_at=vilnius(2024, 2, 8, 8, 0))
     assert send(reminder, 2024, 2, 8, 8, 9) == "busy"
