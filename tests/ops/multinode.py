@@ -396,6 +396,14 @@ def python(*args: str) -> list[str]:
 def topology(database_url: str, workdir: Path, say: Callable[[str], None]) -> Iterator[Topology]:
     """Start Redis, moto's S3 server, two gunicorn instances and two workers; yield them;
     stop them all, whatever happens."""
+    redis_server = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if redis_server is None:
+        raise ProofFailed(
+            "redis-server is not installed: the proof starts a Redis server of its own "
+            "(apt-get install redis-server)."
+        )
     processes = Processes(workdir)
     sink = MailSink(2)
     try:
@@ -403,13 +411,8 @@ def topology(database_url: str, workdir: Path, say: Callable[[str], None]) -> It
         processes.start(
             "redis",
             [
-                "redis-server",
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--databases",
-                "64",
+                redis_server,
+                *f"--port {redis_port} --bind 127.0.0.1 --databases 64".split(),
                 "--save",
                 "",
                 "--appendonly",
@@ -492,7 +495,10 @@ def topology(database_url: str, workdir: Path, say: Callable[[str], None]) -> It
                 return wanted <= {name for reply in replies for name in reply}
 
             wait_for(both_answer, "both workers to answer")
-        say(f"web :{web[0]} and :{web[1]} (gunicorn), workers {', '.join(workers)} (celery)")
+        say(
+            f"web :{web[0]} and :{web[1]} (gunicorn; /health/ passes database, migrations, "
+            f"redis and storage on both), workers {', '.join(workers)} (celery, prefork)"
+        )
         yield Topology(env, web, media, workers, sink, redis_url, processes)
     finally:
         processes.stop_all()
@@ -884,6 +890,7 @@ def main() -> int:
     env = haven_env(database_url, {"REDIS_URL": "", "HAVEN_ALLOW_NO_REDIS": "1"})
     for key, value in env.items():
         os.environ[key] = value
+    sys.stdout.reconfigure(line_buffering=True)
     print(f"Database {name}: made afresh and migrated")
     maintenance = {**env, "DATABASE_URL": re.sub(rf"/{name}(\?|$)", r"/postgres\1", database_url)}
     for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
@@ -910,9 +917,9 @@ def main() -> int:
     except ProofFailed as failure:
         print(f"FAILED: {failure}\nLogs in {workdir}.", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("Interrupted: every process started was stopped.", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, SystemExit) as stop:
+        print("Interrupted: every process it started was stopped.", file=sys.stderr)
+        return stop.code if isinstance(stop, SystemExit) else 130
     print(f"Multi-node proof passed ({time.monotonic() - started:.0f} s); logs in {workdir}.")
     return 0
 
