@@ -1949,6 +1949,18 @@ class BreakGlassGrant(models.Model):
         related_name="+",
     )
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
+    # Ended before its time by the case's unit's decision-maker or an administrator: `ends_at`
+    # is then the moment it was ended (the planned end is on the timeline event).
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended early by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("ended early at"), null=True, blank=True)
+    revoke_reason = models.TextField(_("why ended early"), blank=True, default="")
 
     objects = BreakGlassGrantQuerySet.as_manager()
 
@@ -1969,6 +1981,11 @@ class BreakGlassGrant(models.Model):
                 condition=Q(extended_by__isnull=True, extended_at__isnull=True)
                 | Q(extended_by__isnull=False, extended_at__isnull=False),
                 name="breakglass_extension_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_by__isnull=True, revoked_at__isnull=True)
+                | Q(revoked_by__isnull=False, revoked_at__isnull=False),
+                name="breakglass_revocation_complete",
             ),
         ]
 

@@ -106,7 +106,7 @@ APPLICATION_TEXT = (
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 DEADLINE_TEXT = ("waive_reason",)
 DOCUMENT_TEXT = ("original_name", "description")
-BREAK_GLASS_TEXT = ("reason",)
+BREAK_GLASS_TEXT = ("reason", "revoke_reason")
 
 
 class BrokenTimeline(Exception):

@@ -380,6 +380,12 @@ class TimelineBuilder:
             row["title"] = _(
                 "Emergency access opened by a caseworker of another unit, until %(until)s"
             ) % {"until": self._moment(data.get("until"))}
+        elif action == "break_glass_revoked":
+            who = self.users.get(data.get("holder"))
+            row["title"] = _("Emergency access of %(who)s ended before %(until)s") % {
+                "who": person(who) if who else "?",
+                "until": self._moment(data.get("until")),
+            }
         elif action == "break_glass_extended":
             who = self.users.get(data.get("holder"))
             row["title"] = _("Emergency access of %(who)s extended to work, until %(until)s") % {

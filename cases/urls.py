@@ -29,6 +29,11 @@ urlpatterns = [
         views.extend_break_glass,
         name="extend_break_glass",
     ),
+    path(
+        "cases/<int:pk>/break-glass/end/",
+        views.revoke_break_glass,
+        name="revoke_break_glass",
+    ),
     path("cases/<int:pk>/steps/<slug:name>/", views.transition, name="transition"),
     path("cases/<int:pk>/records/<slug:name>/", views.case_action, name="action"),
     path(

@@ -263,7 +263,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     if access.report_unit(request.user) != access.ALL_UNITS:
         raise Http404
     grants = BreakGlassGrant.objects.select_related(
-        "user__unit", "application__unit", "extended_by"
+        "user__unit", "application__unit", "extended_by", "revoked_by"
     ).order_by("-starts_at", "-pk")
     page = Paginator(grants, BREAK_GLASS_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -280,6 +280,9 @@ def break_glass(request: HttpRequest) -> HttpResponse:
             "live": g.is_live(now),
             "extended_by": person(g.extended_by),
             "extended_at": g.extended_at,
+            "revoked_by": person(g.revoked_by),
+            "revoked_at": g.revoked_at,
+            "revoke_reason": g.revoke_reason,
         }
         for g in page.object_list
     ]

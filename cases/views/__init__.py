@@ -15,7 +15,7 @@ The names below are the views that `cases.urls` routes to.
 
 from __future__ import annotations
 
-from .breakglass import break_glass, extend_break_glass
+from .breakglass import break_glass, extend_break_glass, revoke_break_glass
 from .dashboard import dashboard
 from .detail import case_detail
 from .facilities import facilities
@@ -38,6 +38,7 @@ __all__ = [
     "dashboard",
     "document_download",
     "extend_break_glass",
+    "revoke_break_glass",
     "facilities",
     "intake",
     "notifications",

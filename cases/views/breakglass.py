@@ -111,3 +111,27 @@ def extend_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, case, exc)
     messages.success(request, _("The emergency access may now be used to work on the case."))
     return redirect(back)
+
+
+@login_required
+@require_POST
+def revoke_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case's unit's decision-maker (or an administrator) ends an emergency access before
+    its time, with a reason (`workflow.revoke_break_glass`)."""
+    user = request.user
+    case = access.get_application_for_user(user, pk)
+    back = reverse("cases:detail", args=[case.pk]) + "#emergency-access"
+    grant_pk = int_or_none(request.POST.get("grant", ""))
+    grant = case.break_glass_grants.filter(pk=grant_pk).first() if grant_pk else None
+    if grant is None:
+        messages.error(request, _("Choose the emergency access to end."))
+        return redirect(back)
+    try:
+        workflow.revoke_break_glass(grant, actor=user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    except workflow.WorkflowError as exc:
+        return _refused(request, case, exc)
+    messages.success(request, _("The emergency access has ended."))
+    return redirect(back)

@@ -46,8 +46,9 @@ def _stamp(moment) -> str:
 def _grant_rows(case: Application, user, now) -> list[dict[str, Any]]:
     """The case's emergency accesses, newest first, as the case page lists them."""
     may_extend = user.has_perm("cases.decide_case", case)
+    may_end = may_extend or (user.is_active and (user.is_superuser or user.is_administrator))
     rows = []
-    grants = case.break_glass_grants.select_related("user__unit", "extended_by")
+    grants = case.break_glass_grants.select_related("user__unit", "extended_by", "revoked_by")
     for grant in grants[:EMERGENCY_SHOWN]:
         live = grant.is_live(now)
         rows.append(
@@ -62,6 +63,10 @@ def _grant_rows(case: Application, user, now) -> list[dict[str, Any]]:
                 "extended_by": person(grant.extended_by),
                 "extended_at": grant.extended_at,
                 "may_extend": may_extend and live and not grant.extended,
+                "may_end": may_end and live,
+                "revoked_by": person(grant.revoked_by),
+                "revoked_at": grant.revoked_at,
+                "revoke_reason": grant.revoke_reason,
             }
         )
     return rows
@@ -98,6 +103,12 @@ def _access_rows(case: Application, grants: list[dict[str, Any]]) -> list[dict[s
             what += " · " + _("extended to work by %(who)s at %(at)s") % {
                 "who": grant["extended_by"],
                 "at": _stamp(grant["extended_at"]),
+            }
+        if grant["revoked_at"]:
+            what += " · " + _("ended early by %(who)s at %(at)s: %(reason)s") % {
+                "who": grant["revoked_by"],
+                "at": _stamp(grant["revoked_at"]),
+                "reason": grant["revoke_reason"],
             }
         rows.append({"at": grant["starts_at"], "actor": grant["who"], "what": what, "ip": ""})
     rows.extend(exports.case_exports(case.pk, ACCESS_LOG_LIMIT))

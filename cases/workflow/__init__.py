@@ -1759,6 +1759,6 @@ TRANSITIONS["reopen"] = reopen
 __all__ += ["implicitly_withdraw", "record_missed_interview", "reopen"]
 
 # Areas' verbs, re-exported so that callers write `workflow.<verb>(...)` (house style 16).
-from .breakglass import extend_break_glass, open_break_glass  # noqa: E402
+from .breakglass import extend_break_glass, open_break_glass, revoke_break_glass  # noqa: E402
 
-__all__ += ["extend_break_glass", "open_break_glass"]
+__all__ += ["extend_break_glass", "open_break_glass", "revoke_break_glass"]

@@ -4,8 +4,10 @@ A caseworker or decision-maker of one unit who must act on another unit's case a
 applicant stands at their border post at night) asks for access with a reason. The grant
 lasts `settings.BREAK_GLASS_HOURS` and lets them read the case; the case's unit's
 decision-maker may extend it to work (caseworker steps, notes, documents) until it ends.
-Each grant and each extension is an event on the case's timeline; the unit's decision-makers
-are told of a grant at once, each in their own language, and the holder of an extension.
+The unit's decision-maker (or an administrator) may end a grant before its time, with a
+reason. Each grant, extension and early end is an event on the case's timeline; the unit's
+decision-makers are told of a grant at once, each in their own language, and the holder of an
+extension or an early end.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..labels import person
 from ..models import Application, BreakGlassGrant, CaseEvent
 from . import TransitionForbidden, _lock, _now, _require_reason
 
-__all__ = ["extend_break_glass", "open_break_glass"]
+__all__ = ["extend_break_glass", "open_break_glass", "revoke_break_glass"]
 
 
 def _decision_makers(unit_id: int) -> list[User]:
@@ -168,4 +170,66 @@ def extend_break_glass(
                 ),
                 case,
             )
+    return grant
+
+
+@retried
+def revoke_break_glass(
+    grant: BreakGlassGrant | int, *, actor: User, reason: str, at: dt.datetime | None = None
+) -> BreakGlassGrant:
+    """End a grant in force before its time, with a reason (required): the case's unit's
+    decision-makers (`cases.decide_case`) and administrators. The grant then ends at this
+    moment (`ends_at`; the planned end is kept on the timeline event), records who ended it,
+    when and why, and its holder is told. Ending an ended grant is refused."""
+    reason = _require_reason(reason)
+    moment = _now(at)
+    grant_pk = grant.pk if isinstance(grant, BreakGlassGrant) else grant
+    with transaction.atomic():
+        application_id = (
+            BreakGlassGrant.objects.filter(pk=grant_pk).values_list("application_id", flat=True)
+        ).first()
+        if application_id is None:
+            raise TransitionForbidden(_("There is no such emergency access."))
+        case = _lock(application_id)
+        if not (actor.is_authenticated and actor.is_active):
+            raise TransitionForbidden(_("You are not signed in."))
+        if not (actor.is_superuser or predicates.is_administrator(actor)):
+            refusal = predicates.refusal(actor, "cases.decide_case", case)
+            if refusal:
+                raise TransitionForbidden(refusal)
+        grant = BreakGlassGrant.objects.select_for_update().select_related("user").get(pk=grant_pk)
+        if not grant.is_live(moment):
+            raise TransitionForbidden(_("This emergency access has already ended."))
+        planned_end = grant.ends_at
+        # A grant ends after it starts (a constraint): ended in the very moment it began, it
+        # lasted a microsecond.
+        grant.ends_at = max(moment, grant.starts_at + dt.timedelta(microseconds=1))
+        grant.revoked_by = actor
+        grant.revoked_at = moment
+        grant.revoke_reason = reason
+        grant.save(update_fields=["ends_at", "revoked_by", "revoked_at", "revoke_reason"])
+        record_event(
+            case,
+            kind=CaseEvent.Kind.RECORD,
+            action="break_glass_revoked",
+            actor=actor,
+            at=moment,
+            reason=reason,
+            data={
+                "grant": grant.pk,
+                "holder": grant.user_id,
+                "until": planned_end.isoformat(),
+            },
+        )
+        holder = grant.user
+        if holder.is_active:
+            notifications.notify(
+                holder,
+                lambda: (
+                    _("Your emergency access to %(ref)s was ended by %(who)s.")
+                    % {"ref": case.reference, "who": person(actor)}
+                ),
+                case,
+            )
+    predicates.forget_grants(grant.user)
     return grant

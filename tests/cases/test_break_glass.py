@@ -36,6 +36,10 @@ def extend_url(case) -> str:
     return reverse("cases:extend_break_glass", args=[case.pk])
 
 
+def end_url(case) -> str:
+    return reverse("cases:revoke_break_glass", args=[case.pk])
+
+
 @pytest.fixture
 def at_start():
     with time_machine.travel(START, tick=False) as traveller:
@@ -271,6 +275,86 @@ def test_extending_without_choosing_an_access_changes_nothing(client, dora, case
     assert not case.events.filter(action="break_glass_extended").exists()
 
 
+# -- ended early ----------------------------------------------------------------------------
+
+
+def test_the_decision_maker_ends_it_early_with_a_reason(client, oscar, dora, case, at_start):
+    grant = workflow.open_break_glass(case, actor=oscar, reason="Night shift")
+    workflow.extend_break_glass(grant, actor=dora)
+    at_start.move_to(START + dt.timedelta(hours=2))
+    client.force_login(dora)
+    page = client.get(detail(case)).content.decode()
+    assert f'id="end-grant-{grant.pk}"' in page
+
+    refused = client.post(end_url(case), {"grant": grant.pk, "reason": "  "}, follow=True)
+    assert "Say why" in refused.content.decode()
+    assert fresh(oscar).has_perm("cases.work_on_case", case)
+
+    response = client.post(end_url(case), {"grant": grant.pk, "reason": "Applicant transferred"})
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert (grant.revoked_by, grant.revoked_at, grant.revoke_reason) == (
+        dora,
+        START + dt.timedelta(hours=2),
+        "Applicant transferred",
+    )
+    assert grant.ends_at == START + dt.timedelta(hours=2) and not grant.is_live()
+    [event] = case.events.filter(action="break_glass_revoked")
+    assert (event.actor, event.reason) == (dora, "Applicant transferred")
+    assert event.data["until"] == (START + dt.timedelta(hours=12)).isoformat()
+    assert Notification.objects.filter(recipient=oscar, text__contains="was ended").exists()
+
+    # From now on oscar has nothing, as after its hours; the page and the report say so.
+    assert not fresh(oscar).has_perm("cases.read_case", case)
+    client.force_login(oscar)
+    assert client.get(detail(case)).status_code == 404
+    client.force_login(dora)
+    page = client.get(detail(case))
+    titles = [row["title"] for row in page.context["timeline"]]
+    assert any(t.startswith("Emergency access of Oscar") and "ended" in t for t in titles), titles
+    assert "Applicant transferred" in page.content.decode()
+    log = [row["what"] for row in page.context["access_log"]]
+    assert any("ended early by Dora" in w and "Applicant transferred" in w for w in log), log
+    assert f'id="end-grant-{grant.pk}"' not in page.content.decode()
+    with pytest.raises(workflow.TransitionForbidden, match="already ended"):
+        workflow.revoke_break_glass(grant, actor=dora, reason="Again")
+
+
+def test_an_administrator_ends_it_early_too(client, oscar, adam, case):
+    grant = workflow.open_break_glass(case, actor=oscar, reason="Night shift")
+    client.force_login(adam)
+    response = client.post(end_url(case), {"grant": grant.pk, "reason": "Not an emergency"})
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.revoked_by == adam and not grant.is_live()
+    report = client.get(reverse("reports:break_glass")).content.decode()
+    assert "ended early" in report and "Not an emergency" in report
+
+
+@pytest.mark.parametrize("who", ["alice", "oscar"])
+def test_only_the_units_decision_maker_or_an_administrator_ends_it(
+    request, client, oscar, case, who
+):
+    grant = workflow.open_break_glass(case, actor=oscar, reason="Night shift")
+    actor = request.getfixturevalue(who)
+    with pytest.raises(workflow.TransitionForbidden):
+        workflow.revoke_break_glass(grant, actor=actor, reason="Mine")
+    client.force_login(actor)
+    response = client.post(end_url(case), {"grant": grant.pk, "reason": "Mine"})
+    assert response.status_code == 403
+    grant.refresh_from_db()
+    assert grant.revoked_at is None and grant.is_live()
+    assert not case.events.filter(action="break_glass_revoked").exists()
+
+
+def test_ending_without_choosing_an_access_changes_nothing(client, dora, case):
+    client.force_login(dora)
+    for grant in ("", "nonsense", "²", "99999999999999999999999"):
+        response = client.post(end_url(case), {"grant": grant, "reason": "x"})
+        assert response.status_code == 302
+    assert not case.events.filter(action="break_glass_revoked").exists()
+
+
 # -- retention ----------------------------------------------------------------------------
 
 
@@ -284,3 +368,15 @@ def test_retention_removes_the_reason_and_keeps_the_record(oscar, alice, case):
     grant.refresh_from_db()
     assert grant.reason == "[redacted]"
     assert grant.user == oscar and grant.ends_at
+
+
+def test_retention_removes_the_reason_for_ending_it_early(oscar, dora, alice, case):
+    grant = workflow.open_break_glass(case, actor=oscar, reason="Night shift")
+    workflow.revoke_break_glass(grant, actor=dora, reason="Applicant transferred to Rukla")
+    workflow.withdraw(
+        case, actor=alice, expected_status="submitted", reason="Left", kind="explicit"
+    )
+    anonymise_case(case.pk, timezone.localdate() + dt.timedelta(days=1))
+    grant.refresh_from_db()
+    assert (grant.reason, grant.revoke_reason) == ("[redacted]", "[redacted]")
+    assert grant.revoked_by == dora

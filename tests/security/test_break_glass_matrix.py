@@ -1,12 +1,12 @@
 """Emergency access, URL by persona, in each state of a grant: before it, while it lasts
-(read-only), once extended to work, and after it ended.
+(read-only), once extended to work, after it ended, and after it was ended early.
 
 oscar (caseworker of unit B) asks every URL of the caseworker UI and the reports that names
 unit A's case, with a GET, an empty POST and a forged body (`test_url_matrix`'s bodies):
 
-- before a grant and after it ended, everything answers as for a missing case, nothing of
-  unit A reaches him and nothing of unit A changes (the state "before" is also the outsider
-  test of `test_url_matrix`, which asks the admin too);
+- before a grant and after it ended (in time, or early), everything answers as for a
+  missing case, nothing of unit A reaches him and nothing of unit A changes (the state
+  "before" is also the outsider test of `test_url_matrix`, which asks the admin too);
 - while a read-only grant lasts he reads the case and its document, each view in the access
   log, and no request of his changes the case (its status, notes, documents, deadlines,
   assignment: every row but the access log's);
@@ -94,6 +94,14 @@ def test_after_the_grant_ended_the_case_answers_as_missing(world):
     workflow.extend_break_glass(grant, actor=world.users["dora"])
     with time_machine.travel(grant.ends_at + dt.timedelta(seconds=1), tick=False):
         _assert_as_missing(world, signed_in(oscar))
+
+
+def test_after_the_grant_was_ended_early_the_case_answers_as_missing(world):
+    oscar = world.users["oscar"]
+    grant = workflow.open_break_glass(world.case, actor=oscar, reason="Night at the border")
+    workflow.extend_break_glass(grant, actor=world.users["dora"])
+    workflow.revoke_break_glass(grant, actor=world.users["dora"], reason="Applicant left")
+    _assert_as_missing(world, signed_in(oscar))
 
 
 def test_while_a_read_only_grant_lasts_he_reads_and_changes_nothing(world):
