@@ -173,10 +173,21 @@ def test_lists_and_exports_show_a_hidden_fact_as_hidden(client, alice, case, ori
 
 
 def test_exports_never_carry_the_default_sensitive_facts(client, alice, sensitive_case):
+    import io
+
+    import openpyxl
+
     client.force_login(alice)
     text = b"".join(client.get(LIST, {"format": "csv"}).streaming_content).decode("utf-8-sig")
     assert "zq-" not in text
     assert "Королёв" in text  # not hidden by default
+    body = b"".join(client.get(LIST, {"format": "xlsx"}).streaming_content)
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    values = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [v for v in values if "zq-" in v]
+    assert any("Королёв" in v for v in values)
+    # An export reveals nothing: no reveal is on record.
+    assert not reveals(sensitive_case).exists()
 
 
 def test_form_pages_do_not_name_a_hidden_original_name(client, alice, case, original_hidden):
