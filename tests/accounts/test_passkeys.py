@@ -265,3 +265,42 @@ def production_env(extra: dict[str, str]) -> dict[str, str]:
     env.pop("PYTEST_VERSION", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
+
+
+HOSTILE = [
+    ("application/json", "[]"),
+    ("application/json", '"x"'),
+    ("application/json", "{"),
+    ("application/json", "\x00"),
+    ("application/json", json.dumps({"id": 1, "rawId": None, "type": 5, "response": []})),
+    ("application/json", json.dumps({"id": "!!", "rawId": "!!", "type": "public-key"})),
+    (
+        "application/json",
+        json.dumps(
+            {
+                "id": "AAAA",
+                "rawId": "AAAA",
+                "type": "public-key",
+                "response": {"clientDataJSON": "%%%", "attestationObject": "AAAA"},
+            }
+        ),
+    ),
+    ("application/x-www-form-urlencoded", "id=AAAA&rawId=AAAA&type=public-key&response=x"),
+]
+
+
+def test_the_ceremonies_answer_every_hostile_body_without_a_500(alice):
+    client = Client(REMOTE_ADDR=OFFICE, raise_request_exception=False)
+    client.force_login(alice)  # a password-only session without a device: it may enrol
+    crashed = []
+    for begin, complete in (
+        (REGISTER_BEGIN, reverse("accounts:passkey_register_complete")),
+        (AUTH_BEGIN, AUTH_COMPLETE),
+    ):
+        for content_type, body in HOSTILE:
+            client.post(begin)
+            response = client.post(complete, body, content_type=content_type)
+            if response.status_code >= 500:
+                crashed.append((complete, body[:40], response.status_code))
+    assert not crashed, crashed
+    assert not WebAuthnCredential.objects.exists()
