@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from cases import notifications, workflow
-from cases.models import Notification
+from cases.models import Deadline, Notification
 from tests.conftest import make_user, submit
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,57 @@ def test_dates_in_the_past_read_as_overdue(client, alice, dora):
     client.force_login(alice)
     rows = client.get(HOME).context["deadline_rows"]
     assert any(r["days_text"].startswith("overdue by") for r in rows)
+
+
+def _due_within_two_weeks(user):
+    """The open deadlines of `user`'s cases due within 14 days, by hand from the table."""
+    now = timezone.now()
+    return Deadline.objects.filter(
+        application__assigned_to=user,
+        status=Deadline.Status.OPEN,
+        due_at__lt=now + dt.timedelta(days=14),
+    ).order_by("due_at", "pk")
+
+
+def test_the_deadline_counts_and_rows_match_the_deadlines_due(client, alice, dora):
+    for day, name in ((dt.date(2023, 8, 11), "Early"), (timezone.localdate(), "Today")):
+        workflow.assign(
+            submit(alice, family_name=name, submitted_on=day), actor=dora, assignee=alice
+        )
+    due = list(_due_within_two_weeks(alice))
+    now = timezone.now()
+    client.force_login(alice)
+    context = client.get(HOME).context
+    assert context["overdue_count"] == sum(1 for d in due if d.due_at < now) > 0
+    assert context["soon_count"] == sum(1 for d in due if d.due_at >= now) > 0
+    # The most urgent first, each once, with the case and person named.
+    assert [r["pk"] for r in context["deadline_rows"]] == [d.pk for d in due][:50]
+    assert all(r["reference"] and r["applicant"] for r in context["deadline_rows"])
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_the_deadline_counts_are_capped_each_on_its_own(client, alice, dora, monkeypatch, cap):
+    """Above the cap a count reads "N+"; the other count stays exact whichever way it is
+    counted (one pass when both fit, one count each when they do not)."""
+    monkeypatch.setattr(importlib.import_module("cases.views.dashboard"), "COUNT_CAP", cap)
+    for name in ("Late", "Later", "Latest"):
+        workflow.assign(
+            submit(alice, family_name=name, submitted_on=dt.date(2023, 8, 11)),
+            actor=dora,
+            assignee=alice,
+        )
+    workflow.assign(
+        submit(alice, family_name="Recent", submitted_on=timezone.localdate()),
+        actor=dora,
+        assignee=alice,
+    )
+    due = list(_due_within_two_weeks(alice))
+    now = timezone.now()
+    overdue = sum(1 for d in due if d.due_at < now)
+    soon = len(due) - overdue
+    assert overdue > cap + 1  # the test's own premise
+    client.force_login(alice)
+    response = client.get(HOME)
+    assert response.context["overdue_count"] == cap + 1
+    assert response.context["soon_count"] == min(soon, cap + 1)
+    assert f"{cap}+</strong> overdue" in response.content.decode()
