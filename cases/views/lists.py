@@ -37,17 +37,28 @@ from .common import COUNT_CAP, _days_text, _may_use_cases, _no_access, _positive
 PAGE_SIZES = (25, 50, 100)
 
 
+# A search by name counts at most this many: each match of a trigram search is read from
+# the table to be checked, a common name matches thousands of cases at a national caseload,
+# and a search with more than a thousand answers asks for a date of birth or a first name,
+# not for paging.
+SEARCH_COUNT_CAP = 1_000
+
+
 class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows: an exact count of a million rows costs more than
-    the page itself, and nobody pages past ten thousand results."""
+    """Counts at most `cap` + 1 rows (COUNT_CAP unless told): an exact count of a million rows
+    costs more than the page itself, and nobody pages past ten thousand results."""
+
+    def __init__(self, *args, cap: int = COUNT_CAP, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.cap = cap
 
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self.count > self.cap
 
 
 class IdsFirstPaginator(CappedPaginator):
@@ -60,8 +71,8 @@ class IdsFirstPaginator(CappedPaginator):
     fetches what a row shows (select_related, prefetches).
     """
 
-    def __init__(self, object_list, per_page, *, rows) -> None:
-        super().__init__(object_list, per_page)
+    def __init__(self, object_list, per_page, *, rows, cap: int = COUNT_CAP) -> None:
+        super().__init__(object_list, per_page, cap=cap)
         self.rows = rows
 
     def page(self, number):
@@ -139,7 +150,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     per_page = _positive_int(params.get("per_page"), PAGE_SIZES[0])
     if per_page not in PAGE_SIZES:
         per_page = PAGE_SIZES[0]
-    paginator = IdsFirstPaginator(filterset.qs, per_page, rows=rows_qs)
+    query = clean_query(params.get("q"))
+    cap = SEARCH_COUNT_CAP if query else COUNT_CAP
+    paginator = IdsFirstPaginator(filterset.qs, per_page, rows=rows_qs, cap=cap)
     page = paginator.get_page(_positive_int(params.get("page"), 1))
 
     now = timezone.now()
@@ -183,7 +196,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
     may_bulk_assign = bool(
         user.unit_id and (user.is_superuser or user.has_role(roles.DECISION_MAKER))
     )
-    query = clean_query(params.get("q"))
     words = fold_word(query).split()
     return render(
         request,
@@ -203,7 +215,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "name_search": getattr(filterset, "name_search", None),
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
-            "count_cap": COUNT_CAP,
+            "count_cap": paginator.cap,
             "assign_form": forms.AssignForm(unit_id=user.unit_id, auto_id="bulk_%s")
             if may_bulk_assign
             else None,

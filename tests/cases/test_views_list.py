@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.db import connection
@@ -287,3 +288,24 @@ def test_users_without_a_role_see_an_explanation(client, db):
     response = client.get(LIST)
     assert response.status_code == 200
     assert "Ask an administrator" in response.content.decode()
+
+
+def test_a_search_counts_its_matches_only_up_to_its_own_cap(client, alice, monkeypatch):
+    """A name search stops counting above SEARCH_COUNT_CAP (each trigram match is read from
+    the table) and says so; the same cases without a search are counted in full."""
+    lists = importlib.import_module("cases.views.lists")
+    hosseinis = [
+        person(alice, "Hosseini", given_names=f"Ali {n}", nationality="AF") for n in range(3)
+    ]
+    client.force_login(alice)
+    monkeypatch.setattr(lists, "SEARCH_COUNT_CAP", 2)
+    response = client.get(LIST, {"q": "hosseini"})
+    assert response.context["paginator"].capped
+    assert "More than 2 cases — narrow the search or filters" in response.content.decode()
+    # The most recent cases still show; nothing is hidden from the page without saying so.
+    assert set(refs(response)) == {c.reference for c in hosseinis}
+
+    response = client.get(LIST, {"nationality": "AF"})
+    assert not response.context["paginator"].capped
+    assert response.context["paginator"].count == 3
+    assert "More than" not in response.content.decode()
