@@ -593,6 +593,43 @@ RECORD_ACTIONS = {
 }
 
 
+def action_name(kind: str, action: str) -> str:
+    """An event's action as a reader names it."""
+    if kind == CaseEvent.Kind.DEADLINE:
+        return str(DEADLINE_ACTIONS.get(action, action))
+    return str(
+        transition_labels().get(action)
+        or CAUSE_LABELS.get(action)
+        or RECORD_ACTIONS.get(action)
+        or DEADLINE_ACTIONS.get(action)
+        or action
+    )
+
+
+class EventActionFilter(admin.SimpleListFilter):
+    """The event list's "by action" filter, named as the column names them. Its choices are
+    the actions Haven writes (from the labels above), not a DISTINCT over the whole timeline,
+    which would read every event of a national caseload on each visit."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = {
+            *transition_labels(),
+            *CAUSE_LABELS,
+            *RECORD_ACTIONS,
+            *DEADLINE_ACTIONS,
+        }
+        named = {action: action_name("", action) for action in actions}
+        return sorted(named.items(), key=lambda item: item[1].casefold())
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(action=self.value())
+        return queryset
+
+
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
     list_display = (
@@ -609,14 +646,7 @@ class CaseEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, obj) -> str:
-        if obj.kind == CaseEvent.Kind.DEADLINE:
-            return str(DEADLINE_ACTIONS.get(obj.action, obj.action))
-        return str(
-            transition_labels().get(obj.action)
-            or CAUSE_LABELS.get(obj.action)
-            or RECORD_ACTIONS.get(obj.action)
-            or obj.action
-        )
+        return action_name(obj.kind, obj.action)
 
     @admin.display(description=_("status change"), ordering="to_status")
     def status_change(self, obj) -> str | None:
@@ -637,7 +667,7 @@ class CaseEventAdmin(ReadOnlyAdmin):
         ).rows()[0]
         return " · ".join(str(part) for part in (row["title"], row["details"]) if part)
 
-    list_filter = (EventKindFilter, "action")
+    list_filter = (EventKindFilter, EventActionFilter)
     list_select_related = ("application", "actor")
     search_fields = ("application__reference",)
     date_hierarchy = "at"

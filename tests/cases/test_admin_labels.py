@@ -49,3 +49,28 @@ def test_grounds_are_shown_by_their_names(client, staff, alice):
     html = response.content.decode()
     assert "Political opinion; Refusal of military service (desertion, draft evasion)" in html
     assert "political_opinion" not in html
+
+
+def test_the_event_lists_action_filter_names_actions_and_filters(client, root, case, alice):
+    workflow.start_examination(case, actor=alice, expected_status="submitted", reason="Go")
+    client.force_login(root)
+    url = reverse("admin:cases_caseevent_changelist")
+    response = client.get(url)
+    filters = {spec.title: spec for spec in response.context["cl"].filter_specs}
+    choices = [c["display"] for c in filters["action"].choices(response.context["cl"])]
+    assert "Start examination" in choices and "Document added" in choices
+    assert "start_examination" not in choices and "document_added" not in choices
+    response = client.get(url, {"action": "start_examination"})
+    shown = list(response.context["cl"].result_list)
+    assert shown and {e.action for e in shown} == {"start_examination"}
+
+
+def test_the_admins_date_drill_down_writes_iso_dates(client, root, case):
+    client.force_login(root)
+    day = case.submitted_on
+    html = client.get(
+        reverse("admin:cases_application_changelist"),
+        {"submitted_on__year": day.year, "submitted_on__month": day.month},
+    ).content.decode()
+    assert f"{day:%m-%d}" in html
+    assert day.strftime("%B") + " " + str(day.day) not in html
