@@ -22,7 +22,8 @@
    times, default once, 0 skips it; rolled back after timing), and BENCH_SWEEP_RUNS sweeps at
    a past moment chosen so that BENCH_SWEEP_DUE deadlines are due (the same number at every
    size). The sweeps run last, after the throughput part: at a million cases the first one
-   takes the longest of anything here.
+   takes the longest of anything here. BENCH_PAGES (comma-separated names or patterns, for
+   example `report_*,dashboard`) measures only those pages besides the floor and the list.
 3. Throughput: gunicorn (2 workers, persistent connections, DEBUG=false) on a free port of
    127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
@@ -42,6 +43,7 @@ EXPLAIN of the name search in var/bench/.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
 import os
 import platform
@@ -87,6 +89,9 @@ FIRST_SWEEP_RUNS = _env_int("BENCH_FIRST_SWEEP_RUNS", 1)
 # 0 skips the report pages and the rebuild of their rows that they need once per database
 # (long at 1,000,000 cases), and the exports of every case (tens of minutes in XLSX there).
 REPORTS = _env_int("BENCH_REPORTS", 1)
+# Only the pages named (comma-separated, shell patterns such as `report_*`), besides the floor
+# and the case list; empty: every page. Entries of the pages left out are kept from earlier runs.
+ONLY = [p.strip() for p in os.environ.get("BENCH_PAGES", "").split(",") if p.strip()]
 EXPORTS = _env_int("BENCH_EXPORTS", 1)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://root@127.0.0.1:5432").rstrip("/")
 DATABASE = f"haven_bench_{CASES}"
@@ -334,6 +339,14 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     ]
     if REPORTS:
         pages.extend(reports)
+    if ONLY:
+        # The floor and the case list stay: every figure is read as a ratio to them.
+        pages = [
+            p
+            for p in pages
+            if p[0] in ("floor_case_list", "case_list")
+            or any(fnmatch.fnmatchcase(p[0], pattern) for pattern in ONLY)
+        ]
     decision_maker = (
         User.objects.filter(unit__name=largest, groups__name=roles.DECISION_MAKER)
         .order_by("pk")
@@ -418,7 +431,9 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     OUT.mkdir(parents=True, exist_ok=True)
     explain_lines = []
     for name in ("search_latin", "search_cyrillic", "search_partial"):
-        url = {n: u for n, u, _w in pages}[name]
+        url = {n: u for n, u, _w in pages}.get(name)
+        if url is None:
+            continue
         counter.keep, counter.statements = True, []
         with connection.execute_wrapper(counter):
             clients["caseworker"].get(url)

@@ -26,6 +26,7 @@ to the new values from the day of the correction on; figures of the past keep th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import JSONField
 from django.utils import timezone
 
 from cases.deadlines import local_date
@@ -455,21 +457,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> Rebuilt:
             finish(current)
     if progress:
         progress(total, total)
-    rows = [
-        ReportRow(
-            kind=k[0],
-            day=k[1],
-            unit_id=k[2],
-            procedure=k[3],
-            nationality=k[4],
-            key=k[5],
-            sub=k[6],
-            days=k[7],
-            value=v,
-        )
-        for k, v in tally.items()
-        if v
-    ]
+    rows = [(*key, value) for key, value in tally.items() if value]
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Deferred foreign key checks of this transaction run now: TRUNCATE refuses a
@@ -478,13 +466,39 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> Rebuilt:
             cursor.execute(
                 f"TRUNCATE {ReportRow._meta.db_table}, {ReportCase._meta.db_table}"  # noqa: S608
             )
-        ReportRow.objects.bulk_create(rows, batch_size=5000)
-        ReportCase.objects.bulk_create(states, batch_size=5000)
+        _write(ReportRow, ROW_COLUMNS, rows)
+        _write(
+            ReportCase,
+            ("application_id", "last_event", "facts"),
+            ((s.application_id, s.last_event, s.facts) for s in states),
+        )
         ReportCursor.objects.update_or_create(
             pk=1, defaults={"through_event": through, "updated_at": timezone.now()}
         )
     catch_up()
     return Rebuilt(cases=len(states), events=events_read, rows=len(rows), through_event=through)
+
+
+ROW_COLUMNS = ("kind", "day", "unit_id", "procedure", "nationality", "key", "sub", "days", "value")
+
+
+def _write(model, columns: tuple[str, ...], rows) -> None:
+    """Rows into an emptied table: with COPY on PostgreSQL (a million cases' rows in a
+    fraction of the time of INSERTs), with INSERTs of 5,000 elsewhere (SQLite)."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            (model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=5000
+        )
+        return
+    json_columns = {
+        i for i, name in enumerate(columns) if isinstance(model._meta.get_field(name), JSONField)
+    }
+    sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            if json_columns:
+                row = tuple(json.dumps(v) if i in json_columns else v for i, v in enumerate(row))
+            copy.write_row(row)
 
 
 def print_progress(done: int, total: int) -> None:
