@@ -589,6 +589,9 @@ AUDIT_CHECKPOINT_MINUTES = _int("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
 # How often the report rows take in events no workflow change folded (reports.folding.catch_up):
 # after downtime or a bulk load, the reports lag the timeline by at most this much.
 REPORT_CATCH_UP_MINUTES = _int("REPORT_CATCH_UP_MINUTES", 10, minimum=1)
+# How long a report's figures are kept in the shared cache for the same filters and the same
+# version of the report rows (reports.figures.computed); 0 computes them on every request.
+REPORT_CACHE_SECONDS = _int("REPORT_CACHE_SECONDS", 300)
 
 # Beat sends a heartbeat task this often; `/health/` fails beat or the worker when their last
 # heartbeat is older than HEALTH_HEARTBEAT_STALE_SECONDS.

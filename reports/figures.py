@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from accounts.models import User
@@ -28,13 +33,17 @@ from cases.labels import label, person
 from cases.models import (
     OPEN_STATUSES,
     Application,
+    CaseEvent,
     DeadlineRule,
     Facility,
     Placement,
     Status,
 )
 
-from .models import ReportRow
+from .folding import FOLDED_KINDS
+from .models import ReportCursor, ReportRow
+
+log = logging.getLogger(__name__)
 
 # Days since the application was made: (label, first day, last day or None).
 AGE_BANDS = (
@@ -76,6 +85,7 @@ class Figures:
     series: list[Series] = field(default_factory=list)
     chart: str = "bar"  # bar, stacked, line, hbar
     footer: list[Any] | None = None
+    computed_at: dt.datetime | None = None
 
 
 def rows_of(kind: str, f: Filters) -> QuerySet:
@@ -436,6 +446,49 @@ def workload(f: Filters) -> Figures:
         chart="hbar",
         footer=[_("Total"), sum(r[1] for r in rows), sum(r[2] for r in rows)],
     )
+
+
+def _rows_version() -> tuple:
+    """What the figures were computed from: the newest folded event (every workflow change
+    folds its events in its own transaction, so a change makes a new version), the newest
+    report row and the catch-up position (a rebuild or a catch-up moves them). Three reads
+    of one index entry each."""
+    newest_event = (
+        CaseEvent.objects.filter(kind__in=FOLDED_KINDS)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    newest_row = ReportRow.objects.order_by("-pk").values_list("pk", flat=True).first()
+    position = ReportCursor.objects.filter(pk=1).values_list("through_event", "updated_at").first()
+    return newest_event, newest_row, position
+
+
+def computed(report: Report, f: Filters) -> Figures:
+    """The report's figures for `f`, computed once per version of the rows they are read
+    from and kept REPORT_CACHE_SECONDS in the shared cache (the page and its chart, two
+    requests, then compute them once; so do the heads of unit who open the same report).
+    A change of the timeline makes a new version at once; what the rows do not hold (a
+    facility's places, a person's name) shows within REPORT_CACHE_SECONDS. Without the cache
+    (0, or the cache down), computed on each request."""
+    seconds = settings.REPORT_CACHE_SECONDS
+    if not seconds:
+        return replace(report.figures(f), computed_at=timezone.now())
+    raw = repr((report.slug, astuple(f), get_language(), _rows_version()))
+    key = "haven:report:" + hashlib.sha256(raw.encode()).hexdigest()
+    try:
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache that is down costs time, not the report
+        log.warning("The report cache did not answer: computing %s.", report.slug)
+        found = None
+    if found is not None:
+        return found
+    result = replace(report.figures(f), computed_at=timezone.now())
+    try:
+        cache.set(key, result, seconds)
+    except Exception:  # noqa: BLE001
+        log.warning("The report cache did not answer: %s is not kept.", report.slug)
+    return result
 
 
 @dataclass(frozen=True)

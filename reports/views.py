@@ -171,7 +171,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"report": definition, "form": form, "reports": reports.REPORTS}
     if not form.is_valid():
         return render(request, "reports/report.html", context, status=400)
-    result = definition.figures(filters)
+    result = reports.computed(definition, filters)
     table = Table(
         f"report-{slug}",
         tuple(
@@ -237,7 +237,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
     filters, form = _filters(request, definition)
     if not form.is_valid():
         return HttpResponse(status=400)
-    result = definition.figures(filters)
+    result = reports.computed(definition, filters)
     drawn = CHART_TYPES[result.chart](
         title=str(definition.title),
         x_label_rotation=30 if len(result.x_labels) > 6 else 0,
