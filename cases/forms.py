@@ -27,6 +27,7 @@ from accounts.models import User
 from . import workflow
 from .models import Applicant, Application, Document, Facility
 from .validators import validate_past_date
+from .workflow.procedures import CHANNELS, HOME_STATE
 
 TEXT_LIMIT = 10_000
 REASON_LIMIT = 5_000
@@ -337,12 +338,124 @@ class WaiveDeadlineForm(Form):
     reason = reason_field(_("Reason for waiving"))
 
 
+# ------------------------------------------------------------------------------------------
+# Records of the procedures (issue 17): channelling, Dublin, the person, implicit withdrawal
+# ------------------------------------------------------------------------------------------
+
+
+class ChannelForm(Form):
+    procedure = forms.ChoiceField(
+        label=_("Procedure"),
+        choices=[(code, text) for code, text in Application.Procedure.choices if code in CHANNELS],
+    )
+    reason = reason_field(_("Reason for the procedure"))
+
+
+class ExtendAdmissibilityForm(Form):
+    reason = reason_field(_("Reason for the extension"))
+
+
+class MissedInterviewForm(Form):
+    missed_on = date_field(
+        _("Interview missed on"),
+        help_text=_("The applicant did not come and gave no reason."),
+    )
+
+
+class VulnerabilityForm(Form):
+    assessed_on = date_field(_("Assessed on"))
+    categories = forms.MultipleChoiceField(
+        label=_("Special needs found"),
+        choices=Application.Vulnerability.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: no special needs were found."),
+    )
+    assessor = forms.CharField(label=_("Assessed by"), max_length=200)
+
+
+def member_states() -> list[tuple[str, str]]:
+    return [("", "—"), *((code, name) for code, name in countries if code != HOME_STATE)]
+
+
+class StartDublinForm(Form):
+    reason = reason_field(_("Why the Dublin procedure (for example a Eurodac hit)"))
+
+
+class DublinRequestForm(Form):
+    kind = forms.ChoiceField(
+        label=_("Request"), choices=Application.DublinRequest.choices, widget=forms.RadioSelect
+    )
+    requested_state = forms.ChoiceField(label=_("Requested Member State"), choices=member_states)
+    sent_on = date_field(_("Sent on"))
+
+
+class DublinReplyForm(Form):
+    accepted = forms.TypedChoiceField(
+        label=_("Reply"),
+        choices=[("yes", _("Accepted")), ("no", _("Refused"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    replied_on = date_field(_("Reply of"))
+
+
+class AcceptByDefaultForm(Form):
+    confirm = forms.BooleanField(
+        label=_("No reply came within the requested State's time limit"),
+        help_text=_("Recorded as acceptance; the transfer period runs from the limit's last day."),
+    )
+
+
+class ResponsibilityForm(Form):
+    responsible_state = forms.ChoiceField(
+        label=_("Member State responsible"),
+        choices=lambda: [("", "—"), *countries],
+    )
+    determined_on = date_field(_("Determined on"))
+    reason = reason_field(required=False)
+
+
+class TransferExtensionForm(Form):
+    ground = forms.ChoiceField(
+        label=_("Ground"),
+        choices=Application.TransferExtension.choices,
+        widget=forms.RadioSelect,
+    )
+    reason = reason_field()
+
+
+class TransferForm(Form):
+    transferred_on = date_field(_("Transferred on"))
+
+
+class SubsequentApplicationForm(Form):
+    submitted_on = date_field(_("Subsequent application made on"))
+    lodged_on = date_field(_("Lodged on"), required=False)
+    reason = reason_field(
+        _("New elements"),
+        _("What the applicant presents that is new; recorded on the new case's timeline."),
+    )
+
+
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "interview": InterviewForm,
     "court_order": CourtOrderForm,
     "service": ServiceForm,
     "judgment": JudgmentForm,
     "up_to_date": UpToDateForm,
+    "procedure": ChannelForm,
+    "admissibility_extension": ExtendAdmissibilityForm,
+    "interview_missed": MissedInterviewForm,
+    "vulnerability": VulnerabilityForm,
+    "dublin_start": StartDublinForm,
+    "dublin_request": DublinRequestForm,
+    "dublin_reply": DublinReplyForm,
+    "dublin_default": AcceptByDefaultForm,
+    "responsibility": ResponsibilityForm,
+    "transfer_extension": TransferExtensionForm,
+    "transfer": TransferForm,
+    "subsequent": SubsequentApplicationForm,
 }
 ACTION_LABELS = {
     "interview": _("Record the personal interview"),
@@ -350,6 +463,18 @@ ACTION_LABELS = {
     "service": _("Record service of the decision"),
     "judgment": _("Record the final judgment"),
     "up_to_date": _("The record is up to date"),
+    "procedure": _("Channel into a procedure"),
+    "admissibility_extension": _("Extend the examination of admissibility"),
+    "interview_missed": _("Record a missed interview"),
+    "vulnerability": _("Record the vulnerability assessment"),
+    "dublin_start": _("Start the Dublin procedure"),
+    "dublin_request": _("Record the Dublin request"),
+    "dublin_reply": _("Record the reply to the Dublin request"),
+    "dublin_default": _("Record acceptance by default"),
+    "responsibility": _("Record the Member State responsible"),
+    "transfer_extension": _("Extend the transfer period"),
+    "transfer": _("Record the transfer"),
+    "subsequent": _("Record a subsequent application"),
 }
 
 

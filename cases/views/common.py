@@ -62,7 +62,7 @@ def _submit(
     call: Callable[[], Any],
     *,
     done: str | Callable[[Any], str],
-    next_url: str,
+    next_url: str | Callable[[Any], str],
     page: dict[str, Any],
 ) -> HttpResponse:
     """A submitted form: run its one workflow call when the form is valid.
@@ -81,7 +81,7 @@ def _submit(
             forms.attach_errors(form, exc)
         else:
             messages.success(request, done(result) if callable(done) else done)
-            return redirect(next_url)
+            return redirect(next_url(result) if callable(next_url) else next_url)
     return _form_page(request, case, form, status=400, **page)
 
 

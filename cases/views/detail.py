@@ -25,6 +25,7 @@ from .. import access, forms, sensitive, workflow
 from ..labels import label, person
 from ..models import Application, Document, Placement, SensitiveField, Status
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
+from ..workflow.procedures import CHANNELS, HOME_STATE
 from .common import _deadline_row, limits_missed
 
 TIMELINE_LIMIT = 1_000
@@ -132,6 +133,25 @@ def _recorded(
                 [(_("Interview waived"), case.interview_waiver_reason)],
                 {"waiver_reason": case.interview_waiver_reason},
             )
+    if name == "interview_missed" and case.interview_missed_on:
+        return (
+            [(_("Interview missed on"), case.interview_missed_on.isoformat())],
+            {"missed_on": case.interview_missed_on},
+        )
+    if name == "vulnerability" and case.vulnerability_assessed_on:
+        return (
+            [
+                (_("Assessed on"), case.vulnerability_assessed_on.isoformat()),
+                (_("Assessed by"), case.vulnerability_assessor),
+            ],
+            {
+                "assessed_on": case.vulnerability_assessed_on,
+                "assessor": case.vulnerability_assessor,
+                "categories": [c for c in case.vulnerabilities.split(",") if c],
+            },
+        )
+    if name == "procedure":
+        return [], {"procedure": case.procedure}
     if name == "court_order" and current is not None and current.court_order_on:
         return (
             [
@@ -148,6 +168,40 @@ def _recorded(
             },
         )
     return [], {}
+
+
+def procedure_actions(case: Application) -> list[str]:
+    """The records of the procedures the case page offers now (issue 17): channelling, the
+    examination of admissibility, the vulnerability assessment, the Dublin steps in their
+    order, and a subsequent application once the case has ended. Each goes through
+    `cases:action` to its workflow verb, which checks everything again."""
+    procedure = Application.Procedure
+    undecided = case.status in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION)
+    names: list[str] = []
+    if undecided and case.procedure in CHANNELS:
+        names.append("procedure")
+        if case.procedure == procedure.ADMISSIBILITY:
+            names.append("admissibility_extension")
+    if case.is_open:
+        names.append("vulnerability")
+    if undecided and case.procedure in CHANNELS:
+        names.append("dublin_start")
+    if case.procedure == procedure.DUBLIN and case.is_open:
+        settled = case.responsibility_determined_on is not None
+        if not case.dublin_request_sent_on and not settled:
+            names.append("dublin_request")
+        if case.dublin_request_sent_on and not case.dublin_reply:
+            names += ["dublin_reply", "dublin_default"]
+        if not settled:
+            names.append("responsibility")
+        if case.responsible_state and case.responsible_state != HOME_STATE:
+            if not case.transferred_on:
+                names.append("transfer")
+            if not case.transfer_extension and not case.transferred_on:
+                names.append("transfer_extension")
+    if case.status in (Status.CLOSED, Status.WITHDRAWN):
+        names.append("subsequent")
+    return names
 
 
 @login_required
@@ -200,18 +254,21 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_decider = user.has_perm("cases.decide_case", case)
     transitions = workflow.available_transitions(case, user)
     action_forms = []
-    if can_work and case.is_open:
+    if can_work:
         names = []
         if case.status in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION):
             names.append("interview")
+            if not case.interviewed_on:
+                names.append("interview_missed")
         if current is not None and current.regime == Placement.Regime.DETENTION:
             names.append("court_order")
         if case.status == Status.DECIDED and not case.served_on:
             names.append("service")
         if case.status == Status.APPEALED:
             names.append("judgment")
-        if case.recorded_as_of:
+        if case.recorded_as_of and case.is_open:
             names.append("up_to_date")
+        names += procedure_actions(case)
         for name in names:
             recorded, initial = _recorded(name, case, current)
             action_forms.append(

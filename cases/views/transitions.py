@@ -141,7 +141,55 @@ def _run_action(name: str, case: Application, user: User, data: dict[str, Any]):
         return workflow.record_judgment(case.pk, actor=user, judgment_on=data["judgment_on"])
     if name == "up_to_date":
         return workflow.bring_up_to_date(case.pk, actor=user, reason=data["reason"])
-    raise Http404
+    verb = PROCEDURE_ACTIONS.get(name)
+    if verb is None:
+        raise Http404
+    return verb(case, user, data)
+
+
+def _subsequent(case: Application, user: User, data: dict[str, Any]) -> Application:
+    """A subsequent application by the same applicant: a new case that names this one."""
+    return workflow.intake(
+        actor=user,
+        applicant=case.applicant,
+        unit=case.unit,
+        procedure=Application.Procedure.SUBSEQUENT,
+        previous_application=case,
+        submitted_on=data["submitted_on"],
+        lodged_on=data["lodged_on"],
+        reason=data["reason"],
+    )
+
+
+# The records of the procedures (issue 17): slug -> (case, user, form data) -> workflow verb.
+PROCEDURE_ACTIONS = {
+    "procedure": lambda case, user, data: workflow.channel_procedure(case.pk, actor=user, **data),
+    "admissibility_extension": lambda case, user, data: workflow.extend_admissibility_examination(
+        case.pk, actor=user, **data
+    ),
+    "interview_missed": lambda case, user, data: workflow.record_missed_interview(
+        case.pk, actor=user, **data
+    ),
+    "vulnerability": lambda case, user, data: workflow.record_vulnerability_assessment(
+        case.pk, actor=user, **data
+    ),
+    "dublin_start": lambda case, user, data: workflow.start_dublin(case.pk, actor=user, **data),
+    "dublin_request": lambda case, user, data: workflow.send_dublin_request(
+        case.pk, actor=user, **data
+    ),
+    "dublin_reply": lambda case, user, data: workflow.record_dublin_reply(
+        case.pk, actor=user, **data
+    ),
+    "dublin_default": lambda case, user, data: workflow.accept_by_default(case.pk, actor=user),
+    "responsibility": lambda case, user, data: workflow.determine_responsibility(
+        case.pk, actor=user, **data
+    ),
+    "transfer_extension": lambda case, user, data: workflow.extend_transfer(
+        case.pk, actor=user, **data
+    ),
+    "transfer": lambda case, user, data: workflow.record_transfer(case.pk, actor=user, **data),
+    "subsequent": _subsequent,
+}
 
 
 # Lazy: built when a message is shown, in the language of the user who sees it.
@@ -151,13 +199,27 @@ ACTION_DONE = {
     "service": gettext_lazy("The service of the decision is recorded."),
     "judgment": gettext_lazy("The final judgment is recorded."),
     "up_to_date": gettext_lazy("The record is up to date: its clocks are live."),
+    "procedure": gettext_lazy("The procedure is recorded."),
+    "admissibility_extension": gettext_lazy("The examination of admissibility is extended."),
+    "interview_missed": gettext_lazy("The missed interview is recorded."),
+    "vulnerability": gettext_lazy("The vulnerability assessment is recorded."),
+    "dublin_start": gettext_lazy("The case is in the Dublin procedure."),
+    "dublin_request": gettext_lazy("The Dublin request is recorded."),
+    "dublin_reply": gettext_lazy("The reply to the Dublin request is recorded."),
+    "dublin_default": gettext_lazy("The acceptance by default is recorded."),
+    "responsibility": gettext_lazy("The Member State responsible is recorded."),
+    "transfer_extension": gettext_lazy("The transfer period is extended."),
+    "transfer": gettext_lazy("The transfer is recorded."),
+    "subsequent": gettext_lazy("The subsequent application is registered as a new case."),
 }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    """Actions that change no state: interview, court order, service, judgment."""
+    """Actions that change no state: interview, court order, service, judgment, and the
+    records of the procedures (channelling, Dublin, the vulnerability assessment, a missed
+    interview, a subsequent application)."""
     if name not in forms.ACTION_FORMS:
         raise Http404
     user = request.user
@@ -177,7 +239,10 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         form,
         lambda: _run_action(name, case, user, form.cleaned_data),
         done=str(ACTION_DONE[name]),
-        next_url=reverse("cases:detail", args=[case.pk]),
+        # A subsequent application is a new case: the page goes there.
+        next_url=lambda result: reverse(
+            "cases:detail", args=[result.pk if name == "subsequent" else case.pk]
+        ),
         page=page,
     )
 
