@@ -438,6 +438,39 @@ class SubsequentApplicationForm(Form):
     )
 
 
+class AgeAssessmentForm(Form):
+    method = forms.ChoiceField(
+        label=_("Method"), choices=[("", "—"), *Application.AgeMethod.choices]
+    )
+    assessed_on = date_field(_("Age assessed on"))
+    result = forms.ChoiceField(
+        label=_("Result"), choices=[("", "—"), *Application.AgeResult.choices]
+    )
+    benefit_of_doubt = forms.BooleanField(
+        label=_("Benefit of the doubt applied (the applicant is treated as a minor)"),
+        required=False,
+    )
+    unaccompanied = forms.BooleanField(
+        label=_("Unaccompanied (no adult responsible for the applicant is present)"),
+        required=False,
+    )
+
+
+class RepresentativeForm(Form):
+    name = forms.CharField(label=_("Guardian or representative"), max_length=200)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    appointed_on = date_field(_("Appointed on"))
+    appointed_by = forms.CharField(label=_("Appointed by (authority)"), max_length=200)
+
+
+class LegalRepresentativeForm(Form):
+    name = forms.CharField(label=_("Legal representative"), max_length=200)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    contact = forms.CharField(
+        label=_("Contact (telephone, e-mail or address)"), max_length=300, required=False
+    )
+
+
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "interview": InterviewForm,
     "court_order": CourtOrderForm,
@@ -456,6 +489,9 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "transfer_extension": TransferExtensionForm,
     "transfer": TransferForm,
     "subsequent": SubsequentApplicationForm,
+    "age_assessment": AgeAssessmentForm,
+    "representative": RepresentativeForm,
+    "legal_representative": LegalRepresentativeForm,
 }
 ACTION_LABELS = {
     "interview": _("Record the personal interview"),
@@ -475,6 +511,9 @@ ACTION_LABELS = {
     "transfer_extension": _("Extend the transfer period"),
     "transfer": _("Record the transfer"),
     "subsequent": _("Record a subsequent application"),
+    "age_assessment": _("Record the age assessment"),
+    "representative": _("Record the representative of the unaccompanied minor"),
+    "legal_representative": _("Record the legal representative"),
 }
 
 

@@ -418,6 +418,17 @@ class Application(ConcurrentTransitionMixin, models.Model):
         SERIOUS_ILLNESS = "serious_illness", _("Person with a serious illness")
         MENTAL_DISORDER = "mental_disorder", _("Person with a mental disorder")
 
+    class AgeMethod(models.TextChoices):
+        DOCUMENTS = "documents", _("Documents")
+        INTERVIEW = "interview", _("Interview")
+        MEDICAL = "medical", _("Medical examination")
+        OTHER = "other", _("Other method")
+
+    class AgeResult(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        ADULT = "adult", _("Adult")
+        UNDETERMINED = "undetermined", _("Age could not be determined")
+
     class DublinRequest(models.TextChoices):
         TAKE_CHARGE = "take_charge", _("Take-charge request")
         TAKE_BACK = "take_back", _("Take-back request")
@@ -533,6 +544,49 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     vulnerability_assessor = models.CharField(
         _("vulnerability assessed by"), max_length=200, blank=True
+    )
+    # The age assessment (who assessed: the user who recorded it). Method and result are
+    # redacted by retention; the date and the flags stay for statistics.
+    age_assessment_method = models.CharField(
+        _("age assessment method"), max_length=20, choices=AgeMethod.choices, blank=True
+    )
+    age_assessed_on = models.DateField(_("age assessed on"), null=True, blank=True)
+    age_assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("age assessed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    age_assessment_result = models.CharField(
+        _("age assessment result"), max_length=20, choices=AgeResult.choices, blank=True
+    )
+    age_benefit_of_doubt = models.BooleanField(_("benefit of the doubt applied"), default=False)
+    age_unaccompanied = models.BooleanField(
+        _("unaccompanied (found at the age assessment)"), default=False
+    )
+    # The guardian or representative of an unaccompanied minor (personal data: retention
+    # redacts the texts; the date stays, it says whether the clock was kept).
+    representative_name = models.CharField(_("representative"), max_length=200, blank=True)
+    representative_organisation = models.CharField(
+        _("representative's organisation"), max_length=200, blank=True
+    )
+    representative_appointed_on = models.DateField(
+        _("representative appointed on"), null=True, blank=True
+    )
+    representative_appointed_by = models.CharField(
+        _("representative appointed by"), max_length=200, blank=True
+    )
+    # The legal representative (lawyer or legal-aid provider); retention redacts all three.
+    legal_representative_name = models.CharField(
+        _("legal representative"), max_length=200, blank=True
+    )
+    legal_representative_organisation = models.CharField(
+        _("legal representative's organisation"), max_length=200, blank=True
+    )
+    legal_representative_contact = models.CharField(
+        _("legal representative's contact"), max_length=300, blank=True
     )
     dublin_request = models.CharField(
         _("Dublin request"), max_length=20, choices=DublinRequest.choices, blank=True
@@ -727,6 +781,33 @@ class Application(ConcurrentTransitionMixin, models.Model):
         labels = dict(self.Vulnerability.choices)
         codes = [c for c in (self.vulnerabilities or "").split(",") if c]
         return [str(labels.get(code, code)) for code in codes]
+
+    def treated_as_minor_by_age(self) -> bool | None:
+        """What the age assessment found: True for a minor (or an undetermined age with the
+        benefit of the doubt), False for an adult, None when it leaves the question open."""
+        result = self.age_assessment_result
+        if result == self.AgeResult.ADULT:
+            return False
+        if result == self.AgeResult.MINOR or (
+            result == self.AgeResult.UNDETERMINED and self.age_benefit_of_doubt
+        ):
+            return True
+        return None
+
+    def is_unaccompanied_minor(self) -> bool:
+        """Whether the person is treated as an unaccompanied minor: the vulnerability
+        assessment found one, or the age assessment found a minor who is unaccompanied; an
+        age assessment that found an adult overrides both."""
+        by_age = self.treated_as_minor_by_age()
+        if by_age is False:
+            return False
+        if self.Vulnerability.UNACCOMPANIED_MINOR in (self.vulnerabilities or "").split(","):
+            return True
+        return bool(by_age and self.age_unaccompanied)
+
+    def needs_representative(self) -> bool:
+        """An unaccompanied minor without an appointed representative (DOMAIN.md §3 row 20)."""
+        return self.is_unaccompanied_minor() and self.representative_appointed_on is None
 
     def special_guarantees(self) -> list[str]:
         """The special procedural guarantees that follow from the assessment."""
@@ -1453,6 +1534,10 @@ class DeadlineRule(models.Model):
             "inadmissibility_extended",
             _("Examination of admissibility extended (from the lodging)"),
         )
+        UNACCOMPANIED_MINOR = (
+            "unaccompanied_minor",
+            _("Unaccompanied minor without a representative (from the lodging)"),
+        )
 
     class TimeUnit(models.TextChoices):
         HOURS = "hours", _("hours")
@@ -1475,6 +1560,10 @@ class DeadlineRule(models.Model):
         DUBLIN_REPLY = "dublin_reply", _("Reply to the Dublin request (or acceptance by default)")
         TRANSFERRED = "transferred", _("Transferred to the Member State responsible")
         VULNERABILITY_ASSESSED = "vulnerability_assessed", _("Vulnerability assessed")
+        REPRESENTATIVE_APPOINTED = (
+            "representative_appointed",
+            _("Representative of the unaccompanied minor appointed"),
+        )
         BORDER_ENDED = (
             "border_ended",
             _("Border procedure ended (final decision, or the case left the procedure)"),

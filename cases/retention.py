@@ -12,7 +12,9 @@ its hash chain) and loses what identifies the person:
   follows through `Applicant.save`. An applicant with another case that is not yet due
   keeps their data until that case is due too;
 - the case's free text (claim summary, interview waiver reason, places of submission and
-  apprehension, the return decision's reference), notes, placement and deadline free text,
+  apprehension, the return decision's reference, the age assessment's method and result,
+  the names, organisations and contact of the minor's representative and of the legal
+  representative), notes, placement and deadline free text,
   documents (the file is deleted, its name and description replaced, its SHA-256 kept as
   proof of what was held), and the reasons given for emergency access to it (who, when and
   until when are kept);
@@ -102,6 +104,17 @@ APPLICATION_TEXT = (
     # The vulnerability assessment: special-category data (health, violence suffered).
     "vulnerabilities",
     "vulnerability_assessor",
+    # The age assessment's method and result (its date and flags stay for statistics).
+    "age_assessment_method",
+    "age_assessment_result",
+    # The representative of an unaccompanied minor and the legal representative: names,
+    # organisations and contact lead to the person (the appointment's date stays).
+    "representative_name",
+    "representative_organisation",
+    "representative_appointed_by",
+    "legal_representative_name",
+    "legal_representative_organisation",
+    "legal_representative_contact",
 )
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 DEADLINE_TEXT = ("waive_reason",)

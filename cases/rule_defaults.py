@@ -423,6 +423,25 @@ DEFAULT_RULES: list[dict] = [
         "applies_from": APR_APPLIES_FROM,
     },
     {
+        # DOMAIN.md §3 row 20: the value is from a press summary (not the official text),
+        # a default an administrator can change.
+        "code": "uam-representative-apr",
+        "name": gettext_noop("Representative of an unaccompanied minor"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1348: a representative for an unaccompanied minor within 15 "
+            "days of the lodging of the application (press summary, not verified against the "
+            "official text)"
+        ),
+        "start_event": "unaccompanied_minor",
+        "stop_event": "representative_appointed",
+        "duration": 15,
+        "unit": "calendar_days",
+        # Regulation 1182/71 Art. 3(4), as for the other periods of EU regulations.
+        "roll_forward": True,
+        "reminder_days": "7,3,1",
+        "applies_from": APR_APPLIES_FROM,
+    },
+    {
         "code": "subsequent-preliminary-apr",
         "name": gettext_noop("Preliminary examination of a subsequent application"),
         "legal_source": gettext_noop(

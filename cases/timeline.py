@@ -31,6 +31,7 @@ from .models import (
     Status,
 )
 from .timeline_legal import decision_details, record_title
+from .timeline_person import PERSON_CAUSES, person_title
 
 # What a reader may filter the timeline by (`?kind=...`, any number): each choice and the
 # event kinds it shows. Views of the case are never on the timeline (its access log has them).
@@ -53,6 +54,7 @@ CAUSE_LABELS = {
     "judgment": gettext_lazy("Record the final judgment"),
     "corrected": gettext_lazy("Correct the record"),
     "brought_up_to_date": gettext_lazy("The record is up to date"),
+    **PERSON_CAUSES,
 }
 
 
@@ -393,9 +395,11 @@ class TimelineBuilder:
                 "until": self._moment(data.get("until")),
             }
         else:
-            row["title"] = record_title(action, data, self._date) or _(
-                "Case record: %(action)s"
-            ) % {"action": action}
+            row["title"] = (
+                record_title(action, data, self._date)
+                or person_title(action, data, self._date)
+                or _("Case record: %(action)s") % {"action": action}
+            )
 
     def _correction(self, data: dict, row: dict) -> None:
         """A superuser corrected facts: which ones, and the old and new values of those

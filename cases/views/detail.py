@@ -167,6 +167,8 @@ def _recorded(
                 "until": current.court_order_until,
             },
         )
+    if name in PERSON_RECORDS:
+        return PERSON_RECORDS[name](case)
     return [], {}
 
 
@@ -204,6 +206,61 @@ def procedure_actions(case: Application) -> list[str]:
     return names
 
 
+def _age_recorded(case: Application) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    if not case.age_assessed_on:
+        return [], {}
+    return (
+        [
+            (_("Age assessed on"), case.age_assessed_on.isoformat()),
+            (_("Result"), label(Application.AgeResult, case.age_assessment_result)),
+        ],
+        {
+            "method": case.age_assessment_method,
+            "assessed_on": case.age_assessed_on,
+            "result": case.age_assessment_result,
+            "benefit_of_doubt": case.age_benefit_of_doubt,
+            "unaccompanied": case.age_unaccompanied,
+        },
+    )
+
+
+def _representative_recorded(case: Application) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    if not case.representative_appointed_on:
+        return [], {}
+    return (
+        [
+            (_("Guardian or representative"), case.representative_name),
+            (_("Appointed on"), case.representative_appointed_on.isoformat()),
+        ],
+        {
+            "name": case.representative_name,
+            "organisation": case.representative_organisation,
+            "appointed_on": case.representative_appointed_on,
+            "appointed_by": case.representative_appointed_by,
+        },
+    )
+
+
+def _legal_recorded(case: Application) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    if not case.legal_representative_name:
+        return [], {}
+    return (
+        [(_("Legal representative"), case.legal_representative_name)],
+        {
+            "name": case.legal_representative_name,
+            "organisation": case.legal_representative_organisation,
+            "contact": case.legal_representative_contact,
+        },
+    )
+
+
+PERSON_RECORDS = {
+    "age_assessment": _age_recorded,
+    "representative": _representative_recorded,
+    "legal_representative": _legal_recorded,
+}
+
+
 @login_required
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -211,7 +268,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     the user may do next (blocked steps say why)."""
     user = request.user
     case = access.get_application_for_user(
-        user, pk, queryset=Application.objects.select_related("applicant", "unit", "assigned_to")
+        user,
+        pk,
+        queryset=Application.objects.select_related(
+            "applicant", "unit", "assigned_to", "age_assessed_by"
+        ),
     )
     access.log_access(case, user, request, what="case")
     now = timezone.now()
@@ -269,6 +330,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if case.recorded_as_of and case.is_open:
             names.append("up_to_date")
         names += procedure_actions(case)
+        # The person behind the case, while it is open: the age assessment and the legal
+        # representative at any time; the minor's representative once the person is an
+        # unaccompanied minor (or one is on record, to correct it).
+        if case.is_open:
+            names.append("age_assessment")
+            if case.is_unaccompanied_minor() or case.representative_appointed_on:
+                names.append("representative")
+            names.append("legal_representative")
         for name in names:
             recorded, initial = _recorded(name, case, current)
             action_forms.append(

@@ -189,6 +189,16 @@ PROCEDURE_ACTIONS = {
     ),
     "transfer": lambda case, user, data: workflow.record_transfer(case.pk, actor=user, **data),
     "subsequent": _subsequent,
+    # The person behind the case.
+    "age_assessment": lambda case, user, data: workflow.record_age_assessment(
+        case.pk, actor=user, **data
+    ),
+    "representative": lambda case, user, data: workflow.appoint_representative(
+        case.pk, actor=user, **data
+    ),
+    "legal_representative": lambda case, user, data: workflow.record_legal_representative(
+        case.pk, actor=user, **data
+    ),
 }
 
 
@@ -211,6 +221,9 @@ ACTION_DONE = {
     "transfer_extension": gettext_lazy("The transfer period is extended."),
     "transfer": gettext_lazy("The transfer is recorded."),
     "subsequent": gettext_lazy("The subsequent application is registered as a new case."),
+    "age_assessment": gettext_lazy("The age assessment is recorded."),
+    "representative": gettext_lazy("The representative of the unaccompanied minor is recorded."),
+    "legal_representative": gettext_lazy("The legal representative is recorded."),
 }
 
 

@@ -550,6 +550,8 @@ def start_examination(
             case.save(update_fields=["lodged_on"])
             deadlines.meet_deadlines(case, DeadlineRule.StopEvent.LODGED, moment, actor=actor)
             deadlines.open_deadlines(case, DeadlineRule.StartEvent.LODGED, moment, actor=actor)
+            # An unaccompanied minor found before the lodging: the representative's clock.
+            follow_representative_clock(case, actor=actor, at=moment)
 
     return _run_transition(
         application,
@@ -1702,6 +1704,9 @@ def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: 
             deadlines.restart_clocks(case, start.LODGED, lodged, actor=actor, at=at)
         else:
             deadlines.open_deadlines(case, start.LODGED, lodged, actor=actor, at=at)
+        # The representative's clock of an unaccompanied minor runs from the lodging too.
+        deadlines.restart_clocks(case, start.UNACCOMPANIED_MINOR, lodged, actor=actor, at=at)
+        follow_representative_clock(case, actor=actor, at=at)
     if changed & {"apprehended_on", "apprehended_at"}:
         deadlines.restart_clocks(
             case,
@@ -1749,9 +1754,20 @@ __all__ += [
     "start_dublin",
 ]
 
-from .person import record_vulnerability_assessment  # noqa: E402
+from .person import (  # noqa: E402
+    appoint_representative,
+    follow_representative_clock,
+    record_age_assessment,
+    record_legal_representative,
+    record_vulnerability_assessment,
+)
 
-__all__ += ["record_vulnerability_assessment"]
+__all__ += [
+    "appoint_representative",
+    "record_age_assessment",
+    "record_legal_representative",
+    "record_vulnerability_assessment",
+]
 
 from .withdrawal import implicitly_withdraw, record_missed_interview, reopen  # noqa: E402
 

@@ -1,0 +1,51 @@
+"""Timeline texts of the person behind the case (age assessment, the representative of an
+unaccompanied minor, the legal representative): kept apart from `cases.timeline` so that
+the person's records can grow without touching the builder. The events hold codes and
+dates only, never names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .labels import label
+from .models import Application
+
+# The person's records that cause system events (the representative's clock), as the
+# "because of" line names them.
+PERSON_CAUSES = {
+    "vulnerability_assessed": gettext_lazy("Record the vulnerability assessment"),
+    "age_assessed": gettext_lazy("Record the age assessment"),
+    "representative_appointed": gettext_lazy("Record the representative of the minor"),
+}
+
+
+def person_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) -> str | None:
+    """The title of a record event about the person; None for other actions."""
+    if action == "age_assessed":
+        title = _("Age assessed on %(date)s (%(method)s): %(result)s") % {
+            "date": date(data.get("assessed_on")),
+            "method": label(Application.AgeMethod, data.get("method", "")),
+            "result": label(Application.AgeResult, data.get("result", "")),
+        }
+        if data.get("benefit_of_doubt"):
+            title += "; " + _("benefit of the doubt applied")
+        if data.get("unaccompanied"):
+            title += "; " + _("unaccompanied")
+        return title
+    if action == "representative_appointed":
+        if data.get("changed"):
+            return _("Another representative of the unaccompanied minor appointed on %(date)s") % {
+                "date": date(data.get("appointed_on"))
+            }
+        return _("Representative of the unaccompanied minor appointed on %(date)s") % {
+            "date": date(data.get("appointed_on"))
+        }
+    if action == "legal_representative_recorded":
+        if data.get("changed"):
+            return _("Legal representative changed")
+        return _("Legal representative recorded")
+    return None
