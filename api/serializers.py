@@ -336,6 +336,10 @@ class IntakeInputSerializer(serializers.Serializer):
     submitted_on = serializers.DateField()
     lodged_on = serializers.DateField(required=False)
     apprehended_on = serializers.DateField(required=False)
+    apprehension_time = serializers.TimeField(
+        required=False,
+        help_text="HH:MM, Vilnius time, with apprehended_on: the 48-hour limit runs from it.",
+    )
     apprehension_place = serializers.CharField(required=False)
     entered_on = serializers.DateField(required=False)
     submission_place = serializers.CharField(required=False)

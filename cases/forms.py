@@ -10,7 +10,9 @@ changed meanwhile.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -29,6 +31,7 @@ from .models import Applicant, Application, Document, Facility
 from .validators import validate_past_date
 from .workflow.procedures import CHANNELS, HOME_STATE
 
+VILNIUS = ZoneInfo("Europe/Vilnius")
 TEXT_LIMIT = 10_000
 REASON_LIMIT = 5_000
 
@@ -40,6 +43,15 @@ class Form(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    """A native time picker (24-hour where the browser's locale is); sent as HH:MM."""
+
+    input_type = "time"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%H:%M")
 
 
 class DateInput(forms.DateInput):
@@ -714,6 +726,14 @@ class IntakeForm(Form):
             ("", _("None or not known")),
             *Applicant.MilitaryStatus.choices,
         ]
+        # The time of apprehension, when known: with the day, the moment the 48-hour limit
+        # on detention without a court order runs from (else 12:00 on the day).
+        self.fields["apprehension_time"] = forms.TimeField(
+            label=_("Time of apprehension"),
+            required=False,
+            widget=TimeInput,
+            help_text=_("24-hour, Vilnius time, if known: the 48-hour limit runs from it."),
+        )
 
     def clean(self):
         data = super().clean()
@@ -730,7 +750,20 @@ class IntakeForm(Form):
             )
         if data.get("id_document_number") and not data.get("id_document_type"):
             self.add_error("id_document_type", _("Choose the type of the document."))
+        if data.get("apprehension_time") and not data.get("apprehended_on"):
+            if "apprehended_on" not in self.errors:
+                self.add_error("apprehension_time", _("Give the day of apprehension too."))
+        elif self.apprehended_at() and self.apprehended_at() > timezone.now():
+            self.add_error("apprehension_time", _("This moment is in the future."))
         return data
+
+    def apprehended_at(self) -> dt.datetime | None:
+        """The moment of apprehension, Vilnius time, when its day and time are given."""
+        day = self.cleaned_data.get("apprehended_on")
+        time = self.cleaned_data.get("apprehension_time")
+        if not (day and time):
+            return None
+        return dt.datetime.combine(day, time, tzinfo=VILNIUS)
 
     def military_open(self) -> bool:
         """Whether the military block shows: the box is ticked, or it holds values."""
@@ -748,7 +781,10 @@ class IntakeForm(Form):
         return data
 
     def application_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in APPLICATION_FIELDS}
+        data = {name: self.cleaned_data[name] for name in APPLICATION_FIELDS}
+        if self.apprehended_at():
+            data["apprehended_at"] = self.apprehended_at()
+        return data
 
     def applicant_fields(self):
         return [
@@ -764,4 +800,9 @@ class IntakeForm(Form):
         return [self[name] for name in MILITARY_FIELDS]
 
     def application_fields(self):
-        return [self[name] for name in APPLICATION_FIELDS]
+        fields = []
+        for name in APPLICATION_FIELDS:
+            fields.append(self[name])
+            if name == "apprehended_on":
+                fields.append(self["apprehension_time"])
+        return fields
