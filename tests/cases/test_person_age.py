@@ -133,7 +133,7 @@ def test_the_case_page_offers_the_form_and_shows_the_assessment(client, alice):
         assert response.status_code == 302
         page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'id="age-assessment"' in page
-    assert "Minor (Interview), assessed on 2023-09-01" in page
+    assert "Minor (Interview), assessed on 2023-09-01 by Alice" in page
     assert "benefit of the doubt applied" in page
     assert "Age assessed on 2023-09-01 (Interview): Minor" in page  # the timeline
 
