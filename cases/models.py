@@ -819,6 +819,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 str(_("A representative for the unaccompanied minor.")),
                 str(_("Detention only in exceptional circumstances, never in prison.")),
             ]
+            if self.procedure == self.Procedure.BORDER:
+                # Assessed after the case was channelled: it must leave the procedure.
+                guarantees.append(
+                    str(
+                        _("The case is in the border procedure: channel it into another procedure.")
+                    )
+                )
         elif self.Vulnerability.MINOR in codes:
             guarantees.append(str(_("Detention of a minor only as a last resort.")))
         if codes - {"", self.Vulnerability.MINOR, self.Vulnerability.UNACCOMPANIED_MINOR}:

@@ -210,3 +210,20 @@ def test_the_national_admissibility_decision_is_due_in_3_working_days(alice):
     assert deadline(case, "inadmissibility").due_on == D(2024, 12, 31)
     with at(2024, 12, 24, 10, 0), pytest.raises(workflow.TransitionForbidden, match="No ext"):
         workflow.extend_admissibility_examination(case, actor=alice, reason="More time")
+
+
+def test_an_unaccompanied_minor_found_in_the_border_procedure_is_flagged(alice, client):
+    with at(2026, 9, 3, 10, 0):
+        case = submit(
+            alice, submitted_on=D(2026, 9, 1), lodged_on=D(2026, 9, 2), procedure="border"
+        )
+        workflow.record_vulnerability_assessment(
+            case,
+            actor=alice,
+            assessed_on=D(2026, 9, 3),
+            categories=["unaccompanied_minor"],
+            assessor="Dr. Petraitis",
+        )
+        client.force_login(alice)
+        page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "The case is in the border procedure: channel it into another procedure." in page
