@@ -121,6 +121,28 @@ def open_break_glass(
     return grant
 
 
+def _lock_grant(
+    grant: BreakGlassGrant | int, actor: User, *, administrators_too: bool = False
+) -> tuple[Application, BreakGlassGrant]:
+    """The grant's case locked (as every change of the case locks it), then the grant, for
+    one of the case's unit's decision-makers (`cases.decide_case`), and with
+    `administrators_too` for administrators as well; refused otherwise."""
+    grant_pk = grant.pk if isinstance(grant, BreakGlassGrant) else grant
+    application_id = (
+        BreakGlassGrant.objects.filter(pk=grant_pk).values_list("application_id", flat=True)
+    ).first()
+    if application_id is None:
+        raise TransitionForbidden(_("There is no such emergency access."))
+    case = _lock(application_id)
+    if not (actor.is_authenticated and actor.is_active):
+        raise TransitionForbidden(_("You are not signed in."))
+    if not (administrators_too and (actor.is_superuser or predicates.is_administrator(actor))):
+        refusal = predicates.refusal(actor, "cases.decide_case", case)
+        if refusal:
+            raise TransitionForbidden(refusal)
+    return case, BreakGlassGrant.objects.select_for_update().select_related("user").get(pk=grant_pk)
+
+
 @retried
 def extend_break_glass(
     grant: BreakGlassGrant | int, *, actor: User, reason: str = "", at: dt.datetime | None = None
@@ -129,18 +151,8 @@ def extend_break_glass(
     case's unit's decision-makers; `cases.decide_case`). Extending an extended grant changes
     nothing; an ended grant cannot be extended. On the timeline, and the holder is told."""
     moment = _now(at)
-    grant_pk = grant.pk if isinstance(grant, BreakGlassGrant) else grant
     with transaction.atomic():
-        application_id = (
-            BreakGlassGrant.objects.filter(pk=grant_pk).values_list("application_id", flat=True)
-        ).first()
-        if application_id is None:
-            raise TransitionForbidden(_("There is no such emergency access."))
-        case = _lock(application_id)
-        refusal = predicates.refusal(actor, "cases.decide_case", case)
-        if refusal:
-            raise TransitionForbidden(refusal)
-        grant = BreakGlassGrant.objects.select_for_update().select_related("user").get(pk=grant_pk)
+        case, grant = _lock_grant(grant, actor)
         if grant.extended:
             return grant
         if not grant.is_live(moment):
@@ -183,21 +195,8 @@ def revoke_break_glass(
     when and why, and its holder is told. Ending an ended grant is refused."""
     reason = _require_reason(reason)
     moment = _now(at)
-    grant_pk = grant.pk if isinstance(grant, BreakGlassGrant) else grant
     with transaction.atomic():
-        application_id = (
-            BreakGlassGrant.objects.filter(pk=grant_pk).values_list("application_id", flat=True)
-        ).first()
-        if application_id is None:
-            raise TransitionForbidden(_("There is no such emergency access."))
-        case = _lock(application_id)
-        if not (actor.is_authenticated and actor.is_active):
-            raise TransitionForbidden(_("You are not signed in."))
-        if not (actor.is_superuser or predicates.is_administrator(actor)):
-            refusal = predicates.refusal(actor, "cases.decide_case", case)
-            if refusal:
-                raise TransitionForbidden(refusal)
-        grant = BreakGlassGrant.objects.select_for_update().select_related("user").get(pk=grant_pk)
+        case, grant = _lock_grant(grant, actor, administrators_too=True)
         if not grant.is_live(moment):
             raise TransitionForbidden(_("This emergency access has already ended."))
         planned_end = grant.ends_at
