@@ -459,13 +459,17 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> Rebuilt:
         progress(total, total)
     rows = [(*key, value) for key, value in tally.items() if value]
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            # Deferred foreign key checks of this transaction run now: TRUNCATE refuses a
-            # table with checks pending (a caller's enclosing transaction may have some).
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                f"TRUNCATE {ReportRow._meta.db_table}, {ReportCase._meta.db_table}"  # noqa: S608
-            )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Deferred foreign key checks of this transaction run now: TRUNCATE refuses a
+                # table with checks pending (a caller's enclosing transaction may have some).
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(
+                    f"TRUNCATE {ReportRow._meta.db_table}, {ReportCase._meta.db_table}"  # noqa: S608
+                )
+        else:  # the embedded SQLite database of `make run`
+            ReportRow.objects.all().delete()
+            ReportCase.objects.all().delete()
         _write(ReportRow, ROW_COLUMNS, rows)
         _write(
             ReportCase,

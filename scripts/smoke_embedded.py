@@ -93,6 +93,14 @@ for username in ("caseworker", "decider"):
     if "<strong>1</strong> taken" not in page:
         failures.append(f"{username}: the facilities page does not count the placed applicant")
 
+# The reports, from the rows `rebuild_report_rows` wrote on SQLite, as the decision-maker.
+decider = Client(raise_request_exception=False)
+decider.force_login(User.objects.get(username="decider"))
+for slug in ("backlog", "workload"):
+    url = reverse("reports:report", args=[slug]) + "?start=2023-01-01"
+    check(decider, url, "decider")
+    check(decider, reverse("reports:chart", args=[slug]) + "?start=2023-01-01", "decider")
+
 print(f"{Application.objects.count()} case(s) in the embedded database.")
 if failures:
     sys.exit("Smoke test failed:\n  " + "\n  ".join(failures))
