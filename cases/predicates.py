@@ -184,12 +184,16 @@ read_case = (
     | (is_signed_in & works_on_cases & has_read_grant)
 )
 see_access_log = decide_case | (is_signed_in & is_administrator)
+# Ending another person's emergency access early: those who answer for the case's unit, and
+# administrators (`workflow.revoke_break_glass`).
+end_break_glass = decide_case | (is_signed_in & is_administrator)
 
 rules.add_perm("cases.read_case", read_case)
 rules.add_perm("cases.work_on_case", work_on_case)
 rules.add_perm("cases.decide_case", decide_case)
 rules.add_perm("cases.take_case", take_case)
 rules.add_perm("cases.see_access_log", see_access_log)
+rules.add_perm("cases.end_break_glass", end_break_glass)
 
 
 def refusal(user, perm: str, application: Application) -> str | None:

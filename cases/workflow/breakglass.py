@@ -126,7 +126,8 @@ def _lock_grant(
 ) -> tuple[Application, BreakGlassGrant]:
     """The grant's case locked (as every change of the case locks it), then the grant, for
     one of the case's unit's decision-makers (`cases.decide_case`), and with
-    `administrators_too` for administrators as well; refused otherwise."""
+    `administrators_too` for administrators as well (`cases.end_break_glass`); refused
+    otherwise."""
     grant_pk = grant.pk if isinstance(grant, BreakGlassGrant) else grant
     application_id = (
         BreakGlassGrant.objects.filter(pk=grant_pk).values_list("application_id", flat=True)
@@ -136,10 +137,12 @@ def _lock_grant(
     case = _lock(application_id)
     if not (actor.is_authenticated and actor.is_active):
         raise TransitionForbidden(_("You are not signed in."))
-    if not (administrators_too and (actor.is_superuser or predicates.is_administrator(actor))):
-        refusal = predicates.refusal(actor, "cases.decide_case", case)
-        if refusal:
-            raise TransitionForbidden(refusal)
+    perm = "cases.end_break_glass" if administrators_too else "cases.decide_case"
+    if not actor.has_perm(perm, case):
+        # Why not, in the words of the decision-makers' checks (administrators pass above).
+        raise TransitionForbidden(
+            predicates.refusal(actor, "cases.decide_case", case) or _("You may not do this.")
+        )
     return case, BreakGlassGrant.objects.select_for_update().select_related("user").get(pk=grant_pk)
 
 
