@@ -810,10 +810,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
         return self.is_unaccompanied_minor() and self.representative_appointed_on is None
 
     def special_guarantees(self) -> list[str]:
-        """The special procedural guarantees that follow from the assessment."""
+        """The special procedural guarantees that follow from the person's assessments.
+
+        The minors' guarantees follow from the vulnerability assessment's categories or from
+        the age assessment (a minor, or an undetermined age with the benefit of the doubt),
+        whichever found a minor. An age assessment that found an adult overrides the minor
+        categories (as `is_unaccompanied_minor` and the representative's clock read it) and
+        says so, so that the vulnerability assessment is reviewed; it removes no other
+        category's guarantees."""
         codes = set((self.vulnerabilities or "").split(","))
+        minor_codes = {self.Vulnerability.MINOR, self.Vulnerability.UNACCOMPANIED_MINOR}
+        by_age = self.treated_as_minor_by_age()
         guarantees = []
-        if self.Vulnerability.UNACCOMPANIED_MINOR in codes:
+        if self.is_unaccompanied_minor():
             guarantees += [
                 str(_("No border procedure for an unaccompanied minor.")),
                 str(_("A representative for the unaccompanied minor.")),
@@ -826,9 +835,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
                         _("The case is in the border procedure: channel it into another procedure.")
                     )
                 )
-        elif self.Vulnerability.MINOR in codes:
+        elif by_age or (by_age is None and codes & minor_codes):
             guarantees.append(str(_("Detention of a minor only as a last resort.")))
-        if codes - {"", self.Vulnerability.MINOR, self.Vulnerability.UNACCOMPANIED_MINOR}:
+        elif by_age is False and codes & minor_codes:
+            guarantees.append(
+                str(
+                    _(
+                        "The age assessment found an adult, but the vulnerability assessment "
+                        "records a minor: the minors' guarantees do not apply; review the "
+                        "vulnerability assessment."
+                    )
+                )
+            )
+        if codes - {"", *minor_codes}:
             guarantees.append(
                 str(
                     _(

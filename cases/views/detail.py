@@ -397,6 +397,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "other_cases": other_cases,
         "earlier_case": earlier_case,
+        "guarantees": case.special_guarantees(),
         "case": case,
         "applicant": applicant,
         "aliases": [] if facts["aliases"]["hidden"] else applicant.alias_list(),

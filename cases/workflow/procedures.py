@@ -378,11 +378,6 @@ CHANNELS = (
 )
 
 
-def is_unaccompanied_minor(case: Application) -> bool:
-    """Whether the vulnerability assessment found an unaccompanied minor."""
-    return Application.Vulnerability.UNACCOMPANIED_MINOR in (case.vulnerabilities or "").split(",")
-
-
 @retried
 def channel_procedure(
     application: Application | int, *, actor: User, procedure: str, reason: str
@@ -396,7 +391,7 @@ def channel_procedure(
     APR) and the examination of admissibility (2 months from lodging under the APR) run beside
     it, and are met when the case leaves them. An unaccompanied minor is never channelled
     into the border procedure (a special procedural guarantee that follows from the
-    vulnerability assessment).
+    vulnerability or the age assessment: `Application.is_unaccompanied_minor`).
     """
     reason = _require_reason(reason)
 
@@ -420,11 +415,12 @@ def channel_procedure(
             raise TransitionForbidden(
                 _("A subsequent application is examined as such; it cannot be channelled.")
             )
-        if procedure == Application.Procedure.BORDER and is_unaccompanied_minor(case):
+        if procedure == Application.Procedure.BORDER and case.is_unaccompanied_minor():
             raise TransitionForbidden(
                 _(
-                    "The vulnerability assessment found an unaccompanied minor: the border "
-                    "procedure does not apply (special procedural guarantee)."
+                    "The applicant is treated as an unaccompanied minor (vulnerability or age "
+                    "assessment): the border procedure does not apply (special procedural "
+                    "guarantee)."
                 )
             )
         previous = case.procedure
