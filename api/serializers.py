@@ -16,7 +16,16 @@ from rest_framework import serializers
 
 from cases import sensitive
 from cases.labels import data_text, label, person
-from cases.models import Applicant, Application, Deadline, Document, Facility, Note, Status
+from cases.models import (
+    Applicant,
+    Application,
+    Deadline,
+    Document,
+    Facility,
+    FamilyLink,
+    Note,
+    Status,
+)
 
 
 class Moment(serializers.DateTimeField):
@@ -134,8 +143,23 @@ class TransitionOptionSerializer(serializers.Serializer):
     blocked_reason = serializers.CharField(allow_null=True)
 
 
+class FamilyLinkSerializer(serializers.Serializer):
+    """A family link of the case's applicant, read from their side. `reference` is the
+    relative's newest case that the user may read, or null: the link is shown, the other
+    case and its applicant are not."""
+
+    relation = serializers.ChoiceField(
+        choices=FamilyLink.Relation.choices,
+        help_text="What the family member is to this case's applicant.",
+    )
+    relation_label = serializers.CharField()
+    reference = serializers.CharField(allow_null=True)
+    recorded_at = Moment()
+
+
 class CaseDetailSerializer(CaseSerializer):
     transitions = serializers.SerializerMethodField()
+    family = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -148,6 +172,7 @@ class CaseDetailSerializer(CaseSerializer):
             "appeal_court",
             "appeal_lodged_on",
             "final_judgment_on",
+            "family",
             "transitions",
         ]
         read_only_fields = fields
@@ -161,6 +186,10 @@ class CaseDetailSerializer(CaseSerializer):
 
     def get_transitions(self, case: Application) -> list[dict]:
         return TransitionOptionSerializer(self.context.get("transitions", []), many=True).data
+
+    @extend_schema_field(FamilyLinkSerializer(many=True))
+    def get_family(self, case: Application) -> list[dict]:
+        return FamilyLinkSerializer(self.context.get("family", []), many=True).data
 
 
 class EventSerializer(serializers.Serializer):
@@ -349,6 +378,16 @@ class IntakeInputSerializer(serializers.Serializer):
     )
     claim_summary = serializers.CharField(required=False)
     assign_to_me = serializers.BooleanField(required=False)
+    relative_reference = serializers.CharField(
+        required=False,
+        help_text="A family member's case (its reference), with relation: the new applicant is "
+        "linked to that case's applicant.",
+    )
+    relation = serializers.ChoiceField(
+        choices=FamilyLink.Relation.choices,
+        required=False,
+        help_text="What the family member is to the new applicant.",
+    )
     applicant = serializers.CharField(
         required=False, help_text='After a 409: a candidate\'s id, or "new".'
     )

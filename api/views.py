@@ -39,6 +39,7 @@ from cases.models import (
 )
 from cases.timeline import TimelineBuilder
 from cases.views.common import int_or_none
+from cases.views.family import family_rows
 from cases.views.intake import _may_open_cases, _possible_duplicates
 from cases.views.lists import _clean_params
 
@@ -235,6 +236,7 @@ class CaseList(APIView):
                 applicant=existing,
                 applicant_data=None if existing else form.applicant_data(),
                 **form.application_data(),
+                **form.family_data(),
             )
         except DjangoValidationError as exc:
             forms.attach_errors(form, exc)
@@ -299,7 +301,18 @@ def case_answer(case: Application, user) -> dict[str, Any]:
         }
         for t in workflow.available_transitions(case, user)
     ]
-    return serializers.CaseDetailSerializer(case, context={"transitions": transitions}).data
+    family = [
+        {
+            "relation": row["code"],
+            "relation_label": row["relation"],
+            "reference": row["reference"] or None,
+            "recorded_at": row["recorded_at"],
+        }
+        for row in family_rows(case, user)
+    ]
+    return serializers.CaseDetailSerializer(
+        case, context={"transitions": transitions, "family": family}
+    ).data
 
 
 class CaseEvents(APIView):

@@ -27,7 +27,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import workflow
-from .models import Applicant, Application, Document, Facility
+from .models import Applicant, Application, Document, Facility, FamilyLink
 from .validators import validate_past_date
 from .workflow.procedures import CHANNELS, HOME_STATE
 
@@ -483,6 +483,35 @@ class LegalRepresentativeForm(Form):
     )
 
 
+def relative_reference_field(required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=_("Family member's case reference"),
+        max_length=32,
+        required=required,
+        help_text=_("The reference of the family member's own case, e.g. LT-2023-000012."),
+    )
+
+
+def relation_field(required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("The family member is the applicant's"),
+        choices=[("", "—"), *FamilyLink.Relation.choices],
+        required=required,
+    )
+
+
+class FamilyLinkForm(Form):
+    """A family member's case, by reference, and what they are to this case's applicant."""
+
+    relative_reference = relative_reference_field()
+    relation = relation_field()
+
+
+class FamilyUnlinkForm(Form):
+    link = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    reason = reason_field(label=_("Why remove this family link"))
+
+
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "interview": InterviewForm,
     "court_order": CourtOrderForm,
@@ -504,6 +533,8 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "age_assessment": AgeAssessmentForm,
     "representative": RepresentativeForm,
     "legal_representative": LegalRepresentativeForm,
+    "family_link": FamilyLinkForm,
+    "family_unlink": FamilyUnlinkForm,
 }
 ACTION_LABELS = {
     "interview": _("Record the personal interview"),
@@ -526,6 +557,8 @@ ACTION_LABELS = {
     "age_assessment": _("Record the age assessment"),
     "representative": _("Record the representative of the unaccompanied minor"),
     "legal_representative": _("Record the legal representative"),
+    "family_link": _("Link a family member"),
+    "family_unlink": _("Remove a family link"),
 }
 
 
@@ -734,6 +767,9 @@ class IntakeForm(Form):
             widget=TimeInput,
             help_text=_("24-hour, Vilnius time, if known: the 48-hour limit runs from it."),
         )
+        # Optional: a family member who has a case of their own (`workflow.link_family`).
+        self.fields["relative_reference"] = relative_reference_field(required=False)
+        self.fields["relation"] = relation_field(required=False)
 
     def clean(self):
         data = super().clean()
@@ -755,7 +791,23 @@ class IntakeForm(Form):
                 self.add_error("apprehension_time", _("Give the day of apprehension too."))
         elif self.apprehended_at() and self.apprehended_at() > timezone.now():
             self.add_error("apprehension_time", _("This moment is in the future."))
+        if bool(data.get("relative_reference", "").strip()) != bool(data.get("relation")):
+            missing = "relation" if data.get("relative_reference") else "relative_reference"
+            if missing not in self.errors:
+                self.add_error(
+                    missing, _("Give both the family member's case reference and the relation.")
+                )
         return data
+
+    def family_data(self) -> dict[str, str]:
+        """The family member to link the new applicant to (`workflow.intake`), if any."""
+        return {
+            "relative_reference": self.cleaned_data.get("relative_reference", ""),
+            "relation": self.cleaned_data.get("relation", ""),
+        }
+
+    def family_fields(self):
+        return [self["relative_reference"], self["relation"]]
 
     def apprehended_at(self) -> dt.datetime | None:
         """The moment of apprehension, Vilnius time, when its day and time are given."""

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -1032,6 +1033,86 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Family links between applicants
+# ---------------------------------------------------------------------------------------------
+
+
+class FamilyLink(models.Model):
+    """A family relation between two applicants (issue 17): `relative` is the `relation` of
+    `applicant` (the relative is the applicant's spouse, child, parent or sibling). Stored
+    once and read from both sides with the inverse relation (`inverse`): a child's page
+    names the parent. One link per pair of people, whichever way it was recorded, so that a
+    pair is never linked twice nor in contradiction (A the parent of B and B the parent of
+    A). Changed only by `workflow.link_family` and `workflow.unlink_family`; retention
+    deletes the links of an anonymised applicant."""
+
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        SIBLING = "sibling", _("Sibling")
+
+    # What the other side of a link is: a child's parent, a parent's child.
+    INVERSE = {"spouse": "spouse", "child": "parent", "parent": "child", "sibling": "sibling"}
+
+    applicant = models.ForeignKey(
+        Applicant,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="family_links",
+    )
+    relative = models.ForeignKey(
+        Applicant,
+        verbose_name=_("family member"),
+        on_delete=models.PROTECT,
+        related_name="family_links_as_relative",
+    )
+    relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name = _("family link")
+        verbose_name_plural = _("family links")
+        indexes = [models.Index(fields=["relative"], name="family_link_relative_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(applicant=models.F("relative")), name="family_link_not_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(relation__in=["spouse", "child", "parent", "sibling"]),
+                name="family_link_relation_valid",
+            ),
+            # One link per pair of people, whichever side it was recorded from.
+            models.UniqueConstraint(
+                Least("applicant", "relative"),
+                Greatest("applicant", "relative"),
+                name="family_link_one_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_id} → {self.relative_id}: {self.relation}"
+
+    @classmethod
+    def inverse(cls, relation: str) -> str:
+        """The relation read from the other side: a child's parent, a parent's child."""
+        return cls.INVERSE[relation]
+
+    def seen_from(self, applicant_id: int) -> tuple[int, str]:
+        """The other person of the link and what they are to `applicant_id`."""
+        if applicant_id == self.applicant_id:
+            return self.relative_id, self.relation
+        return self.applicant_id, self.inverse(self.relation)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,10 @@ its hash chain) and loses what identifies the person:
   change the append-only trigger allows), pointing at the `retention` event appended here,
   which lists the redacted events so that `verify_audit` reports redaction, not tampering;
 - field history kept by pghistory (`ApplicantHistory`, `ApplicationHistory`), and the admin
-  log's description of the applicant.
+  log's description of the applicant;
+- the applicant's family links (`FamilyLink`, from either side), deleted with the applicant's
+  data: the relative's case then no longer names a family member (the events on both
+  timelines hold the link's id and relation only).
 
 A case whose timeline is already broken (`cases.checkpoints.verify`: an event altered or
 removed behind Haven's back, or the newest events removed since a checkpoint) is not
@@ -65,6 +68,7 @@ from .models import (
     CaseEvent,
     Deadline,
     Document,
+    FamilyLink,
     Note,
     Placement,
 )
@@ -207,6 +211,7 @@ class CasePlan:
     placements: list[int] = field(default_factory=list)
     deadlines: list[int] = field(default_factory=list)
     grants: list[int] = field(default_factory=list)
+    family_links: list[int] = field(default_factory=list)
     events: list[int] = field(default_factory=list)
     applicant_history: int = 0
     application_history: int = 0
@@ -221,6 +226,7 @@ class CasePlan:
             or self.placements
             or self.deadlines
             or self.grants
+            or self.family_links
             or self.events
             or self.applicant_history
             or self.application_history
@@ -253,6 +259,10 @@ class CasePlan:
                 ngettext_lazy("%(n)s emergency access", "%(n)s emergency accesses", "n"),
                 len(self.grants),
             ),
+            (
+                ngettext_lazy("%(n)s family link", "%(n)s family links", "n"),
+                len(self.family_links),
+            ),
             (ngettext_lazy("%(n)s event reason", "%(n)s event reasons", "n"), len(self.events)),
             (
                 ngettext_lazy("%(n)s applicant history row", "%(n)s applicant history rows", "n"),
@@ -284,6 +294,7 @@ class CasePlan:
             "placements": len(self.placements),
             "deadlines": len(self.deadlines),
             "emergency_accesses": len(self.grants),
+            "family_links": len(self.family_links),
             "history_rows": self.applicant_history + self.application_history,
             "redacted_events": self.events,
         }
@@ -318,6 +329,11 @@ def plan_case(case: Application, closed_before: dt.date) -> CasePlan:
             )
             .exclude(object_repr=target["family_name"])
             .count()
+        )
+        plan.family_links = list(
+            FamilyLink.objects.filter(Q(applicant=applicant) | Q(relative=applicant))
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
     else:
         plan.applicant_kept = True
@@ -413,6 +429,7 @@ def anonymise_case(application_id: int, closed_before: dt.date, *, actor=None) -
         BreakGlassGrant.objects.filter(pk__in=plan.grants).update(
             **_redact_update(BREAK_GLASS_TEXT)
         )
+        FamilyLink.objects.filter(pk__in=plan.family_links).delete()
         redact_reasons(case, plan.events, retention)
         # Files go last, still inside the transaction: a failed deletion rolls the case's
         # changes back and a later run tries again (a file already deleted stays deleted,

@@ -1,7 +1,7 @@
 """Timeline texts of the person behind the case (age assessment, the representative of an
-unaccompanied minor, the legal representative): kept apart from `cases.timeline` so that
-the person's records can grow without touching the builder. The events hold codes and
-dates only, never names."""
+unaccompanied minor, the legal representative, family links): kept apart from
+`cases.timeline` so that the person's records can grow without touching the builder. The
+events hold codes and dates only, never names."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .labels import label
-from .models import Application
+from .models import Application, FamilyLink
 
 # The person's records that cause system events (the representative's clock), as the
 # "because of" line names them.
@@ -44,6 +44,13 @@ def person_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) 
         return _("Representative of the unaccompanied minor appointed on %(date)s") % {
             "date": date(data.get("appointed_on"))
         }
+    if action in ("family_linked", "family_unlinked"):
+        # The relation as read from this case's side; the relative is not named here (the
+        # case page's Family section names them to readers of their case).
+        relation = label(FamilyLink.Relation, data.get("relation", ""))
+        if action == "family_linked":
+            return _("Family member linked: %(relation)s") % {"relation": relation}
+        return _("Family link removed: %(relation)s") % {"relation": relation}
     if action == "legal_representative_recorded":
         if data.get("changed"):
             return _("Legal representative changed")

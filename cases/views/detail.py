@@ -27,6 +27,7 @@ from ..models import Application, Document, Placement, SensitiveField, Status
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
 from ..workflow.procedures import CHANNELS, HOME_STATE
 from .common import _deadline_row, limits_missed
+from .family import family_context
 
 TIMELINE_LIMIT = 1_000
 TIMELINE_SHOWN = 50
@@ -470,5 +471,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "access_log": _access_rows(case, grants) if sees_access_log else None,
         "my_grant": my_grant,
         "grants": grants,
+        **family_context(case, user, can_work=can_work),
     }
     return render(request, "cases/case_detail.html", context)

@@ -153,6 +153,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                         applicant=existing,
                         applicant_data=None if existing else form.applicant_data(),
                         **form.application_data(),
+                        **form.family_data(),
                     )
                 except workflow.WorkflowError as exc:
                     return _refused(request, None, exc)

@@ -199,6 +199,9 @@ PROCEDURE_ACTIONS = {
     "legal_representative": lambda case, user, data: workflow.record_legal_representative(
         case.pk, actor=user, **data
     ),
+    # Family links (shown in the case page's Family section).
+    "family_link": lambda case, user, data: workflow.link_family(case.pk, actor=user, **data),
+    "family_unlink": lambda case, user, data: workflow.unlink_family(case.pk, actor=user, **data),
 }
 
 
@@ -224,6 +227,8 @@ ACTION_DONE = {
     "age_assessment": gettext_lazy("The age assessment is recorded."),
     "representative": gettext_lazy("The representative of the unaccompanied minor is recorded."),
     "legal_representative": gettext_lazy("The legal representative is recorded."),
+    "family_link": gettext_lazy("The family link is recorded on both cases."),
+    "family_unlink": gettext_lazy("The family link is removed."),
 }
 
 

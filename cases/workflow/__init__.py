@@ -485,13 +485,29 @@ def _check_previous_application(fields: dict[str, Any], applicant: Applicant | N
 
 
 @retried
-def intake(*, actor: User, assign_to_author: bool = False, **kwargs: Any) -> Application:
+def intake(
+    *,
+    actor: User,
+    assign_to_author: bool = False,
+    relative_reference: str = "",
+    relation: str = "",
+    **kwargs: Any,
+) -> Application:
     """Intake, as the page and the API do it: `submit_application(**kwargs)` and, with
-    `assign_to_author`, the new case's assignment to its author: both or neither."""
+    `assign_to_author`, the new case's assignment to its author; with `relative_reference`
+    and `relation`, the new applicant's family link to the applicant of that case
+    (`link_family`). All or nothing: a wrong reference leaves no case behind."""
+    if bool((relative_reference or "").strip()) != bool(relation):
+        missing = "relation" if not relation else "relative_reference"
+        raise ValidationError(
+            {missing: _("Give both the family member's case reference and the relation.")}
+        )
     with transaction.atomic():
         case = submit_application(actor=actor, **kwargs)
         if assign_to_author:
             case = assign(case, actor=actor, assignee=actor)
+        if relation:
+            link_family(case, actor=actor, relative_reference=relative_reference, relation=relation)
     return case
 
 
@@ -1663,6 +1679,10 @@ def correct_record(
             return case
         fields = [case._meta.get_field(name).attname for name in changed]
         case.save(update_fields=[*fields, "updated_at"])
+        if "applicant" in changed:
+            # The case's former applicant left without a case was this person recorded
+            # twice: their family links pass to the applicant now on record.
+            carry_links(before["applicant"], case.applicant_id)
         record_event(
             case,
             kind=CaseEvent.Kind.RECORD,
@@ -1778,3 +1798,7 @@ __all__ += ["implicitly_withdraw", "record_missed_interview", "reopen"]
 from .breakglass import extend_break_glass, open_break_glass, revoke_break_glass  # noqa: E402
 
 __all__ += ["extend_break_glass", "open_break_glass", "revoke_break_glass"]
+
+from .family import carry_links, link_family, unlink_family  # noqa: E402
+
+__all__ += ["link_family", "unlink_family"]
