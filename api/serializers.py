@@ -157,9 +157,115 @@ class FamilyLinkSerializer(serializers.Serializer):
     recorded_at = Moment()
 
 
+class VulnerabilitySerializer(serializers.Serializer):
+    assessed_on = serializers.DateField()
+    assessor = serializers.CharField()
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Application.Vulnerability.choices),
+        help_text="The categories found (empty when none were found, or while hidden).",
+    )
+    category_labels = serializers.ListField(child=serializers.CharField())
+    categories_hidden = serializers.BooleanField(
+        help_text="The categories are special-category data that administrators list as "
+        "sensitive: hidden here always (the API offers no reveal; the case page does, and "
+        "records it)."
+    )
+
+
+class AgeAssessmentSerializer(serializers.Serializer):
+    assessed_on = serializers.DateField()
+    assessed_by = serializers.CharField(help_text="The user who recorded the assessment.")
+    method = serializers.ChoiceField(choices=Application.AgeMethod.choices)
+    method_label = serializers.CharField()
+    result = serializers.ChoiceField(choices=Application.AgeResult.choices)
+    result_label = serializers.CharField()
+    benefit_of_doubt = serializers.BooleanField()
+    unaccompanied = serializers.BooleanField()
+
+
+class RepresentativeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    organisation = serializers.CharField()
+    appointed_on = serializers.DateField()
+    appointed_by = serializers.CharField()
+
+
+class LegalRepresentativeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    organisation = serializers.CharField()
+    contact = serializers.CharField()
+
+
+class PersonSerializer(serializers.Serializer):
+    """The person behind the case, as the case page shows it: each record null until made."""
+
+    vulnerability = VulnerabilitySerializer(allow_null=True)
+    age_assessment = AgeAssessmentSerializer(allow_null=True)
+    representative = RepresentativeSerializer(
+        allow_null=True, help_text="The guardian or representative of an unaccompanied minor."
+    )
+    legal_representative = LegalRepresentativeSerializer(allow_null=True)
+    unaccompanied_minor = serializers.BooleanField(
+        help_text="Treated as an unaccompanied minor (by either assessment)."
+    )
+    needs_representative = serializers.BooleanField()
+    special_guarantees = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The special procedural guarantees the assessments call for.",
+    )
+
+
+def person_facts(case: Application, hidden: frozenset[str]) -> dict:
+    """The person's records of a case, hiding what the sensitive-field rules hide."""
+    codes = [c for c in (case.vulnerabilities or "").split(",") if c]
+    categories_hidden = "application.vulnerabilities" in hidden and bool(codes)
+    return {
+        "vulnerability": {
+            "assessed_on": case.vulnerability_assessed_on,
+            "assessor": case.vulnerability_assessor,
+            "categories": [] if categories_hidden else codes,
+            "category_labels": [] if categories_hidden else case.vulnerability_labels(),
+            "categories_hidden": categories_hidden,
+        }
+        if case.vulnerability_assessed_on
+        else None,
+        "age_assessment": {
+            "assessed_on": case.age_assessed_on,
+            "assessed_by": person(case.age_assessed_by),
+            "method": case.age_assessment_method,
+            "method_label": label(Application.AgeMethod, case.age_assessment_method),
+            "result": case.age_assessment_result,
+            "result_label": label(Application.AgeResult, case.age_assessment_result),
+            "benefit_of_doubt": case.age_benefit_of_doubt,
+            "unaccompanied": case.age_unaccompanied,
+        }
+        if case.age_assessed_on
+        else None,
+        "representative": {
+            "name": case.representative_name,
+            "organisation": case.representative_organisation,
+            "appointed_on": case.representative_appointed_on,
+            "appointed_by": case.representative_appointed_by,
+        }
+        if case.representative_appointed_on
+        else None,
+        "legal_representative": {
+            "name": case.legal_representative_name,
+            "organisation": case.legal_representative_organisation,
+            "contact": case.legal_representative_contact,
+        }
+        if case.legal_representative_name
+        else None,
+        "unaccompanied_minor": case.is_unaccompanied_minor(),
+        "needs_representative": case.needs_representative(),
+        "special_guarantees": case.special_guarantees(),
+    }
+
+
 class CaseDetailSerializer(CaseSerializer):
     transitions = serializers.SerializerMethodField()
     family = serializers.SerializerMethodField()
+    person = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -172,6 +278,7 @@ class CaseDetailSerializer(CaseSerializer):
             "appeal_court",
             "appeal_lodged_on",
             "final_judgment_on",
+            "person",
             "family",
             "transitions",
         ]
@@ -186,6 +293,10 @@ class CaseDetailSerializer(CaseSerializer):
 
     def get_transitions(self, case: Application) -> list[dict]:
         return TransitionOptionSerializer(self.context.get("transitions", []), many=True).data
+
+    @extend_schema_field(PersonSerializer)
+    def get_person(self, case: Application) -> dict:
+        return PersonSerializer(person_facts(case, _hidden(self))).data
 
     @extend_schema_field(FamilyLinkSerializer(many=True))
     def get_family(self, case: Application) -> list[dict]:

@@ -109,9 +109,12 @@ def single_values(data: dict) -> dict[str, str]:
 
 
 def case_for(request, pk) -> Application:
-    """The case through the one door (404 when missing or not the user's)."""
+    """The case through the one door (404 when missing or not the user's), with who
+    assessed the applicant's age (the case detail names them)."""
     return access.get_application_for_user(
-        request.user, pk, queryset=Application.objects.select_related(*CASE_ROWS)
+        request.user,
+        pk,
+        queryset=Application.objects.select_related(*CASE_ROWS, "age_assessed_by"),
     )
 
 

@@ -2207,7 +2207,8 @@ class SensitiveField(models.Model):
     reveal recorded in the case's access log). Which facts these are is data that
     administrators edit: a row per fact, among those Haven knows how to hide
     (`SensitiveField.Fact`). Seeded with the special-category facts (health, sexual
-    orientation and gender identity, trafficking or torture history, vulnerability)."""
+    orientation and gender identity, trafficking or torture history, vulnerability, the
+    vulnerability assessment's categories)."""
 
     class Fact(models.TextChoices):
         HEALTH = "applicant.health_notes", _("Applicant: health")
@@ -2219,6 +2220,7 @@ class SensitiveField(models.Model):
         MILITARY = "applicant.military_background", _("Applicant: military background")
         CLAIM = "application.claim_summary", _("Case: claim summary")
         WAIVER = "application.interview_waiver_reason", _("Case: reason the interview was waived")
+        VULNERABILITIES = "application.vulnerabilities", _("Case: vulnerabilities found")
 
     fact = models.CharField(_("fact"), max_length=60, choices=Fact.choices, unique=True)
     hidden = models.BooleanField(
@@ -2243,6 +2245,8 @@ DEFAULT_SENSITIVE_FACTS = (
     SensitiveField.Fact.SOGI,
     SensitiveField.Fact.TRAUMA,
     SensitiveField.Fact.VULNERABILITY,
+    # The categories of the vulnerability assessment: health, torture, rape, trafficking.
+    SensitiveField.Fact.VULNERABILITIES,
 )
 
 

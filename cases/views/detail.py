@@ -312,6 +312,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ).rows()
     )
 
+    # Sensitive facts: hidden unless this view follows a recorded reveal (cases.sensitive).
+    revealed = sensitive.take_revealed(request.session, case.pk)
+    facts = sensitive.case_facts(case, sensitive.hidden_facts(), revealed=revealed)
     can_work = access.can_work_on(user, case)
     is_decider = user.has_perm("cases.decide_case", case)
     transitions = workflow.available_transitions(case, user)
@@ -339,6 +342,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if case.is_unaccompanied_minor() or case.representative_appointed_on:
                 names.append("representative")
             names.append("legal_representative")
+        # The assessment's categories are corrected only once they are shown: a form
+        # filled without them would record "none found" over the hidden ones.
+        if facts["vulnerabilities"]["hidden"] and "vulnerability" in names:
+            names.remove("vulnerability")
         for name in names:
             recorded, initial = _recorded(name, case, current)
             action_forms.append(
@@ -365,9 +372,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sees_access_log = access.can_see_access_log(user, case)
     grants = _grant_rows(case, user, now) if sees_access_log else []
     applicant = case.applicant
-    # Sensitive facts: hidden unless this view follows a recorded reveal (cases.sensitive).
-    revealed = sensitive.take_revealed(request.session, case.pk)
-    facts = sensitive.case_facts(case, sensitive.hidden_facts(), revealed=revealed)
     # The applicant's other cases, of those the user may read.
     other_cases = [
         {

@@ -49,6 +49,8 @@ def test_the_defaults_are_the_special_category_facts():
         "applicant.sogi_notes",
         "applicant.trauma_history",
         "applicant.vulnerability_details",
+        # The vulnerability assessment's categories (torture, trafficking, illness...).
+        "application.vulnerabilities",
     }
 
 
