@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from accounts import roles
 from accounts.models import Unit, User
@@ -27,6 +28,16 @@ from cases.models import Facility
 from cases.roles import ensure_roles
 from cases.rule_defaults import ensure_default_rules
 from cases.sensitive import ensure_default_sensitive_fields
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A page asked for by a Lithuanian-speaking user leaves Lithuanian active in the test's
+    thread (the locale middleware activates it and nothing deactivates it), so a later test
+    that calls the workflow directly read its messages in Lithuanian, depending on which
+    tests ran before it in the same process. Each test ends in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

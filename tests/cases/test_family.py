@@ -283,3 +283,32 @@ def test_the_page_form_shows_a_wrong_reference_beside_the_field(client, alice, i
     assert response.status_code == 400
     assert "No case with this reference that you may read" in response.content.decode()
     assert not FamilyLink.objects.exists()
+
+
+def test_the_case_page_and_the_api_cost_the_same_queries_however_many_links(
+    client, alice, ivan, anna
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.api.conftest import Api, token_for
+
+    link(ivan, alice, anna)
+    client.force_login(alice)
+    api = Api(token_for(alice))
+    urls = (reverse("cases:detail", args=[ivan.pk]), reverse("api:case", args=[ivan.pk]))
+
+    def counts() -> list[int]:
+        found = []
+        for url, get in zip(urls, (client.get, api.get), strict=True):
+            get(url)  # per-process caches warmed
+            with CaptureQueriesContext(connection) as queries:
+                assert get(url).status_code == 200
+            found.append(len(queries.captured_queries))
+        return found
+
+    one = counts()
+    for n in range(4):
+        relative = submit(alice, family_name=f"Relative{n}", given_names="X", name_original="")
+        link(ivan, alice, relative, "sibling")
+    assert counts() == one
