@@ -165,7 +165,7 @@ def _exists(admin: psycopg.Connection, dbname: str) -> bool:
 # The report rows of `reports.folding`: rebuilt (`rebuild_report_rows`) when the database is
 # generated, or reused without them (the loader writes the timeline directly, not through
 # the workflow that folds it), or folded by another version.
-REPORT_ROWS_VERSION = "1"
+REPORT_ROWS_VERSION = "2"
 
 
 def _save_meta(values: dict[str, str]) -> None:

@@ -1,6 +1,5 @@
 """The figures of each management report, read from the daily aggregate rows (`ReportRow`,
-kept by `reports.folding`), never from the case table (except the age of open cases, which
-is the stored age of each open case today).
+kept by `reports.folding`), never from the case table.
 
 Each report is a function of the filters (`Filters`) that returns a `Figures`: the table's
 headers and rows (what the page shows and the exports write) and the chart's series. The
@@ -21,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -167,23 +166,16 @@ def backlog(f: Filters) -> Figures:
 
 def ages(f: Filters) -> Figures:
     """Open cases by status and by days since the application was made (today)."""
-    cases = Application.objects.filter(status__in=OPEN_STATUSES)
-    if f.unit_id is not None:
-        cases = cases.filter(unit_id=f.unit_id)
-    if f.procedure:
-        cases = cases.filter(procedure=f.procedure)
-    if f.nationality:
-        cases = cases.filter(nationality=f.nationality)
     bands = {}
     for i, (_label, first, last) in enumerate(AGE_BANDS):
-        window = Q(submitted_on__lte=f.today - dt.timedelta(days=first))
+        window = Q(day__lte=f.today - dt.timedelta(days=first))
         if last is not None:
-            window &= Q(submitted_on__gte=f.today - dt.timedelta(days=last))
-        bands[f"band{i}"] = Count("pk", filter=window)
-    counted = {row["status"]: row for row in cases.order_by().values("status").annotate(**bands)}
+            window &= Q(day__gte=f.today - dt.timedelta(days=last))
+        bands[f"band{i}"] = Sum("value", filter=window)
+    counted = {row["key"]: row for row in rows_of("age", f).values("key").annotate(**bands)}
     rows = []
     for s in OPEN_STATUSES:
-        values = [counted.get(s, {}).get(f"band{i}", 0) for i in range(len(AGE_BANDS))]
+        values = [counted.get(s, {}).get(f"band{i}") or 0 for i in range(len(AGE_BANDS))]
         rows.append([label(Status, s), *values, sum(values)])
     return Figures(
         headers=[_("Status"), *(str(b[0]) for b in AGE_BANDS), _("Total")],

@@ -152,10 +152,16 @@ def new_facts(
         "nationality": nationality or "",
         "status": "",
         "since": None,
+        "made": None,
         "assignee": 0,
         "deadlines": {},
         "placements": {},
     }
+
+
+def _made(facts: dict) -> dt.date | None:
+    """The day the application was made (its first event's `submitted_on`, as corrected)."""
+    return _date(facts["made"]) if facts.get("made") else None
 
 
 def _contributions(facts: dict, day: dt.date) -> Iterator[tuple[str, dt.date, str, str]]:
@@ -163,6 +169,8 @@ def _contributions(facts: dict, day: dt.date) -> Iterator[tuple[str, dt.date, st
     if facts["status"] in OPEN:
         yield "status", day, facts["status"], ""
         yield "open", day, str(facts["assignee"]), ""
+        if _made(facts):
+            yield "age", _made(facts), facts["status"], ""
     for rule, due in facts["deadlines"].values():
         yield "deadline", _date(due), rule, "open"
         yield "due", _date(due), str(facts["assignee"]), ""
@@ -236,19 +244,30 @@ def fold(facts: dict, event: Event, tally: Tally, skipped: frozenset[str] = froz
                     tally.add(kind, on, facts, key, sub=sub, n=-1)
                     tally.add(kind, on, moved, key, sub=sub)
                 facts.update(procedure=moved["procedure"], nationality=moved["nationality"])
+            made = _date((changes.get("submitted_on") or {}).get("to"))
+            if made and _made(facts):
+                if facts["status"] in OPEN:
+                    tally.add("age", _made(facts), facts, facts["status"], n=-1)
+                    tally.add("age", made, facts, facts["status"])
+                facts["made"] = made.isoformat()
 
 
 def _fold_transition(facts: dict, event: Event, day: dt.date, data: dict, tally: Tally) -> None:
     before, after = facts["status"], event.to_status
+    if not _made(facts):  # the application is made (`submit`'s `submitted_on`)
+        facts["made"] = (_date(data.get("submitted_on")) or day).isoformat()
+    made = _made(facts)
     if before:
         since = _date(facts["since"]) or day
         tally.add("stage", day, facts, before, days=max(0, (day - since).days))
         if before in OPEN:
             tally.add("status", day, facts, before, n=-1)
+            tally.add("age", made, facts, before, n=-1)
             if after not in OPEN:
                 tally.add("open", day, facts, str(facts["assignee"]), n=-1)
     if after in OPEN:
         tally.add("status", day, facts, after)
+        tally.add("age", made, facts, after)
         if before not in OPEN:
             tally.add("open", day, facts, str(facts["assignee"]))
     if event.action == "decide":

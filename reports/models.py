@@ -82,6 +82,9 @@ class ReportRow(models.Model):
     - `place`: people placed (+1) and leaving (-1) facility `key` (its id) in regime `sub`.
     - `open`: open cases assigned to `key` (a user id, "0" for nobody), +1 and -1 per day.
     - `due`: open deadlines due on `day` of cases assigned to `key` (as for `open`).
+    - `age`: open cases in status `key` whose application was made on `day` (+1 when a
+      case enters an open status, -1 when it leaves it): the open cases of each age today
+      are the sums per day, whatever day they are read on.
     """
 
     kind = models.CharField(max_length=12)

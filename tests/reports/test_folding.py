@@ -27,7 +27,7 @@ def figures(kind: str, *fields: str, **where) -> dict:
 
 
 KEY = ("day", "unit_id", "procedure", "nationality", "key", "sub", "days")
-KINDS = ("status", "stage", "decision", "deadline", "place", "open", "due")
+KINDS = ("status", "stage", "decision", "deadline", "place", "open", "due", "age")
 
 
 def snapshot() -> tuple[dict, dict]:
@@ -58,6 +58,19 @@ def test_the_backlog_rows_count_each_status_in_and_out(world, unit):
         (d(2024, 1, 31), "examination"): -1,
         (d(2024, 2, 5), "examination"): -1,
         (d(2024, 2, 5), "decided"): 1,
+    }
+
+
+def test_the_age_rows_count_open_cases_by_the_day_the_application_was_made(world, unit):
+    # Case 1 (made 2 January) is decided, cases 3 and 4 (made 4 January) are submitted;
+    # case 2 was withdrawn: its +1 and -1 cancel out.
+    assert figures("age", "day", "key") == {
+        (d(2024, 1, 2), "decided"): 1,
+        (d(2024, 1, 4), "submitted"): 2,
+    }
+    assert figures("age", "unit_id", "procedure", "nationality", key="submitted") == {
+        (unit.pk, "border", "SY"): 1,
+        (world["four"].unit_id, "regular", "RU"): 1,
     }
 
 

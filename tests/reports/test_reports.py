@@ -9,11 +9,14 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
 from accounts import roles
+from cases import workflow
 from cases.models import DeadlineRule
 from reports.figures import REPORTS
 from reports.models import Export
@@ -144,6 +147,34 @@ def test_age_of_open_cases(client, dora, world):
     rows = table(page(client, dora, "age"))
     assert rows[0] == ["Submitted", 0, 0, 0, 1, 0, 1]
     assert rows[3] == ["Decided", 0, 0, 0, 1, 0, 1]
+
+
+def test_the_age_report_reads_no_case(client, dora, world):
+    with CaptureQueriesContext(connection) as queries:
+        table(page(client, dora, "age"))
+    read = " ".join(q["sql"] for q in queries)
+    assert "reports_reportrow" in read
+    assert "cases_application" not in read
+
+
+def test_a_corrected_date_of_application_moves_the_case_to_its_age_band(client, dora, root, world):
+    with on(d(2024, 7, 30)):
+        workflow.correct_record(
+            world["three"], actor=root, reason="Typed wrongly", submitted_on=d(2023, 7, 1)
+        )
+    # On 1 August 2024 case 3 was made 397 days before (over a year), case 1 212 days before.
+    rows = table(page(client, dora, "age"))
+    assert rows[0] == ["Submitted", 0, 0, 0, 0, 1, 1]
+    assert rows[3] == ["Decided", 0, 0, 0, 1, 0, 1]
+
+
+def test_the_age_report_leaves_out_cases_withdrawn(client, alice, dora, world):
+    with on(d(2024, 7, 31)):
+        workflow.withdraw(
+            world["three"], actor=alice, expected_status="submitted", reason="Left", kind="explicit"
+        )
+    rows = table(page(client, dora, "age"))
+    assert [r[-1] for r in rows] == [0, 0, 0, 1, 0]
 
 
 def test_a_period_without_data_says_so_instead_of_an_empty_chart(client, dora, world):
