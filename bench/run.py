@@ -24,6 +24,9 @@
    size). The sweeps run last, after the throughput part: at a million cases the first one
    takes the longest of anything here. BENCH_PAGES (comma-separated names or patterns, for
    example `report_*,dashboard`) measures only those pages besides the floor and the list.
+   The report pages are then requested BENCH_COLD_REQUESTS times more (default 20, 0 skips
+   it) with their figures computed on each request, not taken from the figures' cache
+   (`report_*_cold` rows: the first view of a filter, or the first after a change).
 3. Throughput: gunicorn (2 workers, persistent connections, DEBUG=false) on a free port of
    127.0.0.1, driven by `wrk` for BENCH_WRK_SECONDS (default 30) per page with the session
    cookie; requests per second, p95 and non-2xx answers. `wrk` is installed with apt-get when
@@ -81,6 +84,8 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
 
 CASES = _env_int("BENCH_CASES", 100_000, minimum=100)
 REQUESTS = _env_int("BENCH_REQUESTS", 100, minimum=1)
+# Requests per report page with the figures computed on each (`report_*_cold` rows).
+COLD_REQUESTS = _env_int("BENCH_COLD_REQUESTS", 20)
 WARMUP = _env_int("BENCH_WARMUP", 10, minimum=1)
 WRK_SECONDS = _env_int("BENCH_WRK_SECONDS", 30)
 SWEEP_DUE = _env_int("BENCH_SWEEP_DUE", 1000, minimum=1)
@@ -165,7 +170,7 @@ def _exists(admin: psycopg.Connection, dbname: str) -> bool:
 # The report rows of `reports.folding`: rebuilt (`rebuild_report_rows`) when the database is
 # generated, or reused without them (the loader writes the timeline directly, not through
 # the workflow that folds it), or folded by another version.
-REPORT_ROWS_VERSION = "2"
+REPORT_ROWS_VERSION = "3"
 
 
 def _save_meta(values: dict[str, str]) -> None:
@@ -372,17 +377,24 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
         f"Measuring in-process as {caseworker.username} ({largest}): {WARMUP} warm-up rounds, "
         f"then {REQUESTS} requests per page, round-robin ..."
     )
+
+    def timed_get(name: str, url: str, who: str) -> float:
+        """One request of a page, in ms (its queries in `counter.count`); any answer but 200
+        stops the run."""
+        counter.count = 0
+        start = time.perf_counter_ns()
+        response = clients[who].get(url)
+        elapsed = time.perf_counter_ns() - start
+        if response.status_code != 200:
+            sys.exit(f"{name}: {url} answered {response.status_code}, not 200.")
+        return _ms(elapsed)
+
     with connection.execute_wrapper(counter):
         for round_no in range(WARMUP + REQUESTS):
             for name, url, who in pages:
-                counter.count = 0
-                start = time.perf_counter_ns()
-                response = clients[who].get(url)
-                elapsed = time.perf_counter_ns() - start
-                if response.status_code != 200:
-                    sys.exit(f"{name}: {url} answered {response.status_code}, not 200.")
+                elapsed = timed_get(name, url, who)
                 if round_no >= WARMUP:
-                    times[name].append(_ms(elapsed))
+                    times[name].append(elapsed)
                     queries[name].add(counter.count)
             counter.count = 0
             start = time.perf_counter_ns()
@@ -391,6 +403,26 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
             if round_no >= WARMUP:
                 times["sql_case_list"].append(_ms(elapsed))
                 queries["sql_case_list"].add(counter.count)
+
+    # The report pages once more, their figures computed on each request (as the first view
+    # of a filter, or the first after a change of a case): `report_*_cold`.
+    cold = [(name, url, who) for name, url, who in pages if name.startswith("report_")]
+    if cold and COLD_REQUESTS:
+        say(
+            f"Measuring the report pages without the figures' cache (REPORT_CACHE_SECONDS=0): "
+            f"{COLD_REQUESTS} requests per page, round-robin ..."
+        )
+        kept_seconds = settings.REPORT_CACHE_SECONDS
+        settings.REPORT_CACHE_SECONDS = 0
+        try:
+            with connection.execute_wrapper(counter):
+                for _round in range(COLD_REQUESTS):
+                    for name, url, who in cold:
+                        elapsed = timed_get(name, url, who)
+                        times.setdefault(f"{name}_cold", []).append(elapsed)
+                        queries.setdefault(f"{name}_cold", set()).add(counter.count)
+        finally:
+            settings.REPORT_CACHE_SECONDS = kept_seconds
 
     entries = []
     if meta.get("rebuild_report_rows_seconds"):

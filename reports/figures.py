@@ -14,14 +14,15 @@ import hashlib
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import astuple, dataclass, field, replace
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -39,7 +40,7 @@ from cases.models import (
     Status,
 )
 
-from .folding import FOLDED_KINDS
+from .folding import ALL, FOLDED_KINDS, ROLLUPS, rollup_kind
 from .models import ReportCursor, ReportRow
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ AGE_BANDS = (
 # Statuses a case can leave, in the order of the procedure.
 STAGES = (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION, Status.DECIDED, Status.APPEALED)
 DEADLINE_ENDS = ("met", "missed", "waived")
+ONE_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,90 @@ class Figures:
 
 
 def rows_of(kind: str, f: Filters) -> QuerySet:
-    rows = ReportRow.objects.filter(kind=kind)
+    return _filtered(f).filter(kind=kind)
+
+
+def _filtered(f: Filters, *, totals: bool = True) -> QuerySet:
+    """The rows of the filters' unit, procedure and nationality; without these two filters,
+    the sums over all procedures and nationalities (or, if not `totals`, the rows of each)."""
+    rows = ReportRow.objects.all()
     if f.unit_id is not None:
         rows = rows.filter(unit_id=f.unit_id)
+    # A filter of procedure or nationality leaves out the sums over all of them by itself.
     if f.procedure:
         rows = rows.filter(procedure=f.procedure)
     if f.nationality:
         rows = rows.filter(nationality=f.nationality)
+    if not totals:
+        rows = rows.exclude(procedure=ALL)
+    elif not (f.procedure or f.nationality):
+        rows = rows.filter(procedure=ALL, nationality=ALL)
     return rows.order_by()
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def pieces(kind: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dt.date]]:
+    """The rows (kind, day) whose sums make the sum of `kind` over the days `first` to `last`:
+    whole years, months and weeks from their roll-ups (`folding.ROLLUPS`), the rest day by
+    day."""
+    grains = ROLLUPS.get(kind, ())
+    day = first
+    while day <= last:
+        if "year" in grains and (day.month, day.day) == (1, 1) and day.replace(month=12) <= last:
+            yield rollup_kind(kind, "year"), day
+            day = day.replace(year=day.year + 1)
+        elif "month" in grains and day.day == 1 and _month_end(day) <= last:
+            yield rollup_kind(kind, "month"), day
+            day = _month_end(day) + ONE_DAY
+        elif "week" in grains and day.weekday() == 0 and day + 6 * ONE_DAY <= last:
+            yield rollup_kind(kind, "week"), day
+            day += 7 * ONE_DAY
+        else:
+            yield kind, day
+            day += ONE_DAY
+
+
+def summed(
+    kind: str,
+    f: Filters,
+    ranges: dict[Hashable, tuple[dt.date | None, dt.date]],
+    fields: tuple[str, ...],
+    *,
+    totals: bool = True,
+) -> dict[Hashable, dict[tuple, int]]:
+    """The sums of `kind` over each range of days (first to last; first None: from the
+    beginning), per `fields`: {range's name: {values of the fields: sum}}. One query, which
+    reads each whole year, month or week of a range as one row per key of its roll-up (and
+    the sums over all procedures and nationalities, unless `totals` is false: `fields` name
+    them)."""
+    earliest = None
+    if any(first is None for first, _last in ranges.values()):
+        earliest = (
+            ReportRow.objects.filter(kind=kind).order_by("day").values_list("day", flat=True)
+        ).first()
+    name_of: dict[tuple[str, dt.date], Hashable] = {}
+    days: dict[str, list[dt.date]] = defaultdict(list)
+    for name, (first, last) in ranges.items():
+        first = first or earliest
+        for piece in pieces(kind, first, last) if first else ():
+            name_of[piece] = name
+            days[piece[0]].append(piece[1])
+    result: dict = defaultdict(lambda: defaultdict(int))
+    if not days:
+        return result
+    which = reduce(or_, (Q(kind=k, day__in=d) for k, d in days.items()))
+    rows = (
+        _filtered(f, totals=totals)
+        .filter(which)
+        .values_list("kind", "day", *fields)
+        .annotate(n=Sum("value"))
+    )
+    for row_kind, day, *key, n in rows:
+        result[name_of[(row_kind, day)]][tuple(key)] += n
+    return result
 
 
 def period_ends(f: Filters) -> list[dt.date]:
@@ -121,24 +199,19 @@ def period_ends(f: Filters) -> list[dt.date]:
 
 def _running(kind: str, f: Filters, keys: tuple[str, ...]) -> tuple[list[dt.date], dict]:
     """For net rows (+1 in, -1 out): the running sum per `keys` at the end of each period
-    ({key: [sum at each period end]})."""
+    ({key: [sum at each period end]}): the sum before the period, then each period's."""
     ends = period_ends(f)
-    rows = rows_of(kind, f).filter(day__lte=f.end)
-    before = rows.filter(day__lt=f.start).values_list(*keys).annotate(n=Sum("value"))
-    totals: dict = defaultdict(int)
-    for *key, n in before:
-        totals[tuple(key)] += n
-    changes: dict = defaultdict(list)
-    during = rows.filter(day__gte=f.start).values_list("day", *keys).annotate(n=Sum("value"))
-    for day, *key, n in during:
-        changes[day].append((tuple(key), n))
-    result: dict = defaultdict(lambda: [0] * len(ends))
-    day = f.start
+    ranges: dict[Hashable, tuple[dt.date | None, dt.date]] = {"before": (None, f.start - ONE_DAY)}
+    first = f.start
     for i, end in enumerate(ends):
-        while day <= end:
-            for key, n in changes.get(day, ()):
-                totals[key] += n
-            day += dt.timedelta(days=1)
+        ranges[i] = (first, end)
+        first = end + ONE_DAY
+    sums = summed(kind, f, ranges, keys)
+    totals: dict = defaultdict(int, sums.get("before", {}))
+    result: dict = defaultdict(lambda: [0] * len(ends))
+    for i in range(len(ends)):
+        for key, n in sums.get(i, {}).items():
+            totals[key] += n
         for key, n in totals.items():
             result[key][i] = n
     return ends, result
@@ -166,16 +239,14 @@ def backlog(f: Filters) -> Figures:
 
 def ages(f: Filters) -> Figures:
     """Open cases by status and by days since the application was made (today)."""
-    bands = {}
-    for i, (_label, first, last) in enumerate(AGE_BANDS):
-        window = Q(day__lte=f.today - dt.timedelta(days=first))
-        if last is not None:
-            window &= Q(day__gte=f.today - dt.timedelta(days=last))
-        bands[f"band{i}"] = Sum("value", filter=window)
-    counted = {row["key"]: row for row in rows_of("age", f).values("key").annotate(**bands)}
+    made = {
+        i: (None if last is None else f.today - last * ONE_DAY, f.today - first * ONE_DAY)
+        for i, (_label, first, last) in enumerate(AGE_BANDS)
+    }
+    bands = summed("age", f, made, ("key",))
     rows = []
     for s in OPEN_STATUSES:
-        values = [counted.get(s, {}).get(f"band{i}") or 0 for i in range(len(AGE_BANDS))]
+        values = [bands.get(i, {}).get((str(s),), 0) for i in range(len(AGE_BANDS))]
         rows.append([label(Status, s), *values, sum(values)])
     return Figures(
         headers=[_("Status"), *(str(b[0]) for b in AGE_BANDS), _("Total")],
@@ -206,13 +277,8 @@ def stages(f: Filters) -> Figures:
     """Median and 90th percentile of whole days spent in each status, for the cases that
     left it in the period."""
     rows_by = defaultdict(dict)
-    left = (
-        rows_of("stage", f)
-        .filter(day__gte=f.start, day__lte=f.end)
-        .values_list("key", "days")
-        .annotate(n=Sum("value"))
-    )
-    for key, days, n in left:
+    left = summed("stage", f, {"period": (f.start, f.end)}, ("key", "days")).get("period", {})
+    for (key, days), n in left.items():
         if n:
             rows_by[key][days] = n
     rows = []
@@ -247,17 +313,27 @@ def limits(f: Filters) -> Figures:
     overdue (open, its legal date passed), with the share met on time (met of met, missed
     and overdue)."""
     names = dict(DeadlineRule.objects.values_list("code", "name"))
-    counted = (
-        rows_of("deadline", f)
-        .filter(day__gte=f.start, day__lte=f.end)
-        .annotate(month=TruncMonth("day"))
-        .values_list("month", "key")
-        .annotate(
-            **{end: Sum("value", filter=Q(sub=end)) for end in DEADLINE_ENDS},
-            overdue=Sum("value", filter=Q(sub="open", day__lt=f.today)),
-        )
-        .order_by("month", "key")
-    )
+    # Each month of the period, split where the deadlines still open become overdue (today).
+    ranges = {}
+    month = f.start.replace(day=1)
+    while month <= f.end:
+        first, last = max(month, f.start), min(_month_end(month), f.end)
+        if first < f.today:
+            ranges[(month, True)] = (first, min(last, f.today - ONE_DAY))
+        if last >= f.today:
+            ranges[(month, False)] = (max(first, f.today), last)
+        month = _month_end(month) + ONE_DAY
+    by_rule: dict = defaultdict(lambda: defaultdict(int))
+    for (month, past), sums in summed("deadline", f, ranges, ("key", "sub")).items():
+        for (rule, sub), n in sums.items():
+            if sub in DEADLINE_ENDS:
+                by_rule[(month, rule)][sub] += n
+            elif sub == "open" and past:
+                by_rule[(month, rule)]["overdue"] += n
+    counted = [
+        (month, rule, *(by_rule[(month, rule)][k] for k in (*DEADLINE_ENDS, "overdue")))
+        for month, rule in sorted(by_rule)
+    ]
     rows = []
     by_month: dict = defaultdict(lambda: [0, 0, 0, 0])
     for month, rule, met, missed, waived, overdue in counted:
@@ -301,14 +377,11 @@ def outcomes(f: Filters) -> Figures:
     """First-instance decisions taken in the period, by nationality, procedure and outcome;
     the recognition rate is the share of decisions granting refugee status or subsidiary
     protection."""
-    counted = (
-        rows_of("decision", f)
-        .filter(day__gte=f.start, day__lte=f.end)
-        .values_list("nationality", "procedure", "key")
-        .annotate(n=Sum("value"))
-    )
+    fields = ("nationality", "procedure", "key")
+    period = {"period": (f.start, f.end)}
+    counted = summed("decision", f, period, fields, totals=False).get("period", {})
     table: dict = defaultdict(lambda: defaultdict(int))
-    for nationality, procedure, outcome, n in counted:
+    for (nationality, procedure, outcome), n in counted.items():
         if n:
             table[(nationality, procedure)][outcome] += n
     kinds = list(Application.Outcome)
@@ -409,9 +482,8 @@ def occupancy(f: Filters) -> Figures:
 def workload(f: Filters) -> Figures:
     """Open cases and overdue deadlines (open, their legal date passed) per assignee, now."""
     open_cases = dict(rows_of("open", f).values_list("key").annotate(n=Sum("value")))
-    overdue = dict(
-        rows_of("due", f).filter(day__lt=f.today).values_list("key").annotate(n=Sum("value"))
-    )
+    due = summed("due", f, {"overdue": (None, f.today - ONE_DAY)}, ("key",)).get("overdue", {})
+    overdue = {key: n for (key,), n in due.items()}
     keys = [k for k in {*open_cases, *overdue} if open_cases.get(k) or overdue.get(k)]
     people = {
         str(u.pk): u for u in User.objects.filter(pk__in=[int(k) for k in keys if k.isdigit()])

@@ -29,8 +29,9 @@ import datetime as dt
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from django.db import connection, transaction
@@ -61,6 +62,51 @@ EVENT_FIELDS = ("id", "application_id", "kind", "action", "at", "to_status", "da
 # Report row key: kind, day, unit, procedure, nationality, key, sub, days.
 RowKey = tuple[str, dt.date, int, str, str, str, str, int]
 BATCH = 1000
+# Every row is also summed over all procedures and nationalities, in rows whose procedure
+# and nationality are ALL: a report without those filters (the usual one) reads one row per
+# day and key, not one per procedure, nationality, day and key.
+ALL = "*"
+# Kinds whose rows are also summed per week, month or year, in rows of kind "<kind>:w",
+# "<kind>:m" or "<kind>:y" dated the first day (Monday) of it: a report reads a whole month
+# or year of them as one row per key (`reports.figures.summed`), not thirty or 365.
+ROLLUPS = {
+    "status": ("week", "month", "year"),
+    "place": ("week", "month", "year"),
+    "stage": ("month", "year"),
+    "decision": ("month", "year"),
+    "deadline": ("month", "year"),
+    "due": ("month", "year"),
+    "age": ("month", "year"),
+}
+# Kinds of which only today's figure is read (the workload's open cases): kept on one day.
+CURRENT_ONLY = frozenset({"open"})
+NO_DAY = dt.date.min
+
+
+def rollup_kind(kind: str, grain: str) -> str:
+    return f"{kind}:{grain[0]}"
+
+
+def first_day(grain: str, day: dt.date) -> dt.date:
+    """The first day of the week (Monday), month or year of `day`."""
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day.replace(month=1, day=1)
+
+
+def summed_rows(rows: Iterable[tuple[RowKey, int]]) -> dict[RowKey, int]:
+    """The sums of daily rows that the reports read besides them: over all procedures and
+    nationalities (`ALL`), and per week, month and year (`ROLLUPS`), each of both."""
+    sums: dict[RowKey, int] = defaultdict(int)
+    for (kind, day, unit, procedure, nationality, *rest), value in rows:
+        sums[(kind, day, unit, ALL, ALL, *rest)] += value
+        for grain in ROLLUPS.get(kind, ()):
+            rolled, first = rollup_kind(kind, grain), first_day(grain, day)
+            sums[(rolled, first, unit, procedure, nationality, *rest)] += value
+            sums[(rolled, first, unit, ALL, ALL, *rest)] += value
+    return sums
 
 
 class Tally(defaultdict):
@@ -80,13 +126,17 @@ class Tally(defaultdict):
         days: int = 0,
         n: int = 1,
     ) -> None:
+        if kind in CURRENT_ONLY:
+            day = NO_DAY
         self[
             (kind, day, facts["unit"], facts["procedure"], facts["nationality"], key, sub, days)
         ] += n
 
     def save(self) -> None:
-        """Add the changes to the rows, in key order (one statement per 500 rows)."""
-        items = sorted((k, v) for k, v in self.items() if v)
+        """Add the changes to the rows and to their sums (`summed_rows`), in key order (one
+        statement per 500 rows)."""
+        changes = chain(self.items(), summed_rows(self.items()).items())
+        items = sorted((k, v) for k, v in changes if v)
         table = ReportRow._meta.db_table
         columns = "kind, day, unit_id, procedure, nationality, key, sub, days, value"
         for start in range(0, len(items), 500):
@@ -476,7 +526,13 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> Rebuilt:
             finish(current)
     if progress:
         progress(total, total)
-    rows = [(*key, value) for key, value in tally.items() if value]
+    # In the order the reports read them (kind, unit, day): the rows of one report, unit and
+    # period lie together in the table, not one in every page.
+    summed = chain(tally.items(), summed_rows(tally.items()).items())
+    rows = sorted(
+        ((*key, value) for key, value in summed if value), key=lambda row: (row[0], row[2], row[1])
+    )
+    tally.clear()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -498,6 +554,10 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> Rebuilt:
         ReportCursor.objects.update_or_create(
             pk=1, defaults={"through_event": through, "updated_at": timezone.now()}
         )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # The planner's statistics of the new rows (else it guesses one row a query).
+                cursor.execute(f"ANALYZE {ReportRow._meta.db_table}")  # noqa: S608
     catch_up()
     return Rebuilt(cases=len(states), events=events_read, rows=len(rows), through_event=through)
 

@@ -80,11 +80,18 @@ class ReportRow(models.Model):
     - `deadline`: deadlines of rule `key` due on `day` (the legal date), in status `sub`
       (open ones move to met, missed, waived or cancelled when they close).
     - `place`: people placed (+1) and leaving (-1) facility `key` (its id) in regime `sub`.
-    - `open`: open cases assigned to `key` (a user id, "0" for nobody), +1 and -1 per day.
+    - `open`: open cases assigned to `key` (a user id, "0" for nobody) now: only today's
+      count is read, so its rows are all dated `folding.NO_DAY` (one row per key).
     - `due`: open deadlines due on `day` of cases assigned to `key` (as for `open`).
     - `age`: open cases in status `key` whose application was made on `day` (+1 when a
       case enters an open status, -1 when it leaves it): the open cases of each age today
       are the sums per day, whatever day they are read on.
+
+    Every row is also summed over all procedures and nationalities (rows whose procedure and
+    nationality are `folding.ALL`, "*"), and kinds read over long periods per week, month and
+    year (`folding.ROLLUPS`: kind `status:w`, `status:m`, `status:y`, dated the first day of
+    it), so that a report reads O(periods x keys) rows (`reports.figures.summed`), not
+    every day of the history in every procedure and nationality.
     """
 
     kind = models.CharField(max_length=12)

@@ -18,21 +18,28 @@ pytestmark = pytest.mark.django_db
 d = dt.date
 
 
-def figures(kind: str, *fields: str, **where) -> dict:
-    """The non-zero sums of one kind of row, by the given fields."""
+def figures(kind: str, *fields: str, with_totals: bool = False, **where) -> dict:
+    """The non-zero sums of one kind of row, by the given fields (without the rows that sum
+    all procedures and nationalities, unless `with_totals`)."""
     sums: dict = defaultdict(int)
-    for row in ReportRow.objects.filter(kind=kind, **where).values(*fields, "value"):
+    rows = ReportRow.objects.filter(kind=kind, **where)
+    if not with_totals:
+        rows = rows.exclude(procedure=folding.ALL)
+    for row in rows.values(*fields, "value"):
         sums[tuple(row[f] for f in fields)] += row["value"]
     return {k: v for k, v in sums.items() if v}
 
 
 KEY = ("day", "unit_id", "procedure", "nationality", "key", "sub", "days")
 KINDS = ("status", "stage", "decision", "deadline", "place", "open", "due", "age")
+ROLLED_UP = tuple(
+    folding.rollup_kind(kind, grain) for kind, grains in folding.ROLLUPS.items() for grain in grains
+)
 
 
 def snapshot() -> tuple[dict, dict]:
     """Every figure, and what the rows know of each case."""
-    everything = {kind: figures(kind, *KEY) for kind in KINDS}
+    everything = {kind: figures(kind, *KEY, with_totals=True) for kind in (*KINDS, *ROLLED_UP)}
     facts = {c.application_id: (c.last_event, c.facts) for c in ReportCase.objects.all()}
     return everything, facts
 
@@ -72,6 +79,39 @@ def test_the_age_rows_count_open_cases_by_the_day_the_application_was_made(world
         (unit.pk, "border", "SY"): 1,
         (world["four"].unit_id, "regular", "RU"): 1,
     }
+
+
+def test_the_backlog_rows_are_summed_per_week_month_and_year(world):
+    # Both units: January's ins and outs of 'submitted' (+4 made, -2 examined) and of
+    # 'examination' (+3, -2); detention's +1 and -1 cancel out.
+    assert figures("status:m", "day", "key") == {
+        (d(2024, 1, 1), "submitted"): 2,
+        (d(2024, 1, 1), "examination"): 1,
+        (d(2024, 2, 1), "examination"): -1,
+        (d(2024, 2, 1), "decided"): 1,
+    }
+    assert figures("status:y", "day", "key") == {
+        (d(2024, 1, 1), "submitted"): 2,
+        (d(2024, 1, 1), "decided"): 1,
+    }
+    # Weeks start on Monday: 1–7 January, 8–14 January (case 2 detained, case 1 examined).
+    assert figures("status:w", "day", "key", day__lte=d(2024, 1, 8)) == {
+        (d(2024, 1, 1), "submitted"): 3,
+        (d(2024, 1, 1), "examination"): 1,
+        (d(2024, 1, 8), "submitted"): -1,
+        (d(2024, 1, 8), "detention"): 1,
+    }
+
+
+def test_every_row_is_also_summed_over_all_procedures_and_nationalities(world):
+    by = ("day", "unit_id", "key", "sub", "days")
+    for kind in (*KINDS, *ROLLED_UP):
+        totals = figures(kind, *by, with_totals=True, procedure="*", nationality="*")
+        assert totals == figures(kind, *by), kind
+
+
+def test_the_open_cases_per_assignee_are_kept_for_today_only(world):
+    assert figures("open", "day") == {(dt.date.min,): 3}
 
 
 def test_time_in_state_rows_count_whole_days_in_the_status_left(world):

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from accounts import roles
 from cases import workflow
 from cases.models import DeadlineRule
-from reports.figures import REPORTS
+from reports.figures import REPORTS, pieces
 from reports.models import Export
 from tests.conftest import make_user
 
@@ -61,6 +61,43 @@ def test_backlog_week_by_week(client, dora, world):
     assert rows == [
         [d(2024, 1, 7), 2, 1, 0, 0, 0, 3],
         [d(2024, 1, 14), 1, 1, 1, 0, 0, 3],
+    ]
+
+
+def test_backlog_from_the_middle_of_a_week_and_over_the_turn_of_a_year(client, dora, world):
+    weeks = page(client, dora, "backlog", start="2024-01-03", end="2024-01-14", step="week")
+    assert table(weeks) == [
+        [d(2024, 1, 7), 2, 1, 0, 0, 0, 3],
+        [d(2024, 1, 14), 1, 1, 1, 0, 0, 3],
+    ]
+    months = table(page(client, dora, "backlog", start="2023-11-15", end="2025-01-10"))
+    assert months[:3] == [
+        [d(2023, 11, 30), 0, 0, 0, 0, 0, 0],
+        [d(2023, 12, 31), 0, 0, 0, 0, 0, 0],
+        [d(2024, 1, 31), 1, 1, 0, 0, 0, 2],
+    ]
+    assert months[-2:] == [
+        [d(2024, 12, 31), 1, 0, 0, 1, 0, 2],
+        [d(2025, 1, 10), 1, 0, 0, 1, 0, 2],
+    ]
+
+
+def test_a_sum_over_days_reads_whole_years_months_and_weeks_from_their_rows():
+    assert list(pieces("status", d(2023, 12, 30), d(2025, 2, 11))) == [
+        ("status", d(2023, 12, 30)),
+        ("status", d(2023, 12, 31)),
+        ("status:y", d(2024, 1, 1)),
+        ("status:m", d(2025, 1, 1)),
+        ("status", d(2025, 2, 1)),  # a Saturday
+        ("status", d(2025, 2, 2)),
+        ("status:w", d(2025, 2, 3)),  # Monday 3 to Sunday 9 February
+        ("status", d(2025, 2, 10)),
+        ("status", d(2025, 2, 11)),
+    ]
+    # Time in each state has no weekly rows.
+    assert list(pieces("stage", d(2025, 2, 3), d(2025, 2, 4))) == [
+        ("stage", d(2025, 2, 3)),
+        ("stage", d(2025, 2, 4)),
     ]
 
 
