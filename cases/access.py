@@ -20,8 +20,11 @@ from . import predicates
 from .conflicts import retried
 from .models import (
     Application,
+    Deadline,
     Placement,
     cases_by_status,
+    count_due,
+    due_counts,
     kept_by_triggers,
     unassigned_open_cases,
 )
@@ -127,6 +130,29 @@ def visible_cases_by_status(user) -> dict[str, int]:
     if scope is None:
         return {}
     return cases_by_status(None if scope == ALL_UNITS else scope)
+
+
+def visible_due_counts(user, now, until, *, mine: bool = False) -> tuple[int, int]:
+    """How many open deadlines of the live cases `user` may read (`mine`: of those assigned
+    to them) are overdue at `now`, and how many fall due from `now` until `until`: the
+    unit's from the stored counts, a grant's case of another unit from its deadlines."""
+    scope = readable_unit(user)
+    if scope is None:
+        return 0, 0
+    unit = None if scope == ALL_UNITS else scope
+    overdue, soon = due_counts(now, until, unit_id=unit, assignee_id=user.pk if mine else None)
+    granted = predicates.granted_case_ids(user) if unit is not None else []
+    if granted:
+        others = (
+            Deadline.objects.live()
+            .filter(application_id__in=granted, due_at__lt=until)
+            .exclude(application__unit_id=unit)
+        )
+        if mine:
+            others = others.filter(application__assigned_to=user)
+        more_overdue, more_soon = count_due(others, now, until)
+        overdue, soon = overdue + more_overdue, soon + more_soon
+    return overdue, soon
 
 
 def get_application_for_user(user, pk, *, write: bool = False, queryset=None) -> Application:

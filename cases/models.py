@@ -80,6 +80,114 @@ def keeps_counts(counts_table: str, keys: tuple[str, ...], column: str, counted:
 """
 
 
+# The live open deadlines by unit, assignee and due day (`DueCount`): a deadline counts while
+# it is open on a live case (`Application.recorded_as_of` empty), under its case's unit and
+# assignee (0: nobody) and the day of its `due_at` in Vilnius, and in its unit's row for
+# everyone (assignee -1, `DueCount.ANYONE`). Count rows are locked in the order (day, unit,
+# assignee) everywhere, so that two moves in opposite directions do not deadlock.
+# Identifiers written here, at import time; no input reaches this SQL.
+_DUE_DAY = "(({row}.due_at AT TIME ZONE 'Europe/Vilnius')::date)"
+_DUE_UP = (
+    "INSERT INTO cases_duecount (unit_id, assignee, due_day, deadlines) "
+    "VALUES ({unit}, -1, {day}, {n}), ({unit}, {who}, {day}, {n}) "
+    "ON CONFLICT (unit_id, assignee, due_day) "
+    "DO UPDATE SET deadlines = cases_duecount.deadlines + EXCLUDED.deadlines;"
+)
+_DUE_DOWN = (
+    "UPDATE cases_duecount SET deadlines = deadlines - {n} "
+    "WHERE unit_id = {unit} AND assignee IN (-1, {who}) AND due_day = {day};"
+)
+
+# On `Deadline`: an open deadline that comes in, goes out (met, missed, waived, cancelled,
+# deleted) or moves to another day moves one count down and another up.
+DEADLINE_KEEPS_DUE_COUNTS = f"""
+    IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status
+            AND OLD.due_at IS NOT DISTINCT FROM NEW.due_at
+            AND OLD.application_id IS NOT DISTINCT FROM NEW.application_id THEN
+        RETURN NULL;
+    END IF;
+    old_on := FALSE;
+    new_on := FALSE;
+    IF TG_OP <> 'INSERT' AND OLD.status = 'open' THEN
+        SELECT unit_id, COALESCE(assigned_to_id, 0), recorded_as_of IS NULL
+            INTO old_unit, old_who, old_on FROM cases_application WHERE id = OLD.application_id;
+        old_on := COALESCE(old_on, FALSE);
+        old_day := {_DUE_DAY.format(row="OLD")};
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.status = 'open' THEN
+        SELECT unit_id, COALESCE(assigned_to_id, 0), recorded_as_of IS NULL
+            INTO new_unit, new_who, new_on FROM cases_application WHERE id = NEW.application_id;
+        new_on := COALESCE(new_on, FALSE);
+        new_day := {_DUE_DAY.format(row="NEW")};
+    END IF;
+    IF old_on AND new_on AND ROW(old_day, old_unit, old_who) = ROW(new_day, new_unit, new_who) THEN
+        RETURN NULL;
+    END IF;
+    IF new_on AND (NOT old_on
+            OR ROW(new_day, new_unit, new_who) < ROW(old_day, old_unit, old_who)) THEN
+        {_DUE_UP.format(unit="new_unit", who="new_who", day="new_day", n=1)}
+        IF old_on THEN
+            {_DUE_DOWN.format(unit="old_unit", who="old_who", day="old_day", n=1)}
+        END IF;
+    ELSE
+        IF old_on THEN
+            {_DUE_DOWN.format(unit="old_unit", who="old_who", day="old_day", n=1)}
+        END IF;
+        IF new_on THEN
+            {_DUE_UP.format(unit="new_unit", who="new_who", day="new_day", n=1)}
+        END IF;
+    END IF;
+    RETURN NULL;
+"""  # noqa: S608
+DEADLINE_KEEPS_DUE_COUNTS_DECLARE = [
+    ("old_unit", "bigint"),
+    ("old_who", "bigint"),
+    ("old_day", "date"),
+    ("old_on", "boolean"),
+    ("new_unit", "bigint"),
+    ("new_who", "bigint"),
+    ("new_day", "date"),
+    ("new_on", "boolean"),
+]
+
+# On `Application`: a case moved to another unit or assignee, or becoming history or live
+# (`recorded_as_of`), moves the counts of its open deadlines, day by day.
+APPLICATION_MOVES_DUE_COUNTS = f"""
+    old_on := OLD.recorded_as_of IS NULL;
+    new_on := NEW.recorded_as_of IS NULL;
+    old_who := COALESCE(OLD.assigned_to_id, 0);
+    new_who := COALESCE(NEW.assigned_to_id, 0);
+    FOR day IN
+        SELECT {_DUE_DAY.format(row="cases_deadline")} AS due_day, count(*) AS n
+        FROM cases_deadline WHERE application_id = NEW.id AND status = 'open'
+        GROUP BY 1 ORDER BY 1
+    LOOP
+        IF new_on AND (NOT old_on
+                OR ROW(NEW.unit_id, new_who) < ROW(OLD.unit_id, old_who)) THEN
+            {_DUE_UP.format(unit="NEW.unit_id", who="new_who", day="day.due_day", n="day.n")}
+            IF old_on THEN
+                {_DUE_DOWN.format(unit="OLD.unit_id", who="old_who", day="day.due_day", n="day.n")}
+            END IF;
+        ELSE
+            IF old_on THEN
+                {_DUE_DOWN.format(unit="OLD.unit_id", who="old_who", day="day.due_day", n="day.n")}
+            END IF;
+            IF new_on THEN
+                {_DUE_UP.format(unit="NEW.unit_id", who="new_who", day="day.due_day", n="day.n")}
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+"""  # noqa: S608
+APPLICATION_MOVES_DUE_COUNTS_DECLARE = [
+    ("day", "record"),
+    ("old_who", "bigint"),
+    ("new_who", "bigint"),
+    ("old_on", "boolean"),
+    ("new_on", "boolean"),
+]
+
+
 # ---------------------------------------------------------------------------------------------
 # Facilities
 # ---------------------------------------------------------------------------------------------
@@ -762,6 +870,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
                     counted="{row}.assigned_to_id IS NULL",
                 ),
             ),
+            pgtrigger.Trigger(
+                name="application_moves_due_counts",
+                operation=pgtrigger.Update,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                condition=pgtrigger.Condition(
+                    "OLD.unit_id IS DISTINCT FROM NEW.unit_id"
+                    " OR OLD.assigned_to_id IS DISTINCT FROM NEW.assigned_to_id"
+                    " OR (OLD.recorded_as_of IS NULL) IS DISTINCT FROM (NEW.recorded_as_of IS NULL)"
+                ),
+                declare=APPLICATION_MOVES_DUE_COUNTS_DECLARE,
+                func=APPLICATION_MOVES_DUE_COUNTS,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1230,8 +1351,22 @@ class Placement(models.Model):
         return f"{self.get_regime_display()} — {self.facility}"
 
 
-# Recounts every facility's occupancy from the placements (after a bulk load that ran with the
-# trigger disabled, or to repair counts by hand: `manage.py dbshell`).
+# The live open deadlines by unit, assignee and due day, counted from the rows.
+DUE_COUNTS_SQL = f"""
+    DELETE FROM cases_duecount;
+    WITH days AS (
+        SELECT a.unit_id, COALESCE(a.assigned_to_id, 0) AS assignee,
+            {_DUE_DAY.format(row="d")} AS due_day, count(*) AS deadlines
+        FROM cases_deadline d JOIN cases_application a ON a.id = d.application_id
+        WHERE d.status = 'open' AND a.recorded_as_of IS NULL
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO cases_duecount (unit_id, assignee, due_day, deadlines)
+    SELECT unit_id, assignee, due_day, deadlines FROM days
+    UNION ALL
+    SELECT unit_id, -1, due_day, sum(deadlines) FROM days GROUP BY unit_id, due_day;
+"""  # noqa: S608 (identifiers written here)
+
 # Recount every stored count from the rows (after a bulk load that ran with the triggers off,
 # or to repair the counts by hand in `manage.py dbshell`).
 RECOUNT_SQL = """
@@ -1247,6 +1382,7 @@ RECOUNT_SQL = """
     SELECT unit_id, status, count(*) FROM cases_application WHERE assigned_to_id IS NULL
     GROUP BY unit_id, status;
 """
+RECOUNT_SQL += DUE_COUNTS_SQL
 
 
 class Occupancy(models.Model):
@@ -1317,6 +1453,41 @@ class UnassignedCount(models.Model):
         return f"{self.unit}: {self.cases} ({self.get_status_display()})"
 
 
+class DueCount(models.Model):
+    """How many open deadlines of live cases fall due on a day, per unit and assignee: the
+    dashboard's overdue and due-soon figures, read as a few rows per day instead of counting
+    the deadlines of hundreds of thousands of cases. Kept by triggers on `Deadline` and
+    `Application` (PostgreSQL); see `due_counts`."""
+
+    # The row of a unit's deadlines whoever the assignee.
+    ANYONE = -1
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+"
+    )
+    # The case's assignee (a user id), 0 when nobody is assigned, ANYONE in the unit's row.
+    assignee = models.BigIntegerField(_("assignee"), default=0)
+    # The day of the deadline's moment (`Deadline.due_at`) in Vilnius.
+    due_day = models.DateField(_("due on"))
+    deadlines = models.PositiveIntegerField(_("deadlines"), default=0)
+
+    class Meta:
+        verbose_name = _("deadlines by due day")
+        verbose_name_plural = _("deadlines by due day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "assignee", "due_day"], name="duecount_one_per_day"
+            )
+        ]
+        indexes = [
+            # The figures of every unit (administrators): the units' rows by day.
+            models.Index(fields=["assignee", "due_day", "deadlines"], name="duecount_day_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.deadlines} ({self.due_day})"
+
+
 def kept_by_triggers() -> bool:
     """The triggers keeping `Occupancy`, `StatusCount`, `UnassignedCount` and the copies
     (`Application.nationality` and `.search_key`, `Placement.unit`) exist on PostgreSQL
@@ -1371,6 +1542,56 @@ def cases_by_status(unit_id: int | None) -> dict[str, int]:
         rows = rows.filter(unit_id=unit_id)
     counts = rows.order_by().values_list("status").annotate(n=total)
     return {status: n for status, n in counts if n}
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=VILNIUS)
+
+
+def count_due(deadlines, now: dt.datetime, until: dt.datetime) -> tuple[int, int]:
+    """Of `deadlines`, how many are overdue at `now` and how many fall due from `now` until
+    `until`, counted from the rows in one query."""
+    counts = deadlines.order_by().aggregate(
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+        soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=until)),
+    )
+    return counts["overdue"], counts["soon"]
+
+
+def due_counts(
+    now: dt.datetime, until: dt.datetime, *, unit_id: int | None, assignee_id: int | None
+) -> tuple[int, int]:
+    """How many open deadlines of live cases are overdue at `now`, and how many fall due from
+    `now` until `until`: of one unit (all with None), of the cases of one assignee (whoever
+    with None).
+
+    Where the triggers keep `DueCount` (PostgreSQL), the whole days come from its rows and
+    only the day of `now` and the day of `until`, which those moments cut, from the
+    deadlines themselves: two small reads whatever the number of cases. Elsewhere the
+    deadlines are counted."""
+    deadlines = Deadline.objects.live()
+    if unit_id is not None:
+        deadlines = deadlines.filter(application__unit_id=unit_id)
+    if assignee_id is not None:
+        deadlines = deadlines.filter(application__assigned_to_id=assignee_id)
+    if not kept_by_triggers():
+        return count_due(deadlines.filter(due_at__lt=until), now, until)
+    today, last = timezone.localdate(now), timezone.localdate(until)
+    stored = DueCount.objects.filter(
+        assignee=DueCount.ANYONE if assignee_id is None else assignee_id
+    )
+    if unit_id is not None:
+        stored = stored.filter(unit_id=unit_id)
+    whole = stored.order_by().aggregate(
+        overdue=Sum("deadlines", filter=Q(due_day__lt=today)),
+        soon=Sum("deadlines", filter=Q(due_day__gt=today, due_day__lt=last)),
+    )
+    edges = deadlines.filter(
+        Q(due_at__gte=_start_of_day(today), due_at__lt=_start_of_day(today + dt.timedelta(1)))
+        | Q(due_at__gte=_start_of_day(last), due_at__lt=until)
+    )
+    overdue, soon = count_due(edges, now, until)
+    return overdue + (whole["overdue"] or 0), soon + (whole["soon"] or 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1914,6 +2135,16 @@ class Deadline(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="waived") | ~Q(waive_reason=""),
                 name="deadline_waiver_has_reason",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="deadline_keeps_due_counts",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                declare=DEADLINE_KEEPS_DUE_COUNTS_DECLARE,
+                func=DEADLINE_KEEPS_DUE_COUNTS,
             ),
         ]
 

@@ -7,9 +7,10 @@ transaction), the load drops the foreign keys of the loaded tables and re-adds t
 `NOT VALID` then `VALIDATE`s them (Django's keys are `DEFERRABLE INITIALLY DEFERRED`, so
 millions of row checks would otherwise fire at COMMIT), turns off the field-history triggers
 of applicants and applications (synthetic rows have no history of their creation) and the
-triggers keeping the stored counts (status counts, occupancy: recounted once after the
-load), and ends with `VACUUM ANALYZE`. Inside a caller's transaction (tests) it changes no
-schema and checks the foreign keys before returning (`SET CONSTRAINTS ALL IMMEDIATE`).
+triggers keeping the stored counts (status counts, occupancy, deadlines by due day:
+recounted once after the load), and ends with `VACUUM ANALYZE`. Inside a caller's
+transaction (tests) it changes no schema and checks the foreign keys before returning
+(`SET CONSTRAINTS ALL IMMEDIATE`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ GENERATOR_VERSION = 4
 LOADED_MODELS = (Applicant, Application, Placement, Deadline, CaseEvent, Note)
 # Tables whose triggers are off during a standalone load (field history; the stored counts,
 # recounted after the load).
-TRIGGERS_OFF_TABLES = tuple(m._meta.db_table for m in (Applicant, Application, Placement))
+TRIGGERS_OFF_TABLES = tuple(m._meta.db_table for m in (Applicant, Application, Placement, Deadline))
 FLUSH_EVERY_CASES = 2000
 
 Progress = Callable[[str], None]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,23 +24,6 @@ from .common import COUNT_CAP, _deadline_row, _may_use_cases, _no_access, _safe_
 DASHBOARD_ROWS = 20
 # The decision-makers' count of limits missed looks back this far.
 MISSED_DAYS = 30
-
-
-def _due_counts(due_soon, now: dt.datetime) -> tuple[int, int]:
-    """How many of `due_soon` are overdue and how many still to come, each capped just above
-    COUNT_CAP: one pass over at most twice the cap (both exact unless that is full, and
-    then each counted on its own, as a unit-wide scope of a large unit needs)."""
-    limit = 2 * (COUNT_CAP + 1)
-    both = due_soon.order_by()[:limit].aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
-    )
-    if both["total"] < limit:
-        return both["overdue"], both["total"] - both["overdue"]
-    return (
-        due_soon.filter(due_at__lt=now).order_by()[: COUNT_CAP + 1].count(),
-        due_soon.filter(due_at__gte=now).order_by()[: COUNT_CAP + 1].count(),
-    )
 
 
 @login_required
@@ -82,20 +64,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ]
 
     # Decision-makers (and administrators) watch their whole scope; a caseworker their cases.
-    if user.has_role(roles.DECISION_MAKER) or not user.has_role(roles.CASEWORKER):
+    watches_all = user.has_role(roles.DECISION_MAKER) or not user.has_role(roles.CASEWORKER)
+    if watches_all:
         scope = visible
         scope_label = _("cases of my unit") if user.unit_id else _("all cases")
     else:
         scope = visible.filter(assigned_to=user)
         scope_label = _("my cases")
+    until = now + dt.timedelta(days=14)
     due_soon = Deadline.objects.live().filter(
-        application__in=scope.order_by().values("pk"), due_at__lt=now + dt.timedelta(days=14)
+        application__in=scope.order_by().values("pk"), due_at__lt=until
     )
-    overdue_count, soon_count = _due_counts(due_soon, now)
-    # The 50 most urgent first by id alone, then only those with their rule, case and person:
-    # joining every due deadline of a large scope to its person before the sort cost more
-    # than the rest of the page at a million cases.
-    urgent = list(due_soon.order_by("due_at", "pk").values_list("pk", flat=True)[:50])
+    # Exact, from the stored counts; shown capped like the other counts.
+    overdue_count, soon_count = (
+        min(n, COUNT_CAP + 1)
+        for n in access.visible_due_counts(user, now, until, mine=not watches_all)
+    )
+    # The 50 most urgent first by id alone (a subquery), then only those with their rule,
+    # case and person: joining every due deadline of a large scope to its person before the
+    # sort cost more than the rest of the page at a million cases.
+    urgent = due_soon.order_by("due_at", "pk").values("pk")[:50]
     deadline_rows = []
     for d in (
         Deadline.objects.filter(pk__in=urgent)
