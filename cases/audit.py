@@ -94,21 +94,16 @@ def _lock_chain(application_id: int, *, wait_for_disk: bool = True) -> None:
     """
     if connection.vendor != "postgresql":
         return
+    # One statement, one round trip: the row is locked as the subquery reads it, before the
+    # outer select takes the advisory lock for that row.
+    relax = "" if wait_for_disk else ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {Application._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
-            [application_id],
+            f"SELECT pg_advisory_xact_lock(%s, %s){relax} FROM ("  # noqa: S608
+            f"SELECT 1 FROM {Application._meta.db_table} WHERE id = %s FOR KEY SHARE"
+            ") AS case_row",
+            [_CHAIN_LOCK_CLASS, application_id, application_id],
         )
-        if wait_for_disk:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK_CLASS, application_id]
-            )
-        else:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s), "
-                "set_config('synchronous_commit', 'off', true)",
-                [_CHAIN_LOCK_CLASS, application_id],
-            )
 
 
 # The person's action whose consequences are being written (deadlines opened, met, missed,

@@ -10,6 +10,7 @@ lives in `cases.workflow`, which is the only caller of the transition methods.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMFieldMixin, transition
 
 from accounts.models import Unit
 
@@ -458,6 +459,11 @@ class ApplicationQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
+@functools.cache
+def _state_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    return tuple(f for f in model._meta.fields if isinstance(f, FSMFieldMixin))
+
+
 @pghistory.track(
     exclude=["next_deadline_at", "nationality", "search_key", "updated_at"],
     model_name="ApplicationHistory",
@@ -887,6 +893,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def state_fields(self) -> tuple[models.Field, ...]:
+        """The state field, found once per model: django-fsm looks through all the case's
+        fields each time a case is read from the database (a list page reads dozens)."""
+        return _state_fields(type(self))
 
     # ---- derived facts ----------------------------------------------------------------------
 

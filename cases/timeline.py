@@ -114,8 +114,9 @@ class TimelineBuilder:
         # names a person would make the page's query count depend on which events are shown.
         user_ids.add(case.assigned_to_id or 0)
         self.users = User.objects.in_bulk(user_ids)
-        self.rules = {r.code: r for r in DeadlineRule.objects.all()}
-        self.facilities = {f.pk: f for f in Facility.objects.all()}
+        # Names only: the rows need nothing else of the rules and facilities.
+        self.rule_names = dict(DeadlineRule.objects.values_list("code", "name"))
+        self.facility_names = dict(Facility.objects.values_list("pk", "name"))
         self.labels = transition_labels()
         self.outcomes = dict(Application.Outcome.choices)
         self.withdrawals = dict(Application.Withdrawal.choices)
@@ -307,8 +308,7 @@ class TimelineBuilder:
 
     def _placement(self, event: CaseEvent, data: dict, row: dict) -> None:
         placement = self.placements.get(data.get("placement"))
-        facility = self.facilities.get(data.get("facility"))
-        name = facility.name if facility else _("an unknown facility")
+        name = self.facility_names.get(data.get("facility")) or _("an unknown facility")
         if event.action == "placed":
             regime = self.regimes.get(data.get("regime"), "")
             row["title"] = _("Placed at %(facility)s") % {"facility": name}
@@ -324,8 +324,8 @@ class TimelineBuilder:
                 row["text"] = placement.end_reason
 
     def _deadline(self, event: CaseEvent, data: dict, row: dict) -> None:
-        rule = self.rules.get(data.get("rule"))
-        name = data_text(rule.name) if rule else data.get("rule", "")
+        rule_name = self.rule_names.get(data.get("rule"))
+        name = data_text(rule_name) if rule_name is not None else data.get("rule", "")
         due = self._date(data.get("due_on"))
         titles = {
             "opened": _("Deadline opened: %(name)s, due %(due)s"),

@@ -356,7 +356,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     # What is on record, and the same form filled with it to correct it
                     # through the same workflow step.
                     "recorded": recorded,
-                    "form": forms.ACTION_FORMS[name](auto_id=f"{name}_%s", initial=initial),
+                    "form": forms.unbound_form_html(
+                        forms.ACTION_FORMS[name], auto_id=f"{name}_%s", initial=initial
+                    ),
                 }
             )
     # Reading through emergency access: the page says so, until when, and whether to work.
@@ -458,8 +460,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_work": can_work,
         "is_decider": is_decider,
         "action_forms": action_forms,
-        "note_form": forms.NoteForm(auto_id="note_%s") if can_work else None,
-        "document_form": forms.DocumentForm(auto_id="document_%s") if can_work else None,
+        "note_form": forms.unbound_form_html(forms.NoteForm, auto_id="note_%s")
+        if can_work
+        else None,
+        "document_form": forms.unbound_form_html(forms.DocumentForm, auto_id="document_%s")
+        if can_work
+        else None,
         "assign_form": forms.AssignForm(
             unit_id=case.unit_id,
             auto_id="assign_%s",
