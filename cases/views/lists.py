@@ -133,9 +133,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     # as a file (`format=`), it is exported like any other search.
     # A reference of another unit's case answers "not in your unit: request emergency
     # access" to a caseworker of some unit, and nothing to anyone else.
+    # A reference always carries its year (LT-2024-000123): a query without a digit is a
+    # name, and looking it up as a reference (twice: this unit's, another's) is skipped.
     reference = clean_query(params.get("q")).upper()
     emergency = None
-    if reference and "format" not in request.GET and not any(c.isspace() for c in reference):
+    if (
+        any(c.isdigit() for c in reference)
+        and "format" not in request.GET
+        and not any(c.isspace() for c in reference)
+    ):
         match = visible.filter(reference=reference).values_list("pk", flat=True).first()
         if match is not None:
             return redirect("cases:detail", pk=match)

@@ -173,3 +173,15 @@ def test_the_floor_page_shows_the_case_lists_first_page(client, world, floor_url
 
 def test_the_floor_page_is_not_mounted_by_havens_own_urls(client, world):
     assert client.get("/bench/floor/").status_code == 404
+
+
+def test_a_name_search_is_not_looked_up_as_a_reference(client, world):
+    """A reference carries its year's digits: a name is searched, never first tried as a
+    reference of this unit and then of another."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(_list(q=world["person"].family_name))
+    assert response.status_code == 200
+    lookups = [q["sql"] for q in captured.captured_queries if '"reference" = ' in q["sql"]]
+    assert lookups == []
+    case = Application.objects.filter(unit_id=world["caseworker"].unit_id).first()
+    assert client.get(_list(q=case.reference)).url == reverse("cases:detail", args=[case.pk])
