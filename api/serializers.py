@@ -17,6 +17,7 @@ from rest_framework import serializers
 from cases import sensitive
 from cases.labels import data_text, label, person
 from cases.models import (
+    Appeal,
     Applicant,
     Application,
     Deadline,
@@ -262,10 +263,55 @@ def person_facts(case: Application, hidden: frozenset[str]) -> dict:
     }
 
 
+class AppealSerializer(ModelSerializer):
+    """One appeal to a court, at one level, with its labels (read-only: appeals are lodged
+    and judged through the workflow)."""
+
+    subject_label = serializers.SerializerMethodField()
+    level_label = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
+    outcome_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "subject",
+            "subject_label",
+            "level",
+            "level_label",
+            "first_instance",
+            "court",
+            "court_case_number",
+            "lodged_on",
+            "suspensive_effect",
+            "suspension",
+            "suspension_decided_on",
+            "judgment_on",
+            "outcome",
+            "outcome_label",
+        ]
+        read_only_fields = fields
+
+    def get_subject_label(self, appeal: Appeal) -> str:
+        return label(Appeal.Subject, appeal.subject)
+
+    def get_level_label(self, appeal: Appeal) -> str:
+        return label(Appeal.Level, appeal.level)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Appeal.Outcome.choices, allow_null=True))
+    def get_outcome(self, appeal: Appeal) -> str | None:
+        return appeal.outcome or None
+
+    def get_outcome_label(self, appeal: Appeal) -> str:
+        return label(Appeal.Outcome, appeal.outcome) if appeal.outcome else ""
+
+
 class CaseDetailSerializer(CaseSerializer):
     transitions = serializers.SerializerMethodField()
     family = serializers.SerializerMethodField()
     person = serializers.SerializerMethodField()
+    appeals = AppealSerializer(many=True, read_only=True)
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -275,9 +321,7 @@ class CaseDetailSerializer(CaseSerializer):
             "submission_authority",
             "claim_summary",
             "interviewed_on",
-            "appeal_court",
-            "appeal_lodged_on",
-            "final_judgment_on",
+            "appeals",
             "person",
             "family",
             "transitions",
@@ -404,6 +448,10 @@ class TransitionInputSerializer(serializers.Serializer):
         required=False, help_text="Used by decide (a return decision following a rejection)."
     )
     court = serializers.CharField(required=False, help_text="Used by appeal.")
+    court_case_number = serializers.CharField(required=False, help_text="Used by appeal.")
+    suspensive_effect = serializers.ChoiceField(
+        choices=Appeal.Suspensive.choices, required=False, help_text="Used by appeal."
+    )
     lodged_on = serializers.DateField(required=False, help_text="Used by appeal.")
     late_reason = serializers.CharField(required=False, help_text="Used by appeal.")
     judgment_final_on = serializers.DateField(required=False, help_text="Used by remit.")

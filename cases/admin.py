@@ -28,6 +28,7 @@ from . import access, workflow
 from .forms import TRANSITION_FORMS, attach_errors, grounds_field
 from .labels import transition_labels
 from .models import (
+    Appeal,
     Applicant,
     Application,
     CaseEvent,
@@ -105,6 +106,26 @@ class PlacementInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class AppealInline(ReadOnlyInline):
+    """Appeals, read-only: they are lodged and judged through the workflow (the case page's
+    forms, the `appeal` transition)."""
+
+    model = Appeal
+    fields = (
+        "subject",
+        "level",
+        "court",
+        "court_case_number",
+        "lodged_on",
+        "suspensive_effect",
+        "suspension",
+        "judgment_on",
+        "outcome",
+    )
+    readonly_fields = fields
+    show_change_link = False
+
+
 class DeadlineInline(ReadOnlyInline):
     model = Deadline
     fields = ("rule", "due_on", "status", "legal_reference")
@@ -119,9 +140,6 @@ EXAMINATION_FIELDS = (
     "decision_outcome",
     "decided_on",
     "served_on",
-    "appeal_court",
-    "appeal_lodged_on",
-    "final_judgment_on",
     "withdrawal",
     "next_deadline_at",
 )
@@ -215,7 +233,7 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
     search_fields = ("reference", "applicant__family_name", "applicant__given_names")
     list_select_related = ("applicant", "unit", "assigned_to")
     readonly_fields = WORKFLOW_FIELDS
-    inlines = (PlacementInline, DeadlineInline)
+    inlines = (PlacementInline, AppealInline, DeadlineInline)
     date_hierarchy = "submitted_on"
     fieldsets = (
         (None, {"fields": ("reference", "applicant", "status", "status_changed_at", "unit")}),

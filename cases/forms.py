@@ -29,7 +29,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import workflow
-from .models import Applicant, Application, Document, Facility, FamilyLink
+from .models import Appeal, Applicant, Application, Document, Facility, FamilyLink
 from .validators import validate_past_date
 from .workflow.procedures import CHANNELS, HOME_STATE
 
@@ -253,9 +253,30 @@ class DecideForm(TransitionForm):
     )
 
 
-class AppealForm(TransitionForm):
-    court = forms.CharField(label=_("Court"), max_length=200)
+def suspensive_field(required: bool = False) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Suspensive effect"),
+        choices=[("", _("Not known yet")), *Appeal.Suspensive.choices],
+        required=required,
+        help_text=_("Whether the appeal suspends the decision: by law, or on request."),
+    )
+
+
+class AppealFactsForm(Form):
+    """The facts of an appeal as it is lodged, at either level."""
+
+    court = forms.CharField(
+        label=_("Court"),
+        max_length=200,
+        help_text=_(
+            "The regional administrative court, e.g. Vilnius Regional Administrative Court."
+        ),
+    )
+    court_case_number = forms.CharField(
+        label=_("Court case number"), max_length=100, required=False
+    )
     lodged_on = date_field(_("Appeal lodged on"))
+    suspensive_effect = suspensive_field()
     late_reason = forms.CharField(
         label=_("Reason for a late appeal"),
         max_length=REASON_LIMIT,
@@ -263,6 +284,10 @@ class AppealForm(TransitionForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Only needed if the appeal was lodged after the appeal window closed."),
     )
+
+
+class AppealForm(TransitionForm, AppealFactsForm):
+    pass
 
 
 class RemitForm(TransitionForm):
@@ -334,8 +359,56 @@ class ServiceForm(Form):
     served_on = date_field(_("Decision served on"))
 
 
-class JudgmentForm(Form):
-    judgment_on = date_field(_("Final judgment of"))
+class AppealSubjectForm(Form):
+    """Which decision's appeal a step records: the decision on the application unless the
+    page says otherwise (a hidden field)."""
+
+    subject = forms.ChoiceField(
+        choices=Appeal.Subject.choices,
+        initial=Appeal.Subject.ASYLUM_DECISION,
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def clean_subject(self) -> str:
+        return self.cleaned_data.get("subject") or Appeal.Subject.ASYLUM_DECISION
+
+
+class JudgmentForm(AppealSubjectForm):
+    """The judgment on the appeal that awaits one (first instance or further appeal)."""
+
+    judgment_on = date_field(_("Judgment of"))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Appeal.Outcome.choices])
+
+
+class FurtherAppealForm(AppealSubjectForm, AppealFactsForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["court"].initial = _("Supreme Administrative Court of Lithuania")
+        self.fields["court"].help_text = ""
+        self.fields["lodged_on"].label = _("Further appeal lodged on")
+        self.fields["late_reason"].help_text = _(
+            "Only needed if the time for a further appeal has passed."
+        )
+
+
+class TransferDecisionForm(Form):
+    served_on = date_field(_("Transfer decision served on"))
+
+
+class SuspensiveEffectForm(Form):
+    appeal = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    effect = forms.ChoiceField(
+        label=_("Suspensive effect"), choices=Appeal.Suspensive.choices, widget=forms.RadioSelect
+    )
+    granted = forms.TypedChoiceField(
+        label=_("The court's answer to a request"),
+        choices=[("", _("Not decided yet")), ("yes", _("Granted")), ("no", _("Refused"))],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+    )
+    decided_on = date_field(_("Answered on"), required=False)
 
 
 class UpToDateForm(Form):
@@ -519,6 +592,13 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "court_order": CourtOrderForm,
     "service": ServiceForm,
     "judgment": JudgmentForm,
+    "further_appeal": FurtherAppealForm,
+    "suspensive_effect": SuspensiveEffectForm,
+    # The Dublin transfer decision and the appeal against it (the subject is the view's).
+    "transfer_decision": TransferDecisionForm,
+    "transfer_appeal": AppealFactsForm,
+    "transfer_judgment": JudgmentForm,
+    "transfer_further_appeal": FurtherAppealForm,
     "up_to_date": UpToDateForm,
     "procedure": ChannelForm,
     "admissibility_extension": ExtendAdmissibilityForm,
@@ -542,7 +622,15 @@ ACTION_LABELS = {
     "interview": _("Record the personal interview"),
     "court_order": _("Record the court order on detention"),
     "service": _("Record service of the decision"),
-    "judgment": _("Record the final judgment"),
+    "judgment": _("Record the judgment on the appeal"),
+    "further_appeal": _("Record a further appeal to the Supreme Administrative Court"),
+    "suspensive_effect": _("Record the suspensive effect of the appeal"),
+    "transfer_decision": _("Record service of the transfer decision"),
+    "transfer_appeal": _("Record the appeal against the transfer decision"),
+    "transfer_judgment": _("Record the judgment on the transfer decision"),
+    "transfer_further_appeal": _(
+        "Record a further appeal on the transfer decision to the Supreme Administrative Court"
+    ),
     "up_to_date": _("The record is up to date"),
     "procedure": _("Channel into a procedure"),
     "admissibility_extension": _("Extend the examination of admissibility"),

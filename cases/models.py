@@ -409,10 +409,11 @@ def _interview_recorded(application) -> bool:
     return bool(application.interviewed_on or application.interview_waiver_reason.strip())
 
 
-def _can_be_closed(application) -> bool:
-    if application.final_judgment_on:
+def _appeal_window_passed(application) -> bool:
+    """A decided case (not appealed): served, and the appeal window after service passed."""
+    if application.status != Status.DECIDED:
         return True
-    if application.status != Status.DECIDED or not application.served_on:
+    if not application.served_on:
         return False
     window = (
         application.deadlines.filter(rule__start_event=DeadlineRule.StartEvent.SERVED)
@@ -422,6 +423,20 @@ def _can_be_closed(application) -> bool:
     if window is not None:
         return window.due_at < timezone.now()
     return timezone.localdate() - application.served_on >= dt.timedelta(days=14)
+
+
+def _judgment_final(application) -> bool:
+    """An appealed case: the latest appeal against the decision is judged, and no time for
+    a further appeal is still running (`Appeal.judgment_is_final`)."""
+    if application.status != Status.APPEALED:
+        return True
+    latest = application.latest_appeal()
+    return latest is not None and latest.judgment_is_final()
+
+
+def _not_remitted(application) -> bool:
+    latest = application.latest_appeal() if application.status == Status.APPEALED else None
+    return latest is None or latest.outcome != Appeal.Outcome.ANNULLED
 
 
 INTERVIEW_RECORDED = Condition(
@@ -445,12 +460,20 @@ MAY_BE_REOPENED = Condition(
         "reopening window."
     ),
 )
-CAN_BE_CLOSED = Condition(
-    _can_be_closed,
+APPEAL_WINDOW_PASSED = Condition(
+    _appeal_window_passed,
+    _("The decision is not served yet, or the appeal window after its service has not passed."),
+)
+JUDGMENT_FINAL = Condition(
+    _judgment_final,
     _(
-        "No final judgment is recorded and the appeal window after service of the decision "
-        "has not passed."
+        "No judgment on the appeal is recorded yet, or the time for a further appeal to the "
+        "Supreme Administrative Court has not passed."
     ),
+)
+NOT_REMITTED = Condition(
+    _not_remitted,
+    _("The court annulled the decision and sent the case back: remit it for a new examination."),
 )
 
 
@@ -719,6 +742,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
         blank=True,
     )
     transferred_on = models.DateField(_("transferred on"), null=True, blank=True)
+    # The decision to transfer the applicant, served on them: the time to appeal against it
+    # runs from this day (DOMAIN.md §3 row 8).
+    transfer_decision_served_on = models.DateField(
+        _("transfer decision served on"), null=True, blank=True
+    )
     inadmissibility_ground = models.CharField(
         _("ground of inadmissibility"),
         max_length=40,
@@ -729,9 +757,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
         _("return decision reference"), max_length=100, blank=True
     )
     served_on = models.DateField(_("decision served on"), null=True, blank=True)
-    appeal_court = models.CharField(_("appeal court"), max_length=200, blank=True)
-    appeal_lodged_on = models.DateField(_("appeal lodged on"), null=True, blank=True)
-    final_judgment_on = models.DateField(_("final judgment on"), null=True, blank=True)
+    # Appeals to the courts are rows of their own (`Appeal`): two levels, each with its
+    # court case number, suspensive effect and judgment.
     withdrawal = models.CharField(
         _("withdrawal"), max_length=20, choices=Withdrawal.choices, blank=True
     )
@@ -999,6 +1026,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
             .first()
         )
 
+    def latest_appeal(self) -> Appeal | None:
+        """The latest appeal against the decision on the application, at either level (a
+        further appeal is lodged after the first-instance judgment it appeals)."""
+        return (
+            self.appeals.filter(subject=Appeal.Subject.ASYLUM_DECISION)
+            .order_by("-lodged_on", "-id")
+            .first()
+        )
+
     def current_placement(self):
         return (
             self.placements.filter(ends_at__isnull=True)
@@ -1095,9 +1131,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         permission="cases.work_on_case",
         custom={"label": _("Appeal"), "help_text": _("Record an appeal to the court.")},
     )
-    def appeal(self, *, court: str, lodged_on: dt.date) -> None:
-        self.appeal_court = court
-        self.appeal_lodged_on = lodged_on
+    def appeal(self, *, lodged_on: dt.date, suspensive_effect: str = "") -> None:
+        """The appeal is a row of its own (`Appeal`, written by `workflow.appeal`); its day
+        and suspensive effect are the transition's data, kept on its event."""
 
     @transition(
         field=status,
@@ -1118,7 +1154,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         source=[Status.DECIDED, Status.APPEALED],
         target=Status.CLOSED,
         permission="cases.decide_case",
-        conditions=[CAN_BE_CLOSED],
+        conditions=[APPEAL_WINDOW_PASSED, JUDGMENT_FINAL, NOT_REMITTED],
         custom={"label": _("Close"), "help_text": _("The decision is final.")},
     )
     def close(self) -> None:
@@ -1153,6 +1189,135 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     def reopen(self) -> None:
         self.withdrawal = ""
+
+
+class Appeal(models.Model):
+    """An appeal to an administrative court against a decision in the case, at one level.
+
+    The first instance is a regional administrative court; its judgment may be appealed
+    further to the Supreme Administrative Court of Lithuania (a second-level row names the
+    first-level appeal it continues). The subject is the decision appealed: the decision on
+    the application, or the Dublin transfer decision (the list grows with the decisions
+    that may be appealed). Written by `cases.workflow` only.
+    """
+
+    class Subject(models.TextChoices):
+        ASYLUM_DECISION = "asylum_decision", _("Decision on the application")
+        TRANSFER_DECISION = "transfer_decision", _("Dublin transfer decision")
+
+    class Level(models.TextChoices):
+        FIRST = "first", _("Regional administrative court (first instance)")
+        SECOND = "second", _("Supreme Administrative Court of Lithuania")
+
+    class Suspensive(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatic (by law)")
+        REQUESTED = "requested", _("Requested from the court")
+        NONE = "none", _("None")
+
+    class Suspension(models.TextChoices):
+        PENDING = "pending", _("Not decided yet")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Decision upheld (appeal dismissed)")
+        ANNULLED = "annulled", _("Decision annulled and the case remitted")
+        PROTECTION_GRANTED = "protection_granted", _("Protection granted by the court")
+        NOT_EXAMINED = "not_examined", _("Appeal withdrawn or left unexamined")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="appeals"
+    )
+    subject = models.CharField(
+        _("decision appealed"),
+        max_length=30,
+        choices=Subject.choices,
+        default=Subject.ASYLUM_DECISION,
+    )
+    level = models.CharField(_("court level"), max_length=10, choices=Level.choices)
+    # The first-instance appeal that a further appeal continues (second level only).
+    first_instance = models.ForeignKey(
+        "self",
+        verbose_name=_("appeal at first instance"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="further_appeals",
+    )
+    court = models.CharField(_("court"), max_length=200)
+    # The court's number of the case: it leads to the person (retention redacts it).
+    court_case_number = models.CharField(_("court case number"), max_length=100, blank=True)
+    lodged_on = models.DateField(_("lodged on"))
+    suspensive_effect = models.CharField(
+        _("suspensive effect"), max_length=20, choices=Suspensive.choices, blank=True
+    )
+    suspension = models.CharField(
+        _("suspension requested: the court's answer"),
+        max_length=20,
+        choices=Suspension.choices,
+        blank=True,
+    )
+    suspension_decided_on = models.DateField(_("suspension decided on"), null=True, blank=True)
+    judgment_on = models.DateField(_("judgment of"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, blank=True)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["lodged_on", "id"]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(judgment_on__isnull=True) | Q(judgment_on__gte=models.F("lodged_on")),
+                name="appeal_judgment_after_lodging",
+            ),
+            # Appeals recorded before outcomes were kept have a judgment without one.
+            models.CheckConstraint(
+                condition=Q(outcome="") | Q(judgment_on__isnull=False),
+                name="appeal_outcome_with_judgment",
+            ),
+            models.CheckConstraint(
+                condition=Q(level="first", first_instance__isnull=True)
+                | Q(level="second", first_instance__isnull=False),
+                name="appeal_second_level_continues_first",
+            ),
+            models.UniqueConstraint(
+                fields=["first_instance"],
+                condition=Q(first_instance__isnull=False),
+                name="appeal_one_further_appeal",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspension="") | Q(suspensive_effect="requested"),
+                name="appeal_suspension_only_when_requested",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.get_level_display()} ({self.lodged_on})"
+
+    @property
+    def suspends(self) -> bool:
+        """Whether the appeal suspends the decision: by law, or granted by the court."""
+        return self.suspensive_effect == self.Suspensive.AUTOMATIC or (
+            self.suspension == self.Suspension.GRANTED
+        )
+
+    def judgment_is_final(self) -> bool:
+        """Judged, and not open to a further appeal any more: a judgment of the Supreme
+        Administrative Court, or a first-instance judgment whose time for a further appeal
+        (its open deadline, `DeadlineRule.StartEvent.JUDGMENT_PRONOUNCED`) has passed."""
+        if self.judgment_on is None:
+            return False
+        if self.level == self.Level.SECOND:
+            return True
+        return (
+            not self.application.deadlines.open()
+            .filter(
+                rule__start_event=DeadlineRule.StartEvent.JUDGMENT_PRONOUNCED,
+                due_at__gte=timezone.now(),
+            )
+            .exists()
+        )
 
 
 class ReferenceCounter(models.Model):
@@ -1866,6 +2031,11 @@ class DeadlineRule(models.Model):
         ENTERED = "entered", _("Entry into the territory")
         SERVED = "served", _("Decision served")
         REMITTED = "remitted", _("Court remittal")
+        TRANSFER_DECISION_SERVED = "transfer_decision_served", _("Dublin transfer decision served")
+        JUDGMENT_PRONOUNCED = (
+            "judgment_pronounced",
+            _("First-instance judgment on an appeal pronounced"),
+        )
         IMPLICITLY_WITHDRAWN = (
             "implicitly_withdrawn",
             _("Implicit withdrawal (discontinuation of the examination)"),
@@ -1896,6 +2066,14 @@ class DeadlineRule(models.Model):
         DECIDED = "decided", _("First-instance decision")
         COURT_ORDER = "court_order", _("Court order on detention recorded")
         APPEAL_LODGED = "appeal_lodged", _("Appeal lodged")
+        TRANSFER_APPEAL_LODGED = (
+            "transfer_appeal_lodged",
+            _("Appeal against the Dublin transfer decision lodged"),
+        )
+        FURTHER_APPEAL_LODGED = (
+            "further_appeal_lodged",
+            _("Further appeal lodged with the Supreme Administrative Court"),
+        )
         DUBLIN_REQUEST = "dublin_request", _("Dublin request sent")
         DUBLIN_REPLY = "dublin_reply", _("Reply to the Dublin request (or acceptance by default)")
         TRANSFERRED = "transferred", _("Transferred to the Member State responsible")

@@ -14,7 +14,8 @@ its hash chain) and loses what identifies the person:
 - the case's free text (claim summary, interview waiver reason, places of submission and
   apprehension, the return decision's reference, the age assessment's method and result,
   the names, organisations and contact of the minor's representative and of the legal
-  representative), notes, placement and deadline free text,
+  representative), notes, placement and deadline free text, the court case numbers of
+  appeals (the court, the dates and the outcome stay for statistics),
   documents (the file is deleted, its name and description replaced, its SHA-256 kept as
   proof of what was held), and the reasons given for emergency access to it (who, when and
   until when are kept);
@@ -60,6 +61,7 @@ from . import checkpoints
 from .audit import REDACTED_TEXT, ChainProblem, record_event, redact_reasons
 from .models import (
     FINAL_STATUSES,
+    Appeal,
     Applicant,
     ApplicantHistory,
     Application,
@@ -121,6 +123,8 @@ APPLICATION_TEXT = (
     "legal_representative_contact",
 )
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
+# A court's case number leads to the judgment, which names the person.
+APPEAL_TEXT = ("court_case_number",)
 DEADLINE_TEXT = ("waive_reason",)
 DOCUMENT_TEXT = ("original_name", "description")
 BREAK_GLASS_TEXT = ("reason", "revoke_reason")
@@ -209,6 +213,7 @@ class CasePlan:
     documents: list[int] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     placements: list[int] = field(default_factory=list)
+    appeals: list[int] = field(default_factory=list)
     deadlines: list[int] = field(default_factory=list)
     grants: list[int] = field(default_factory=list)
     family_links: list[int] = field(default_factory=list)
@@ -224,6 +229,7 @@ class CasePlan:
             or self.notes
             or self.documents
             or self.placements
+            or self.appeals
             or self.deadlines
             or self.grants
             or self.family_links
@@ -254,6 +260,7 @@ class CasePlan:
             (ngettext_lazy("%(n)s document", "%(n)s documents", "n"), len(self.documents)),
             (ngettext_lazy("%(n)s file deleted", "%(n)s files deleted", "n"), len(self.files)),
             (ngettext_lazy("%(n)s placement", "%(n)s placements", "n"), len(self.placements)),
+            (ngettext_lazy("%(n)s appeal", "%(n)s appeals", "n"), len(self.appeals)),
             (ngettext_lazy("%(n)s deadline", "%(n)s deadlines", "n"), len(self.deadlines)),
             (
                 ngettext_lazy("%(n)s emergency access", "%(n)s emergency accesses", "n"),
@@ -292,6 +299,7 @@ class CasePlan:
             "notes": len(self.notes),
             "documents": len(self.documents),
             "placements": len(self.placements),
+            "appeals": len(self.appeals),
             "deadlines": len(self.deadlines),
             "emergency_accesses": len(self.grants),
             "family_links": len(self.family_links),
@@ -361,6 +369,11 @@ def plan_case(case: Application, closed_before: dt.date) -> CasePlan:
         .filter(_needs_redaction(PLACEMENT_TEXT))
         .values_list("pk", flat=True)
     )
+    plan.appeals = list(
+        Appeal.objects.filter(application=case)
+        .filter(_needs_redaction(APPEAL_TEXT))
+        .values_list("pk", flat=True)
+    )
     plan.deadlines = list(
         Deadline.objects.filter(application=case)
         .filter(_needs_redaction(DEADLINE_TEXT))
@@ -425,6 +438,7 @@ def anonymise_case(application_id: int, closed_before: dt.date, *, actor=None) -
             file="", **_redact_update(DOCUMENT_TEXT)
         )
         Placement.objects.filter(pk__in=plan.placements).update(**_redact_update(PLACEMENT_TEXT))
+        Appeal.objects.filter(pk__in=plan.appeals).update(**_redact_update(APPEAL_TEXT))
         Deadline.objects.filter(pk__in=plan.deadlines).update(**_redact_update(DEADLINE_TEXT))
         BreakGlassGrant.objects.filter(pk__in=plan.grants).update(
             **_redact_update(BREAK_GLASS_TEXT)

@@ -597,6 +597,61 @@ DEFAULT_RULES: list[dict] = [
         "roll_forward": False,
         "reminder_days": "14,3,1",
     },
+    {
+        "code": "dublin-transfer-appeal",
+        "name": gettext_noop("Appeal against the Dublin transfer decision"),
+        "legal_source": gettext_noop(
+            "14 calendar days from service of the transfer decision (national practice, LVAT "
+            "AS-520-846-12); Regulation (EU) 604/2013 Art. 27(2) leaves a reasonable period"
+        ),
+        "start_event": "transfer_decision_served",
+        "stop_event": "transfer_appeal_lodged",
+        "duration": 14,
+        "unit": "calendar_days",
+        "roll_forward": True,
+        "reminder_days": "3,1",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_until": AMMR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "dublin-transfer-appeal",
+    },
+    {
+        "code": "dublin-transfer-appeal-ammr",
+        "name": gettext_noop("Appeal against the Dublin transfer decision (AMMR)"),
+        "legal_source": gettext_noop(
+            "Regulation (EU) 2024/1351 Art. 43(2): 1 to 3 weeks after notification of the "
+            "transfer decision (default 2 weeks within the range the Member State sets)"
+        ),
+        "start_event": "transfer_decision_served",
+        "stop_event": "transfer_appeal_lodged",
+        "duration": 14,
+        "unit": "calendar_days",
+        # Regulation 1182/71 Art. 3(4), as for the other periods of the AMMR.
+        "roll_forward": True,
+        "reminder_days": "3,1",
+        "procedures": "dublin",
+        "key_date": "registered",
+        "applies_from": AMMR_APPLIES_FROM,
+        "family": "dublin-transfer-appeal",
+    },
+    {
+        "code": "further-appeal-window",
+        "name": gettext_noop("Further appeal to the Supreme Administrative Court"),
+        "legal_source": gettext_noop(
+            "Supreme Administrative Court of Lithuania (lvat.lt): 30 days from the "
+            "pronouncement of the first-instance judgment; a late appeal may be restored, "
+            "not after 3 months (general rule; no asylum-specific term found)"
+        ),
+        "start_event": "judgment_pronounced",
+        "stop_event": "further_appeal_lodged",
+        "duration": 30,
+        "unit": "calendar_days",
+        # A last day on a weekend or public holiday moves to the next working day, as for
+        # the appeal window of the national rules (Civil Code Art. 1.121).
+        "roll_forward": True,
+        "reminder_days": "7,1",
+        "family": "further-appeal",
+    },
 ]
 
 

@@ -30,7 +30,7 @@ from .models import (
     Placement,
     Status,
 )
-from .timeline_legal import decision_details, record_title
+from .timeline_legal import APPEAL_CAUSES, appeal_details, decision_details, record_title
 from .timeline_person import PERSON_CAUSES, person_title
 
 # What a reader may filter the timeline by (`?kind=...`, any number): each choice and the
@@ -51,7 +51,7 @@ CAUSE_LABELS = {
     "interview_recorded": gettext_lazy("Record the personal interview"),
     "court_order": gettext_lazy("Record the court order on detention"),
     "served": gettext_lazy("Record service of the decision"),
-    "judgment": gettext_lazy("Record the final judgment"),
+    **APPEAL_CAUSES,
     "corrected": gettext_lazy("Correct the record"),
     "brought_up_to_date": gettext_lazy("The record is up to date"),
     **PERSON_CAUSES,
@@ -273,6 +273,7 @@ class TimelineBuilder:
                 % {"outcome": self.outcomes.get(data["outcome"], data["outcome"])}
             )
         row["details"].extend(decision_details(data))
+        row["details"].extend(appeal_details(data))
         if data.get("previous_application"):
             row["details"].append(_("Subsequent application"))
         for key, text in (
@@ -360,10 +361,6 @@ class TimelineBuilder:
         elif action == "served":
             row["title"] = _("Decision served on %(date)s") % {
                 "date": self._date(data.get("served_on"))
-            }
-        elif action == "judgment":
-            row["title"] = _("Final judgment of %(date)s") % {
-                "date": self._date(data.get("judgment_on"))
             }
         elif action == "assigned":
             who = self.users.get(data.get("assignee"))

@@ -7,10 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from .labels import label
-from .models import Application
+from .models import Appeal, Application
+
+# The appeal records that cause system events (the time for a further appeal opened or
+# met, the transfer period stopped or started again), as the "because of" line names them.
+APPEAL_CAUSES = {
+    "judgment": gettext_lazy("Record the judgment on the appeal"),
+    "further_appeal": gettext_lazy("Record a further appeal to the Supreme Administrative Court"),
+    "suspensive_effect": gettext_lazy("Record the suspensive effect of the appeal"),
+    "transfer_decision": gettext_lazy("Record service of the transfer decision"),
+    "transfer_appeal": gettext_lazy("Record the appeal against the transfer decision"),
+}
 
 
 def decision_details(data: dict[str, Any]) -> list[str]:
@@ -26,8 +37,67 @@ def decision_details(data: dict[str, Any]) -> list[str]:
     return details
 
 
+def appeal_details(data: dict[str, Any]) -> list[str]:
+    """What the appeal's transition adds: the suspensive effect recorded with it."""
+    if data.get("suspensive_effect"):
+        return [
+            _("Suspensive effect: %(effect)s")
+            % {"effect": label(Appeal.Suspensive, data["suspensive_effect"])}
+        ]
+    return []
+
+
+def appeal_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) -> str | None:
+    """The title of an appeal record (judgment, further appeal, suspensive effect)."""
+    level = label(Appeal.Level, data.get("level", ""))
+    subject = label(Appeal.Subject, data.get("subject", ""))
+    if action == "judgment":
+        if not data.get("level"):  # recorded before appeals had levels and outcomes
+            return _("Final judgment of %(date)s") % {"date": date(data.get("judgment_on"))}
+        return _("Judgment of %(date)s (%(level)s, %(subject)s): %(outcome)s") % {
+            "date": date(data.get("judgment_on")),
+            "level": level,
+            "subject": subject,
+            "outcome": label(Appeal.Outcome, data.get("outcome", "")),
+        }
+    if action == "transfer_decision":
+        return _("Dublin transfer decision served on %(date)s") % {
+            "date": date(data.get("served_on"))
+        }
+    if action == "transfer_appeal":
+        title = _("Appeal against the transfer decision lodged on %(date)s") % {
+            "date": date(data.get("lodged_on"))
+        }
+        if data.get("suspensive_effect"):
+            title += "; " + _("Suspensive effect: %(effect)s") % {
+                "effect": label(Appeal.Suspensive, data["suspensive_effect"])
+            }
+        return title
+    if action == "further_appeal":
+        return _("Further appeal lodged on %(date)s (%(level)s, %(subject)s)") % {
+            "date": date(data.get("lodged_on")),
+            "level": level,
+            "subject": subject,
+        }
+    if action == "suspensive_effect":
+        effect = label(Appeal.Suspensive, data.get("effect", ""))
+        if data.get("suspension"):
+            effect += ": " + label(Appeal.Suspension, data["suspension"])
+            if data.get("decided_on"):
+                effect += f" ({date(data['decided_on'])})"
+        return _("Suspensive effect of the appeal (%(level)s, %(subject)s): %(effect)s") % {
+            "level": level,
+            "subject": subject,
+            "effect": effect,
+        }
+    return None
+
+
 def record_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) -> str | None:
     """The title of a record event of the legal procedures; None for other actions."""
+    title = appeal_title(action, data, date)
+    if title is not None:
+        return title
     country = dict(countries)
     if action == "dublin_started":
         return _("Dublin procedure: the examination waits until responsibility is settled")

@@ -136,7 +136,7 @@ class Event:
 
 
 class CaseFile:
-    """One case's events, deadlines, placements and notes, built step by step.
+    """One case's events, deadlines, placements, appeals and notes, built step by step.
 
     The case's own facts (`application`), its deadlines and its placements are kept as rows
     of their tables (column names), so that they are written as they are; `deadline_rules`
@@ -158,6 +158,7 @@ class CaseFile:
         self.placements: dict[int, dict[str, Any]] = {}
         self.current_placement: int | None = None
         self.notes: list[dict[str, Any]] = []
+        self.appeals: list[dict[str, Any]] = []
 
     # -- events ---------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cases.audit import event_hash
-from cases.models import Applicant, Application, CaseEvent, Deadline, Note, Placement
+from cases.models import Appeal, Applicant, Application, CaseEvent, Deadline, Note, Placement
 
 from .casefile import CaseFile
 from .copywriter import Table
@@ -30,6 +30,7 @@ class CaseTables:
         self.applicants = Table(Applicant)
         self.applications = Table(Application)
         self.placements = Table(Placement)
+        self.appeals = Table(Appeal)
         self.deadlines = Table(Deadline)
         self.events = Table(CaseEvent)
         self.notes = Table(Note)
@@ -37,6 +38,7 @@ class CaseTables:
             self.applicants,
             self.applications,
             self.placements,
+            self.appeals,
             self.deadlines,
             self.events,
             self.notes,
@@ -51,6 +53,9 @@ class CaseTables:
             row["application_id"] = case.id
             row["unit_id"] = case.application["unit_id"]  # the triggers' copy (off in a load)
             self.placements.add(row)
+        for row in case.appeals:
+            row["application_id"] = case.id
+            self.appeals.add(row)
         for row in case.deadlines.values():
             row["application_id"] = case.id
             self.deadlines.add(row)

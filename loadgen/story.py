@@ -18,7 +18,7 @@ from cases.deadlines import (
     entry_moment,
     local_date,
 )
-from cases.models import Application, DeadlineRule, Facility, Placement, Status
+from cases.models import Appeal, Application, DeadlineRule, Facility, Placement, Status
 
 from .casefile import CaseFile, Run
 from .names import pick_person
@@ -301,24 +301,43 @@ class _Teller:
         lodged = min(served_on + dt.timedelta(days=plan.appeal_after), self.today)
         self.t = self.moment(lodged, self.t)
         court = rng.choice(COURTS)
-        case.transition("appeal", actor, self.t, lodged_on=lodged.isoformat())
-        case.application.update(appeal_court=court, appeal_lodged_on=lodged)
+        case.transition(
+            "appeal", actor, self.t, lodged_on=lodged.isoformat(), suspensive_effect="automatic"
+        )
+        appeal = {
+            "id": self.run.ids.take(Appeal),
+            "subject": Appeal.Subject.ASYLUM_DECISION,
+            "level": Appeal.Level.FIRST,
+            "court": court,
+            "lodged_on": lodged,
+            "suspensive_effect": Appeal.Suspensive.AUTOMATIC,
+            "created_at": self.t,
+        }
+        case.appeals.append(appeal)
         case.meet(_STOP.APPEAL_LODGED, at_noon(lodged), actor)
         judged = plan.target == Status.CLOSED or rng.random() < 0.3
         judgment_on = lodged + dt.timedelta(days=plan.judgment_after)
         if judged and judgment_on < self.today:
             self.t = self.moment(judgment_on, self.t)
-            case.application["final_judgment_on"] = judgment_on
-            case.record("judgment", actor, self.t, judgment_on=judgment_on.isoformat())
+            appeal.update(judgment_on=judgment_on, outcome=Appeal.Outcome.UPHELD)
+            case.record(
+                "judgment",
+                actor,
+                self.t,
+                appeal=appeal["id"],
+                level=Appeal.Level.FIRST,
+                subject=Appeal.Subject.ASYLUM_DECISION,
+                judgment_on=judgment_on.isoformat(),
+                outcome=Appeal.Outcome.UPHELD,
+            )
+            case.open_deadlines(_START.JUDGMENT_PRONOUNCED, at_noon(judgment_on), actor)
 
     def close_if_final(self) -> None:
         """Closed as the model allows it: a final judgment, or the appeal window passed."""
         rng, case = self.rng, self.case
-        window = case.due_last(_START.SERVED)
-        if not (
-            case.application.get("final_judgment_on")
-            or (window and window["due_at"] < self.run.now)
-        ):
+        judged = case.appeals and case.appeals[-1].get("judgment_on")
+        window = case.due_last(_START.JUDGMENT_PRONOUNCED if judged else _START.SERVED)
+        if not (window and window["due_at"] < self.run.now) and not (judged and window is None):
             return
         close_on = local_date(self.t) + dt.timedelta(days=rng.randint(1, 30))
         if window:

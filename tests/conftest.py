@@ -430,7 +430,9 @@ def build_case(alice, dora, pabrade):
         if status == "appealed":
             return c
         if status == "closed":
-            workflow.record_judgment(c, actor=alice, judgment_on=dt.date(2024, 6, 1))
+            workflow.record_judgment(
+                c, actor=alice, judgment_on=dt.date(2024, 6, 1), outcome="upheld"
+            )
             return workflow.close(c, actor=dora, expected_status="appealed", reason="Final")
         raise ValueError(status)
 

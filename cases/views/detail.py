@@ -23,7 +23,7 @@ from reports import exports
 
 from .. import access, forms, sensitive, workflow
 from ..labels import label, person
-from ..models import Application, Document, Placement, SensitiveField, Status
+from ..models import Appeal, Application, Document, Placement, SensitiveField, Status
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
 from ..workflow.procedures import CHANNELS, HOME_STATE
 from .common import _deadline_row, limits_missed
@@ -119,10 +119,32 @@ def _access_rows(case: Application, grants: list[dict[str, Any]]) -> list[dict[s
 
 
 def _recorded(
-    name: str, case: Application, current: Placement | None
+    name: str, case: Application, current: Placement | None, appeals: list[Appeal]
 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """What the sidebar's record step already holds (label, value), and the form's initial
     values for correcting it; nothing when it holds nothing yet."""
+    if name in ("transfer_judgment", "transfer_further_appeal"):
+        return [], {"subject": Appeal.Subject.TRANSFER_DECISION}
+    if name == "transfer_appeal":
+        return [], {"court": ""}
+    if name == "transfer_decision" and case.transfer_decision_served_on:
+        return (
+            [(_("Transfer decision served on"), case.transfer_decision_served_on.isoformat())],
+            {"served_on": case.transfer_decision_served_on},
+        )
+    if name == "suspensive_effect":
+        pending = _awaiting_judgment(appeals)
+        if pending is None:
+            return [], {}
+        initial = {
+            "appeal": pending.pk,
+            "effect": pending.suspensive_effect,
+            "granted": {"granted": "yes", "refused": "no"}.get(pending.suspension, ""),
+            "decided_on": pending.suspension_decided_on,
+        }
+        if not pending.suspensive_effect:
+            return [], initial
+        return [(_("Suspensive effect"), suspensive_text(pending))], initial
     if name == "interview":
         if case.interviewed_on:
             return (
@@ -173,6 +195,76 @@ def _recorded(
     return [], {}
 
 
+def _awaiting_judgment(appeals: list[Appeal]) -> Appeal | None:
+    """The appeal the court has not judged yet (the latest, if more than one)."""
+    pending = [a for a in appeals if a.judgment_on is None]
+    return max(pending, key=lambda a: (a.lodged_on, a.pk)) if pending else None
+
+
+def suspensive_text(appeal: Appeal) -> str:
+    """The suspensive effect as a reader says it: automatic, none, or requested with the
+    court's answer and its date."""
+    if not appeal.suspensive_effect:
+        return _("not recorded")
+    text = label(Appeal.Suspensive, appeal.suspensive_effect)
+    if appeal.suspension:
+        text += ": " + label(Appeal.Suspension, appeal.suspension)
+        if appeal.suspension_decided_on:
+            text += f" ({appeal.suspension_decided_on.isoformat()})"
+    return text
+
+
+def appeal_actions(case: Application, appeals: list[Appeal]) -> list[str]:
+    """The appeal records the case page offers while the case is before the court: the
+    suspensive effect and the judgment of the appeal awaiting one, and a further appeal
+    after a first-instance judgment (once)."""
+    if case.status != Status.APPEALED:
+        return []
+    own = [a for a in appeals if a.subject == Appeal.Subject.ASYLUM_DECISION]
+    latest = max(own, key=lambda a: (a.lodged_on, a.pk)) if own else None
+    if latest is None:
+        return []
+    if latest.judgment_on is None:
+        return ["suspensive_effect", "judgment"]
+    if latest.level == Appeal.Level.FIRST:
+        return ["further_appeal"]
+    return []
+
+
+def transfer_appeal_actions(case: Application) -> list[str]:
+    """The steps of the appeal against a Dublin transfer decision, in their order: the
+    decision's service, the appeal, its suspensive effect and judgment, a further appeal."""
+    if not case.transfer_decision_served_on:
+        return ["transfer_decision"]
+    subject = Appeal.Subject.TRANSFER_DECISION
+    latest = case.appeals.filter(subject=subject).order_by("-lodged_on", "-id").first()
+    if latest is None:
+        return ["transfer_appeal"]
+    if latest.judgment_on is None:
+        return ["suspensive_effect", "transfer_judgment"]
+    if latest.level == Appeal.Level.FIRST:
+        return ["transfer_further_appeal"]
+    return []
+
+
+def appeal_rows(appeals: list[Appeal]) -> list[dict[str, Any]]:
+    """The case page's "Appeals" section: each appeal with its level and facts."""
+    return [
+        {
+            "pk": a.pk,
+            "subject": label(Appeal.Subject, a.subject),
+            "level": label(Appeal.Level, a.level),
+            "court": a.court,
+            "court_case_number": a.court_case_number,
+            "lodged_on": a.lodged_on,
+            "suspensive": suspensive_text(a),
+            "judgment_on": a.judgment_on,
+            "outcome": label(Appeal.Outcome, a.outcome) if a.outcome else "",
+        }
+        for a in sorted(appeals, key=lambda a: (a.subject, a.lodged_on, a.pk))
+    ]
+
+
 def procedure_actions(case: Application) -> list[str]:
     """The records of the procedures the case page offers now (issue 17): channelling, the
     examination of admissibility, the vulnerability assessment, the Dublin steps in their
@@ -200,6 +292,7 @@ def procedure_actions(case: Application) -> list[str]:
         if case.responsible_state and case.responsible_state != HOME_STATE:
             if not case.transferred_on:
                 names.append("transfer")
+                names += transfer_appeal_actions(case)
             if not case.transfer_extension and not case.transferred_on:
                 names.append("transfer_extension")
     if case.status in (Status.CLOSED, Status.WITHDRAWN):
@@ -315,6 +408,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Sensitive facts: hidden unless this view follows a recorded reveal (cases.sensitive).
     revealed = sensitive.take_revealed(request.session, case.pk)
     facts = sensitive.case_facts(case, sensitive.hidden_facts(), revealed=revealed)
+    appeals = list(case.appeals.all())
     can_work = access.can_work_on(user, case)
     is_decider = user.has_perm("cases.decide_case", case)
     transitions = workflow.available_transitions(case, user)
@@ -329,8 +423,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             names.append("court_order")
         if case.status == Status.DECIDED and not case.served_on:
             names.append("service")
-        if case.status == Status.APPEALED:
-            names.append("judgment")
+        names += appeal_actions(case, appeals)
         if case.recorded_as_of and case.is_open:
             names.append("up_to_date")
         names += procedure_actions(case)
@@ -346,8 +439,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # filled without them would record "none found" over the hidden ones.
         if facts["vulnerabilities"]["hidden"] and "vulnerability" in names:
             names.remove("vulnerability")
-        for name in names:
-            recorded, initial = _recorded(name, case, current)
+        for name in dict.fromkeys(names):  # once each (a step may be offered twice)
+            recorded, initial = _recorded(name, case, current, appeals)
             action_forms.append(
                 {
                     "name": name,
@@ -414,6 +507,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nationality": applicant.nationality.name if applicant.nationality else "",
         "grounds": case.get_grounds_display(),
         "current": current,
+        "appeals": appeal_rows(appeals),
         "past_placements": [p for p in placements if p.ends_at is not None],
         "open_deadlines": open_deadlines,
         "closed_deadlines": closed_deadlines,

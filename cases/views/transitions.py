@@ -1,5 +1,6 @@
 """Changes to a case through a form: the status transitions, the records that change no
-status (interview, court order, service, judgment), waiving a deadline, and assigning.
+status (interview, court order, service, appeals and judgments), waiving a deadline, and
+assigning.
 
 Each is a GET that shows the form and a POST that calls `cases.workflow`; a refusal answers
 403 or 409 with a page that says why.
@@ -21,7 +22,7 @@ from accounts.models import User
 
 from .. import forms, predicates, workflow
 from ..labels import data_text, person, transition_labels
-from ..models import Application, Deadline, Status
+from ..models import Appeal, Application, Deadline, Status
 from .common import _form_case, _form_page, _refused, _submit, limits_missed
 
 
@@ -138,7 +139,11 @@ def _run_action(name: str, case: Application, user: User, data: dict[str, Any]):
     if name == "service":
         return workflow.record_service(case.pk, actor=user, served_on=data["served_on"])
     if name == "judgment":
-        return workflow.record_judgment(case.pk, actor=user, judgment_on=data["judgment_on"])
+        return workflow.record_judgment(case.pk, actor=user, **data)
+    if name == "further_appeal":
+        return workflow.appeal_further(case.pk, actor=user, **data)
+    if name == "suspensive_effect":
+        return workflow.record_suspensive_effect(case.pk, actor=user, **data)
     if name == "up_to_date":
         return workflow.bring_up_to_date(case.pk, actor=user, reason=data["reason"])
     verb = PROCEDURE_ACTIONS.get(name)
@@ -188,6 +193,18 @@ PROCEDURE_ACTIONS = {
         case.pk, actor=user, **data
     ),
     "transfer": lambda case, user, data: workflow.record_transfer(case.pk, actor=user, **data),
+    "transfer_decision": lambda case, user, data: workflow.record_transfer_decision(
+        case.pk, actor=user, **data
+    ),
+    "transfer_appeal": lambda case, user, data: workflow.appeal_transfer_decision(
+        case.pk, actor=user, **data
+    ),
+    "transfer_judgment": lambda case, user, data: workflow.record_judgment(
+        case.pk, actor=user, **{**data, "subject": Appeal.Subject.TRANSFER_DECISION}
+    ),
+    "transfer_further_appeal": lambda case, user, data: workflow.appeal_further(
+        case.pk, actor=user, **{**data, "subject": Appeal.Subject.TRANSFER_DECISION}
+    ),
     "subsequent": _subsequent,
     # The person behind the case.
     "age_assessment": lambda case, user, data: workflow.record_age_assessment(
@@ -210,7 +227,9 @@ ACTION_DONE = {
     "interview": gettext_lazy("The interview is recorded."),
     "court_order": gettext_lazy("The court order is recorded."),
     "service": gettext_lazy("The service of the decision is recorded."),
-    "judgment": gettext_lazy("The final judgment is recorded."),
+    "judgment": gettext_lazy("The judgment is recorded."),
+    "further_appeal": gettext_lazy("The further appeal is recorded."),
+    "suspensive_effect": gettext_lazy("The suspensive effect is recorded."),
     "up_to_date": gettext_lazy("The record is up to date: its clocks are live."),
     "procedure": gettext_lazy("The procedure is recorded."),
     "admissibility_extension": gettext_lazy("The examination of admissibility is extended."),
@@ -223,6 +242,10 @@ ACTION_DONE = {
     "responsibility": gettext_lazy("The Member State responsible is recorded."),
     "transfer_extension": gettext_lazy("The transfer period is extended."),
     "transfer": gettext_lazy("The transfer is recorded."),
+    "transfer_decision": gettext_lazy("The service of the transfer decision is recorded."),
+    "transfer_appeal": gettext_lazy("The appeal against the transfer decision is recorded."),
+    "transfer_judgment": gettext_lazy("The judgment is recorded."),
+    "transfer_further_appeal": gettext_lazy("The further appeal is recorded."),
     "subsequent": gettext_lazy("The subsequent application is registered as a new case."),
     "age_assessment": gettext_lazy("The age assessment is recorded."),
     "representative": gettext_lazy("The representative of the unaccompanied minor is recorded."),

@@ -310,6 +310,7 @@ _EVENT_FIELDS = {
     "decided_on",
     "served_on",
     "lodged_on",
+    "suspensive_effect",
     "kind",
     "assignee",
     "inadmissibility_ground",
@@ -902,78 +903,6 @@ def decide(
 
 
 @retried
-def appeal(
-    application: Application | int,
-    *,
-    actor: User,
-    expected_status: str,
-    reason: str,
-    court: str,
-    lodged_on: dt.date,
-    late_reason: str = "",
-    at: dt.datetime | None = None,
-) -> Application:
-    """Record an appeal to the court. An appeal lodged after the appeal window needs a
-    reason (for example a request to restore the time limit)."""
-    court = (court or "").strip()
-
-    def prepare(case: Application) -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        if not court:
-            errors["court"] = _("Name the court.")
-        elif len(court) > 200:
-            errors["court"] = _("Keep the court's name under 200 characters.")
-        if not isinstance(lodged_on, dt.date):
-            errors["lodged_on"] = _("Give the date the appeal was lodged.")
-        elif case.decided_on and lodged_on < case.decided_on:
-            errors["lodged_on"] = _("An appeal cannot precede the decision.")
-        elif lodged_on > timezone.localdate():
-            errors["lodged_on"] = _("This date is in the future.")
-        else:
-            window = (
-                case.deadlines.filter(rule__start_event=DeadlineRule.StartEvent.SERVED)
-                .order_by("-due_at")
-                .first()
-            )
-            if window and lodged_on > window.due_on and not (late_reason or "").strip():
-                errors["late_reason"] = _(
-                    "The appeal window closed on %(date)s: say why a late appeal is recorded."
-                ) % {"date": window.due_on.isoformat()}
-        if errors:
-            raise ValidationError(errors)
-        return {"court": court, "lodged_on": lodged_on}
-
-    def effects(case: Application, kwargs: dict[str, Any], moment: dt.datetime) -> None:
-        deadlines.meet_deadlines(
-            case,
-            DeadlineRule.StopEvent.APPEAL_LODGED,
-            deadlines.at_noon(lodged_on),
-            actor=actor,
-        )
-        if late_reason.strip():
-            record_event(
-                case,
-                kind=CaseEvent.Kind.RECORD,
-                action="late_appeal",
-                actor=actor,
-                at=moment,
-                reason=late_reason.strip(),
-            )
-
-    return _run_transition(
-        application,
-        "appeal",
-        actor=actor,
-        expected_status=expected_status,
-        reason=reason,
-        at=at,
-        prepare=prepare,
-        effects=effects,
-        update_fields=("appeal_court", "appeal_lodged_on"),
-    )
-
-
-@retried
 def remit(
     application: Application | int,
     *,
@@ -991,8 +920,15 @@ def remit(
             raise ValidationError(
                 {"judgment_final_on": _("Give the date the judgment became final.")}
             )
-        if case.appeal_lodged_on and judgment_final_on < case.appeal_lodged_on:
-            raise ValidationError({"judgment_final_on": _("A judgment cannot precede the appeal.")})
+        latest = case.latest_appeal()
+        if latest and judgment_final_on < (latest.judgment_on or latest.lodged_on):
+            raise ValidationError(
+                {
+                    "judgment_final_on": _(
+                        "A judgment cannot become final before it is given or the appeal lodged."
+                    )
+                }
+            )
         _not_in_future(judgment_final_on, "judgment_final_on")
         return {}
 
@@ -1109,7 +1045,6 @@ TRANSITIONS: dict[str, Callable[..., Application]] = {
     "detain": detain,
     "release": release,
     "decide": decide,
-    "appeal": appeal,
     "remit": remit,
     "close": close,
     "withdraw": withdraw,
@@ -1382,35 +1317,6 @@ def record_service(
 
 
 @retried
-def record_judgment(
-    application: Application | int, *, actor: User, judgment_on: dt.date
-) -> Application:
-    """The court's final judgment on the appeal (the case may then be closed)."""
-
-    def apply(case: Application):
-        if case.status != Status.APPEALED:
-            raise TransitionForbidden(_("Only an appealed case has a judgment to record."))
-        if not isinstance(judgment_on, dt.date):
-            raise ValidationError({"judgment_on": _("Give the date of the final judgment.")})
-        if case.appeal_lodged_on and judgment_on < case.appeal_lodged_on:
-            raise ValidationError({"judgment_on": _("A judgment cannot precede the appeal.")})
-        _not_in_future(judgment_on, "judgment_on")
-        if case.final_judgment_on == judgment_on:
-            return ALREADY_SO
-        case.final_judgment_on = judgment_on
-        # The judgment ends a border procedure that counts the appeal in (APR Art. 51(2)).
-        deadlines.meet_deadlines(
-            case,
-            DeadlineRule.StopEvent.BORDER_ENDED,
-            deadlines.day_moment(judgment_on, timezone.now()),
-            actor=actor,
-        )
-        return ["final_judgment_on"], {"judgment_on": judgment_on.isoformat()}
-
-    return _record_action(application, actor=actor, action="judgment", apply=apply)
-
-
-@retried
 def waive_deadline(deadline: Deadline, *, actor: User, reason: str) -> Deadline:
     """A decision-maker waives an open deadline, with a reason."""
     reason = _require_reason(reason)
@@ -1581,13 +1487,7 @@ INTAKE_FIELDS = (
 CORRECTABLE_FIELDS = ("applicant", *INTAKE_FIELDS, "apprehended_at")
 # Dates recorded by later steps: correctable once recorded, never set or removed here (the
 # step that records them also moves the case and its clocks).
-CORRECTABLE_STEP_DATES = (
-    "interviewed_on",
-    "decided_on",
-    "served_on",
-    "appeal_lodged_on",
-    "final_judgment_on",
-)
+CORRECTABLE_STEP_DATES = ("interviewed_on", "decided_on", "served_on")
 # Free text is personal data: the correction event names the field, never copies the text.
 _TEXT_FACTS = {"apprehension_place", "submission_place", "claim_summary"}
 _DATE_FACTS = {"apprehended_on", "entered_on", "submitted_on", "lodged_on", *CORRECTABLE_STEP_DATES}
@@ -1739,11 +1639,7 @@ def _recompute_clocks(case: Application, changed: set[str], *, actor: User, at: 
         )
     if "served_on" in changed:
         deadlines.restart_clocks(case, start.SERVED, noon(case.served_on), actor=actor, at=at)
-    met_by = {
-        "lodged_on": stop.LODGED,
-        "decided_on": stop.DECIDED,
-        "appeal_lodged_on": stop.APPEAL_LODGED,
-    }
+    met_by = {"lodged_on": stop.LODGED, "decided_on": stop.DECIDED}
     for name, stop_event in met_by.items():
         if name in changed and getattr(case, name):
             met_at = max(noon(getattr(case, name)), noon(case.submitted_on))
@@ -1802,3 +1698,20 @@ __all__ += ["extend_break_glass", "open_break_glass", "revoke_break_glass"]
 from .family import carry_links, link_family, unlink_family  # noqa: E402
 
 __all__ += ["link_family", "unlink_family"]
+
+from .appeals import (  # noqa: E402
+    appeal,
+    appeal_further,
+    appeal_transfer_decision,
+    record_judgment,
+    record_suspensive_effect,
+    record_transfer_decision,
+)
+
+TRANSITIONS["appeal"] = appeal
+__all__ += [
+    "appeal_further",
+    "appeal_transfer_decision",
+    "record_suspensive_effect",
+    "record_transfer_decision",
+]

@@ -53,6 +53,8 @@ def test_a_button_opens_the_transition_form(admin_client_root, case):
             "placements-INITIAL_FORMS": "0",
             "deadlines-TOTAL_FORMS": "0",
             "deadlines-INITIAL_FORMS": "0",
+            "appeals-TOTAL_FORMS": "0",
+            "appeals-INITIAL_FORMS": "0",
             "_fsm_transition_to": "start_examination",
         },
     )
@@ -185,6 +187,8 @@ def correction_form(case, **changes) -> dict:
         "placements-INITIAL_FORMS": "0",
         "deadlines-TOTAL_FORMS": "0",
         "deadlines-INITIAL_FORMS": "0",
+        "appeals-TOTAL_FORMS": "0",
+        "appeals-INITIAL_FORMS": "0",
         "_save": "Save",
     }
     data.update(changes)

@@ -80,8 +80,8 @@ def test_service_recorded_twice_on_the_same_day_is_one_event_but_another_day_is_
 
 def test_the_same_judgment_recorded_twice_is_one_event(build_case, alice):
     case = build_case("appealed")
-    workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1))
-    workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1))
+    workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1), outcome="upheld")
+    workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1), outcome="upheld")
 
     assert events(case, "judgment") == 1
 

@@ -17,7 +17,7 @@ from django.db import connection
 from cases import retention, workflow
 from cases.audit import REDACTED_TEXT, verify_chain
 from cases.checkpoints import write_checkpoints
-from cases.models import Applicant, Application, CaseEvent, Document, Note
+from cases.models import Appeal, Applicant, Application, CaseEvent, Document, Note
 from tests.conftest import stored_files
 
 PAST = dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC)
@@ -144,9 +144,14 @@ def ended_case(alice, dora, pabrade, *, when: dt.datetime, family="Korolev", giv
             expected_status="decided",
             reason=f"{family} appealed",
             court="Regional Administrative Court",
+            # The court's case number names the person here: retention must redact it.
+            court_case_number=f"eI3-{family}-2024",
             lodged_on=dt.date(2024, 1, 20),
         )
-        workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1))
+        # Pronounced on 20 May 2024: the time for a further appeal ended on 19 June.
+        workflow.record_judgment(
+            case, actor=alice, judgment_on=dt.date(2024, 5, 20), outcome="upheld"
+        )
         return workflow.close(
             case, actor=dora, expected_status="appealed", reason=f"Judgment on {family} final"
         )
@@ -221,11 +226,18 @@ def test_it_keeps_statistics_and_appends_a_retention_event(korolev):
         "decided_on",
         "served_on",
         "decision_outcome",
-        "final_judgment_on",
         "grounds",
         "reference",
     ):
         assert getattr(after, name) == getattr(before, name), name
+    # The appeal keeps its court, dates and outcome; its court case number names the person.
+    appeal = Appeal.objects.get(application=korolev)
+    assert (appeal.court, appeal.lodged_on) == (
+        "Regional Administrative Court",
+        dt.date(2024, 1, 20),
+    )
+    assert (appeal.judgment_on, appeal.outcome) == (dt.date(2024, 5, 20), "upheld")
+    assert appeal.court_case_number == REDACTED_TEXT
     assert str(after.applicant.nationality) == "RU"
     assert after.applicant.sex == "male"
     assert CaseEvent.objects.filter(application=korolev).count() == events_before + 1

@@ -347,7 +347,8 @@ def test_close_after_a_recorded_judgment(client, alice, dora, build_case):
     case = build_case("appealed")
     client.force_login(alice)
     response = client.post(
-        reverse("cases:action", args=[case.pk, "judgment"]), {"judgment_on": "2024-06-01"}
+        reverse("cases:action", args=[case.pk, "judgment"]),
+        {"judgment_on": "2024-06-01", "outcome": "upheld"},
     )
     assert response.status_code == 302
     client.force_login(dora)

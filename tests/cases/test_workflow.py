@@ -65,7 +65,9 @@ def prepare_for(name: str, case: Application, alice) -> None:
     if name == "decide":
         workflow.record_interview(case, actor=alice, interviewed_on=dt.date(2023, 9, 1))
     if name == "close" and case.status == Status.APPEALED:
-        workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1))
+        workflow.record_judgment(
+            case, actor=alice, judgment_on=dt.date(2024, 6, 1), outcome="upheld"
+        )
 
 
 @pytest.mark.parametrize(("name", "source"), sorted(GRAPH))
@@ -184,9 +186,9 @@ def test_close_needs_a_judgment_once_appealed(build_case, alice, dora, pabrade):
     case = build_case("appealed")
     with pytest.raises(workflow.TransitionForbidden) as refused:
         run("close", case, dora, pabrade)
-    assert "No final judgment" in refused.value.message
+    assert "No judgment on the appeal is recorded" in refused.value.message
 
-    workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1))
+    workflow.record_judgment(case, actor=alice, judgment_on=dt.date(2024, 6, 1), outcome="upheld")
     assert run("close", case, dora, pabrade).status == "closed"
 
 

@@ -100,7 +100,7 @@ def act(name: str, case: Application | None, pick: int, day: dt.date, people: di
             late_reason="Late",
         )
     elif name == "judgment":
-        workflow.record_judgment(case, actor=alice, judgment_on=day)
+        workflow.record_judgment(case, actor=alice, judgment_on=day, outcome="upheld")
     elif name == "remit":
         workflow.remit(
             case, actor=dora, expected_status=status, reason="Sent back", judgment_final_on=day

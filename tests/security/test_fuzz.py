@@ -403,7 +403,9 @@ def cases(world: World, build_case, alice, dora) -> dict[str, Application]:
         decided_on=dt.date(2024, 1, 10),
     )
     appealed = build_case("appealed")
-    workflow.record_judgment(appealed, actor=alice, judgment_on=dt.date(2024, 6, 1))
+    workflow.record_judgment(
+        appealed, actor=alice, judgment_on=dt.date(2024, 6, 1), outcome="upheld"
+    )
     # Implicitly withdrawn, within its reopening window: the reopen step and a subsequent
     # application are offered.
     withdrawn = workflow.implicitly_withdraw(
