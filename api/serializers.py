@@ -24,6 +24,7 @@ from cases.models import (
     Document,
     Facility,
     FamilyLink,
+    Interview,
     Note,
     Status,
 )
@@ -307,11 +308,47 @@ class AppealSerializer(ModelSerializer):
         return label(Appeal.Outcome, appeal.outcome) if appeal.outcome else ""
 
 
+class InterviewSerializer(ModelSerializer):
+    """A personal interview of the case: when, who interviews, the interpreter and the
+    language, how it went, and the id of its record (a document of the case)."""
+
+    interviewer = serializers.IntegerField(source="interviewer_id")
+    interviewer_name = PersonField(source="interviewer")
+    status_label = serializers.SerializerMethodField()
+    record = serializers.IntegerField(source="record_id", allow_null=True)
+
+    class Meta:
+        model = Interview
+        fields = [
+            "id",
+            "scheduled_at",
+            "interviewer",
+            "interviewer_name",
+            "interpreter",
+            "language",
+            "status",
+            "status_label",
+            "held_on",
+            "missed_on",
+            "record",
+        ]
+        read_only_fields = fields
+
+    def get_status_label(self, interview: Interview) -> str:
+        return label(Interview.Status, interview.status)
+
+
 class CaseDetailSerializer(CaseSerializer):
     transitions = serializers.SerializerMethodField()
     family = serializers.SerializerMethodField()
     person = serializers.SerializerMethodField()
     appeals = AppealSerializer(many=True, read_only=True)
+    interviews = serializers.SerializerMethodField()
+    service_method = serializers.ChoiceField(
+        choices=Application.ServiceMethod.choices,
+        allow_null=True,
+        help_text="How the decision was served; null until recorded.",
+    )
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -322,6 +359,9 @@ class CaseDetailSerializer(CaseSerializer):
             "claim_summary",
             "interviewed_on",
             "appeals",
+            "interviews",
+            "service_method",
+            "service_language",
             "person",
             "family",
             "transitions",
@@ -333,6 +373,7 @@ class CaseDetailSerializer(CaseSerializer):
         hidden = _hidden(self)
         for name in ("claim_summary",):
             data[name] = str(sensitive.shown(data[name], f"application.{name}", hidden))
+        data["service_method"] = instance.service_method or None
         return data
 
     def get_transitions(self, case: Application) -> list[dict]:
@@ -345,6 +386,11 @@ class CaseDetailSerializer(CaseSerializer):
     @extend_schema_field(FamilyLinkSerializer(many=True))
     def get_family(self, case: Application) -> list[dict]:
         return FamilyLinkSerializer(self.context.get("family", []), many=True).data
+
+    @extend_schema_field(InterviewSerializer(many=True))
+    def get_interviews(self, case: Application) -> list[dict]:
+        rows = case.interviews.select_related("interviewer").order_by("scheduled_at", "pk")
+        return InterviewSerializer(rows, many=True).data
 
 
 class EventSerializer(serializers.Serializer):

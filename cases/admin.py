@@ -15,8 +15,9 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
@@ -26,7 +27,7 @@ from haven.admin import moment_column, person_column, text_column
 
 from . import access, workflow
 from .forms import TRANSITION_FORMS, attach_errors, grounds_field
-from .labels import transition_labels
+from .labels import person, transition_labels
 from .models import (
     Appeal,
     Applicant,
@@ -137,9 +138,14 @@ EXAMINATION_FIELDS = (
     "assigned_to",
     "interviewed_on",
     "interview_waiver_reason",
+    # The personal interviews, shown read-only: they change through the workflow (the case
+    # page's interview steps), which puts each change on the timeline.
+    "interview_list",
     "decision_outcome",
     "decided_on",
     "served_on",
+    "service_method",
+    "service_language",
     "withdrawal",
     "next_deadline_at",
 )
@@ -263,6 +269,26 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
     @admin.display(description=_("grounds"))
     def grounds_names(self, obj) -> str:
         return "; ".join(obj.get_grounds_display()) or "—"
+
+    @admin.display(description=_("personal interviews"))
+    def interview_list(self, obj) -> str:
+        rows = obj.interviews.select_related("interviewer").order_by("scheduled_at", "pk")
+        return (
+            format_html_join(
+                "",
+                "<div>{} — {} ({}): {}</div>",
+                (
+                    (
+                        timezone.localtime(i.scheduled_at).strftime("%Y-%m-%d %H:%M"),
+                        person(i.interviewer),
+                        i.language,
+                        i.get_status_display(),
+                    )
+                    for i in rows
+                ),
+            )
+            or "—"
+        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -29,7 +29,7 @@ from accounts import roles
 from accounts.models import User
 
 from . import workflow
-from .models import Appeal, Applicant, Application, Document, Facility, FamilyLink
+from .models import Appeal, Applicant, Application, Document, Facility, FamilyLink, Interview
 from .validators import validate_past_date
 from .workflow.procedures import CHANNELS, HOME_STATE
 
@@ -330,8 +330,64 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
 # ------------------------------------------------------------------------------------------
 
 
-class InterviewForm(Form):
-    interviewed_on = date_field(_("Interview held on"), required=False)
+class CaseForm(Form):
+    """A form whose choices come from the case (its interviews, its documents, its unit's
+    workers). `interviews`: the case's interviews when the caller has them already."""
+
+    def __init__(self, *args, case: Application, interviews=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self._interviews = interviews
+
+    def interviews(self) -> list[Interview]:
+        if self._interviews is None:
+            self._interviews = list(
+                self.case.interviews.select_related("interviewer").order_by("scheduled_at")
+            )
+        return self._interviews
+
+    def scheduled_choices(self, empty: str) -> list[tuple[Any, str]]:
+        rows = [i for i in self.interviews() if i.is_scheduled]
+        return [("", empty), *((i.pk, interview_text(i)) for i in rows)]
+
+
+def interview_text(interview: Interview) -> str:
+    """An interview as a choice names it: its time, interviewer and language."""
+    who = interview.interviewer.get_full_name() or interview.interviewer.username
+    when = timezone.localtime(interview.scheduled_at).strftime("%Y-%m-%d %H:%M")
+    return f"{when} — {who} ({interview.language})"
+
+
+def row_choice_field(label, *, required: bool, help_text: str = "") -> forms.TypedChoiceField:
+    """A choice among rows of the case (its choices set by the form), sent as the row's id."""
+    return forms.TypedChoiceField(
+        label=label, coerce=int, empty_value=None, required=required, help_text=help_text
+    )
+
+
+def interview_field(*, required: bool, help_text: str = "") -> forms.TypedChoiceField:
+    return row_choice_field(_("Scheduled interview"), required=required, help_text=help_text)
+
+
+def moment_in_vilnius(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=VILNIUS)
+
+
+class InterviewForm(CaseForm):
+    interview = interview_field(
+        required=False,
+        help_text=_("The interview held, if it was scheduled here; empty: record the date only."),
+    )
+    interviewed_on = date_field(
+        _("Interview held on"),
+        required=False,
+        help_text=_("Empty for a scheduled interview: the day it was scheduled for."),
+    )
+    record = row_choice_field(
+        _("Interview record"),
+        required=False,
+        help_text=_("Upload it first as a document of the type “Interview record”."),
+    )
     waiver_reason = forms.CharField(
         label=_("Or: reason the interview was waived"),
         max_length=REASON_LIMIT,
@@ -339,13 +395,88 @@ class InterviewForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        held = [i for i in self.interviews() if i.status == Interview.Status.HELD]
+        self.fields["interview"].choices = [
+            *self.scheduled_choices("—"),
+            *((i.pk, interview_text(i)) for i in held),
+        ]
+        records = self.case.documents.filter(kind=Document.Kind.INTERVIEW_RECORD)
+        self.fields["record"].choices = [
+            ("", "—"),
+            *((d.pk, d.display_name) for d in records.order_by("-uploaded_at")),
+        ]
+
     def clean(self):
         data = super().clean()
-        if not self.errors and not data.get("interviewed_on") and not data.get("waiver_reason"):
+        if (
+            not self.errors
+            and not data.get("interview")
+            and not data.get("interviewed_on")
+            and not data.get("waiver_reason")
+        ):
             self.add_error(
                 "interviewed_on", _("Give the interview's date or the reason it was waived.")
             )
         return data
+
+
+class ScheduleInterviewForm(CaseForm):
+    on = date_field(_("Date"))
+    time = forms.TimeField(label=_("Time"), widget=TimeInput)
+    interviewer = CaseworkerChoiceField(label=_("Interviewer"), queryset=User.objects.none())
+    language = forms.CharField(
+        label=_("Language of the interview"),
+        max_length=100,
+        help_text=_("The language the applicant is interviewed in, for example “Russian”."),
+    )
+    interpreter = forms.CharField(
+        label=_("Interpreter"), max_length=200, required=False, help_text=_("Name, if any.")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["interviewer"].queryset = unit_workers(self.case.unit_id)
+
+    def workflow_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "scheduled_at": moment_in_vilnius(data["on"], data["time"]),
+            "interviewer": data["interviewer"],
+            "language": data["language"],
+            "interpreter": data["interpreter"],
+        }
+
+
+class RescheduleInterviewForm(ScheduleInterviewForm):
+    interview = interview_field(required=True)
+    reason = reason_field(_("Reason for the new time"))
+
+    field_order = ["interview", "on", "time", "interviewer", "language", "interpreter", "reason"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["interview"].choices = self.scheduled_choices("—")
+        for name in ("interviewer", "language", "interpreter"):
+            self.fields[name].required = False
+            self.fields[name].help_text = _("Empty: as before.")
+
+    def workflow_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().workflow_kwargs(),
+            "interview": self.cleaned_data["interview"],
+            "reason": self.cleaned_data["reason"],
+        }
+
+
+class CancelInterviewForm(CaseForm):
+    interview = interview_field(required=True)
+    reason = reason_field(_("Reason for cancelling"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["interview"].choices = self.scheduled_choices("—")
 
 
 class CourtOrderForm(Form):
@@ -357,6 +488,16 @@ class CourtOrderForm(Form):
 
 class ServiceForm(Form):
     served_on = date_field(_("Decision served on"))
+    method = forms.ChoiceField(
+        label=_("Method of service"),
+        choices=[("", "—"), *Application.ServiceMethod.choices],
+    )
+    language = forms.CharField(
+        label=_("Language of service"),
+        max_length=100,
+        required=False,
+        help_text=_("The language the decision was translated or explained in."),
+    )
 
 
 class AppealSubjectForm(Form):
@@ -442,11 +583,28 @@ class ExtendAdmissibilityForm(Form):
     reason = reason_field(_("Reason for the extension"))
 
 
-class MissedInterviewForm(Form):
+class MissedInterviewForm(CaseForm):
+    interview = interview_field(
+        required=False, help_text=_("The interview missed, if it was scheduled here.")
+    )
     missed_on = date_field(
         _("Interview missed on"),
-        help_text=_("The applicant did not come and gave no reason."),
+        required=False,
+        help_text=_(
+            "The applicant did not come and gave no reason. Empty for a scheduled interview: "
+            "the day it was scheduled for."
+        ),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["interview"].choices = self.scheduled_choices("—")
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("interview") and not data.get("missed_on"):
+            self.add_error("missed_on", _("Give the date of the missed interview."))
+        return data
 
 
 class VulnerabilityForm(Form):
@@ -588,6 +746,9 @@ class FamilyUnlinkForm(Form):
 
 
 ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "interview_schedule": ScheduleInterviewForm,
+    "interview_reschedule": RescheduleInterviewForm,
+    "interview_cancel": CancelInterviewForm,
     "interview": InterviewForm,
     "court_order": CourtOrderForm,
     "service": ServiceForm,
@@ -619,6 +780,9 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "family_unlink": FamilyUnlinkForm,
 }
 ACTION_LABELS = {
+    "interview_schedule": _("Schedule a personal interview"),
+    "interview_reschedule": _("Move a scheduled interview"),
+    "interview_cancel": _("Cancel a scheduled interview"),
     "interview": _("Record the personal interview"),
     "court_order": _("Record the court order on detention"),
     "service": _("Record service of the decision"),
@@ -650,6 +814,25 @@ ACTION_LABELS = {
     "family_link": _("Link a family member"),
     "family_unlink": _("Remove a family link"),
 }
+
+
+def action_form_html(name: str, case: Application, *, auto_id: str, initial, interviews):
+    """The empty form of the record step `name` on the case page, as HTML: a `CaseForm`
+    built with the case's choices, any other through the cache of `unbound_form_html`."""
+    if issubclass(ACTION_FORMS[name], CaseForm):
+        return action_form(
+            name, case, auto_id=auto_id, initial=initial, interviews=interviews
+        ).render()
+    return unbound_form_html(ACTION_FORMS[name], auto_id=auto_id, initial=initial)
+
+
+def action_form(name: str, case: Application, *args, interviews=None, **kwargs) -> forms.Form:
+    """The form of the record step `name` on `case` (a `CaseForm` takes its choices from
+    the case)."""
+    form_class = ACTION_FORMS[name]
+    if issubclass(form_class, CaseForm):
+        return form_class(*args, case=case, interviews=interviews, **kwargs)
+    return form_class(*args, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------

@@ -605,6 +605,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
         EXPLICIT = "explicit", _("Explicit withdrawal")
         IMPLICIT = "implicit", _("Implicit withdrawal")
 
+    class ServiceMethod(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        POST = "post", _("By post")
+        ELECTRONIC = "electronic", _("Electronically (e-delivery)")
+        REPRESENTATIVE = "representative", _("Through the representative")
+
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
     applicant = models.ForeignKey(
         Applicant,
@@ -757,6 +763,17 @@ class Application(ConcurrentTransitionMixin, models.Model):
         _("return decision reference"), max_length=100, blank=True
     )
     served_on = models.DateField(_("decision served on"), null=True, blank=True)
+    # How the decision was served and in which language it was explained or translated
+    # (the decision itself is in Lithuanian); the appeal window runs from `served_on`.
+    service_method = models.CharField(
+        _("method of service"), max_length=20, choices=ServiceMethod.choices, blank=True
+    )
+    service_language = models.CharField(
+        _("language of service"),
+        max_length=100,
+        blank=True,
+        help_text=_("The language the decision was translated or explained in."),
+    )
     # Appeals to the courts are rows of their own (`Appeal`): two levels, each with its
     # court case number, suspensive effect and judgment.
     withdrawal = models.CharField(
@@ -1972,6 +1989,99 @@ class Document(models.Model):
     def display_name(self) -> str:
         """The document's title, or its file name when it has none."""
         return self.title or self.original_name
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal interviews
+# ---------------------------------------------------------------------------------------------
+
+
+class InterviewQuerySet(models.QuerySet):
+    def scheduled(self):
+        return self.filter(status=Interview.Status.SCHEDULED)
+
+
+class Interview(models.Model):
+    """A personal interview scheduled on a case: when, who interviews (a worker of the
+    case's unit), the interpreter and the language; then held (with its record, a document
+    of the case), missed, or cancelled. Changed only through `cases.workflow`; the case's
+    `interviewed_on` is set from the interview held."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        HELD = "held", _("Held")
+        MISSED = "missed", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="interviews"
+    )
+    scheduled_at = models.DateTimeField(_("scheduled for"))
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("interviewer"),
+        on_delete=models.PROTECT,
+        related_name="interviews",
+    )
+    # The interpreter's name and the language are personal data: retention redacts them.
+    interpreter = models.CharField(_("interpreter"), max_length=200, blank=True)
+    language = models.CharField(_("language of the interview"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED
+    )
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    missed_on = models.DateField(_("missed on"), null=True, blank=True)
+    # The interview's record: a document of the case of the kind "interview record".
+    record = models.ForeignKey(
+        Document,
+        verbose_name=_("interview record"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = InterviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-scheduled_at", "-id"]
+        verbose_name = _("personal interview")
+        verbose_name_plural = _("personal interviews")
+        indexes = [
+            models.Index(fields=["application", "-scheduled_at"], name="interview_case_idx"),
+            # An interviewer's upcoming interviews ("my interviews"), without the table.
+            models.Index(
+                fields=["interviewer", "scheduled_at"],
+                condition=Q(status="scheduled"),
+                name="interview_upcoming_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "held", "missed", "cancelled"]),
+                name="interview_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(held_on__isnull=True) | Q(status="held"),
+                name="interview_held_on_only_if_held",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(held_on__isnull=False),
+                name="interview_held_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(missed_on__isnull=True) | Q(status="missed"),
+                name="interview_missed_on_only_if_missed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} — {timezone.localtime(self.scheduled_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.SCHEDULED
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ its hash chain) and loses what identifies the person:
 - the case's free text (claim summary, interview waiver reason, places of submission and
   apprehension, the return decision's reference, the age assessment's method and result,
   the names, organisations and contact of the minor's representative and of the legal
-  representative), notes, placement and deadline free text, the court case numbers of
-  appeals (the court, the dates and the outcome stay for statistics),
-  documents (the file is deleted, its name and description replaced, its SHA-256 kept as
-  proof of what was held), and the reasons given for emergency access to it (who, when and
-  until when are kept);
+  representative, the language of service), notes, placement and deadline free text, the
+  court case numbers of appeals (the court, the dates and the outcome stay for statistics),
+  the interpreter and language of its personal interviews, documents (the file is deleted,
+  its name and description replaced, its SHA-256 kept as proof of what was held), and the
+  reasons given for emergency access to it (who, when and until when are kept);
 - the reasons of the case's events, redacted through `cases.audit.redact_reasons` (the one
   change the append-only trigger allows), pointing at the `retention` event appended here,
   which lists the redacted events so that `verify_audit` reports redaction, not tampering;
@@ -71,6 +71,7 @@ from .models import (
     Deadline,
     Document,
     FamilyLink,
+    Interview,
     Note,
     Placement,
 )
@@ -121,6 +122,9 @@ APPLICATION_TEXT = (
     "legal_representative_name",
     "legal_representative_organisation",
     "legal_representative_contact",
+    # The language the decision was served in tells of the person's origin, as the
+    # applicant's languages do (the method and day of service stay).
+    "service_language",
 )
 PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
 # A court's case number leads to the judgment, which names the person.
@@ -128,6 +132,8 @@ APPEAL_TEXT = ("court_case_number",)
 DEADLINE_TEXT = ("waive_reason",)
 DOCUMENT_TEXT = ("original_name", "description")
 BREAK_GLASS_TEXT = ("reason", "revoke_reason")
+# A personal interview's interpreter and language (its time, interviewer and outcome stay).
+INTERVIEW_TEXT = ("interpreter", "language")
 
 
 class BrokenTimeline(Exception):
@@ -217,6 +223,7 @@ class CasePlan:
     deadlines: list[int] = field(default_factory=list)
     grants: list[int] = field(default_factory=list)
     family_links: list[int] = field(default_factory=list)
+    interviews: list[int] = field(default_factory=list)
     events: list[int] = field(default_factory=list)
     applicant_history: int = 0
     application_history: int = 0
@@ -233,6 +240,7 @@ class CasePlan:
             or self.deadlines
             or self.grants
             or self.family_links
+            or self.interviews
             or self.events
             or self.applicant_history
             or self.application_history
@@ -270,6 +278,10 @@ class CasePlan:
                 ngettext_lazy("%(n)s family link", "%(n)s family links", "n"),
                 len(self.family_links),
             ),
+            (
+                ngettext_lazy("%(n)s personal interview", "%(n)s personal interviews", "n"),
+                len(self.interviews),
+            ),
             (ngettext_lazy("%(n)s event reason", "%(n)s event reasons", "n"), len(self.events)),
             (
                 ngettext_lazy("%(n)s applicant history row", "%(n)s applicant history rows", "n"),
@@ -303,6 +315,7 @@ class CasePlan:
             "deadlines": len(self.deadlines),
             "emergency_accesses": len(self.grants),
             "family_links": len(self.family_links),
+            "interviews": len(self.interviews),
             "history_rows": self.applicant_history + self.application_history,
             "redacted_events": self.events,
         }
@@ -384,6 +397,11 @@ def plan_case(case: Application, closed_before: dt.date) -> CasePlan:
         .filter(_needs_redaction(BREAK_GLASS_TEXT))
         .values_list("pk", flat=True)
     )
+    plan.interviews = list(
+        Interview.objects.filter(application=case)
+        .filter(_needs_redaction(INTERVIEW_TEXT))
+        .values_list("pk", flat=True)
+    )
     plan.events = list(
         CaseEvent.objects.filter(application=case, redacted_by__isnull=True)
         .exclude(reason="")
@@ -444,6 +462,7 @@ def anonymise_case(application_id: int, closed_before: dt.date, *, actor=None) -
             **_redact_update(BREAK_GLASS_TEXT)
         )
         FamilyLink.objects.filter(pk__in=plan.family_links).delete()
+        Interview.objects.filter(pk__in=plan.interviews).update(**_redact_update(INTERVIEW_TEXT))
         redact_reasons(case, plan.events, retention)
         # Files go last, still inside the transaction: a failed deletion rolls the case's
         # changes back and a later run tries again (a file already deleted stays deleted,

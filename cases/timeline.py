@@ -31,7 +31,7 @@ from .models import (
     Status,
 )
 from .timeline_legal import APPEAL_CAUSES, appeal_details, decision_details, record_title
-from .timeline_person import PERSON_CAUSES, person_title
+from .timeline_person import INTERVIEW_ACTIONS, PERSON_CAUSES, interview_title, person_title
 
 # What a reader may filter the timeline by (`?kind=...`, any number): each choice and the
 # event kinds it shows. Views of the case are never on the timeline (its access log has them).
@@ -107,7 +107,7 @@ class TimelineBuilder:
         user_ids = {
             e.data.get(key)
             for e in events
-            for key in ("assignee", "holder")
+            for key in ("assignee", "holder", "interviewer")
             if isinstance(e.data, dict) and isinstance(e.data.get(key), int)
         }
         # Always one query (the case's assignee rides along): skipping it when no shown event
@@ -346,8 +346,17 @@ class TimelineBuilder:
                 row["title"] = _("Personal interview recorded: held on %(date)s") % {
                     "date": self._date(data["interviewed_on"])
                 }
+                document = self.documents.get(data.get("record"))
+                if document is not None:
+                    row["link"] = self.document_url(document)
+                    row["link_text"] = document.display_name
             else:
                 row["title"] = _("Personal interview waived")
+        elif action in INTERVIEW_ACTIONS:
+            row["title"] = interview_title(action, data, self._moment)
+            who = self.users.get(data.get("interviewer"))
+            if who is not None:
+                row["details"].append(_("Interviewer: %(who)s") % {"who": person(who)})
         elif action == "court_order":
             row["title"] = _("Court order on detention: of %(on)s, until %(until)s") % {
                 "on": self._date(data.get("order_on")),
@@ -362,6 +371,8 @@ class TimelineBuilder:
             row["title"] = _("Decision served on %(date)s") % {
                 "date": self._date(data.get("served_on"))
             }
+            if data.get("method"):
+                row["details"].append(label(Application.ServiceMethod, data["method"]))
         elif action == "assigned":
             who = self.users.get(data.get("assignee"))
             row["title"] = (

@@ -1,7 +1,8 @@
 """Timeline texts of the person behind the case (age assessment, the representative of an
-unaccompanied minor, the legal representative, family links): kept apart from
-`cases.timeline` so that the person's records can grow without touching the builder. The
-events hold codes and dates only, never names."""
+unaccompanied minor, the legal representative, family links, the personal
+interviews): kept apart from `cases.timeline` so that the person's records can grow
+without touching the builder. The events hold codes, dates and user ids only, never
+names."""
 
 from __future__ import annotations
 
@@ -56,3 +57,25 @@ def person_title(action: str, data: dict[str, Any], date: Callable[[Any], str]) 
             return _("Legal representative changed")
         return _("Legal representative recorded")
     return None
+
+
+# The record events of a scheduled interview (held and missed ones have their own titles).
+INTERVIEW_ACTIONS = ("interview_scheduled", "interview_rescheduled", "interview_cancelled")
+
+
+def interview_title(action: str, data: dict[str, Any], moment: Callable[[Any], str]) -> str:
+    """The title of a scheduled interview's event: its time (and the time it was moved
+    from). The interviewer is named by the builder; the interpreter and language are not
+    on the event (the interview keeps them and retention redacts them)."""
+    if action == "interview_rescheduled":
+        return _("Personal interview moved from %(was)s to %(when)s") % {
+            "was": moment(data.get("was")),
+            "when": moment(data.get("scheduled_at")),
+        }
+    if action == "interview_cancelled":
+        return _("Personal interview of %(when)s cancelled") % {
+            "when": moment(data.get("scheduled_at"))
+        }
+    return _("Personal interview scheduled for %(when)s") % {
+        "when": moment(data.get("scheduled_at"))
+    }

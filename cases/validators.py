@@ -25,3 +25,29 @@ def validate_past_date(value: dt.date | None) -> None:
         )
     if value > timezone.localdate():
         raise ValidationError(_("This date is in the future."), code="future")
+
+
+# A language as people write it ("Russian", "Dari", "kurdų (sorani)", "арабский"): letters of
+# any script, with spaces, hyphens, apostrophes, commas, slashes and brackets between them.
+LANGUAGE_LIMIT = 100
+_LANGUAGE_PUNCTUATION = frozenset(" -'’,/()")
+
+
+def clean_language(value, *, required: bool = True) -> str:
+    """A language named in free text (there is no closed list of the languages applicants
+    speak), trimmed; refused when empty (if required), too long, or not made of letters."""
+    text = " ".join(value.split()) if isinstance(value, str) else ""
+    if not text:
+        if required:
+            raise ValidationError(_("Name the language."), code="required")
+        return ""
+    if len(text) > LANGUAGE_LIMIT:
+        raise ValidationError(_("Name the language in up to 100 characters."), code="too_long")
+    if not any(c.isalpha() for c in text) or any(
+        not c.isalpha() and c not in _LANGUAGE_PUNCTUATION for c in text
+    ):
+        raise ValidationError(
+            _("Name the language in letters (for example “Russian” or “Dari”)."),
+            code="invalid",
+        )
+    return text

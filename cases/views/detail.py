@@ -23,7 +23,7 @@ from reports import exports
 
 from .. import access, forms, sensitive, workflow
 from ..labels import label, person
-from ..models import Appeal, Application, Document, Placement, SensitiveField, Status
+from ..models import Appeal, Application, Document, Interview, Placement, SensitiveField, Status
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
 from ..workflow.procedures import CHANNELS, HOME_STATE
 from .common import _deadline_row, limits_missed
@@ -156,6 +156,15 @@ def _recorded(
                 [(_("Interview waived"), case.interview_waiver_reason)],
                 {"waiver_reason": case.interview_waiver_reason},
             )
+    if name == "service" and case.served_on:
+        return (
+            [(_("Decision served on"), case.served_on.isoformat())],
+            {
+                "served_on": case.served_on,
+                "method": case.service_method,
+                "language": case.service_language,
+            },
+        )
     if name == "interview_missed" and case.interview_missed_on:
         return (
             [(_("Interview missed on"), case.interview_missed_on.isoformat())],
@@ -348,6 +357,33 @@ def _legal_recorded(case: Application) -> tuple[list[tuple[str, str]], dict[str,
     )
 
 
+def _interview_rows(interviews: list[Interview], now) -> dict[str, list[dict[str, Any]]]:
+    """The case's interviews as the page lists them: those to come (scheduled, soonest
+    first) and the others (held, missed, cancelled, or scheduled and past without a
+    record of how it went), latest first."""
+    rows: dict[str, list[dict[str, Any]]] = {"upcoming": [], "past": []}
+    for interview in interviews:
+        pending = interview.is_scheduled and interview.scheduled_at > now
+        row = {
+            "pk": interview.pk,
+            "scheduled_at": interview.scheduled_at,
+            "interviewer": person(interview.interviewer),
+            "interpreter": interview.interpreter,
+            "language": interview.language,
+            "status": interview.status,
+            "status_label": _("scheduled, not yet recorded as held or missed")
+            if interview.is_scheduled and not pending
+            else label(Interview.Status, interview.status),
+            "held_on": interview.held_on,
+            "missed_on": interview.missed_on,
+            "record_url": _document_url(interview.record) if interview.record_id else "",
+            "record_name": interview.record.display_name if interview.record_id else "",
+        }
+        rows["upcoming" if pending else "past"].append(row)
+    rows["past"].reverse()
+    return rows
+
+
 PERSON_RECORDS = {
     "age_assessment": _age_recorded,
     "representative": _representative_recorded,
@@ -375,6 +411,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     placements = list(case.placements.select_related("facility").order_by("-starts_at"))
     current = next((p for p in placements if p.ends_at is None), None)
     notes = list(case.notes.select_related("author"))
+    interviews = list(
+        case.interviews.select_related("interviewer", "record").order_by("scheduled_at")
+    )
     documents = list(case.documents.select_related("uploaded_by"))
     deadlines = list(case.deadlines.select_related("rule").order_by("status", "due_at"))
     # Running entitlements (the right to work) are listed with the open limits.
@@ -416,12 +455,15 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if can_work:
         names = []
         if case.status in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION):
+            names.append("interview_schedule")
+            if any(i.is_scheduled for i in interviews):
+                names += ["interview_reschedule", "interview_cancel"]
             names.append("interview")
             if not case.interviewed_on:
                 names.append("interview_missed")
         if current is not None and current.regime == Placement.Regime.DETENTION:
             names.append("court_order")
-        if case.status == Status.DECIDED and not case.served_on:
+        if case.status == Status.DECIDED and not (case.served_on and case.service_method):
             names.append("service")
         names += appeal_actions(case, appeals)
         if case.recorded_as_of and case.is_open:
@@ -449,8 +491,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     # What is on record, and the same form filled with it to correct it
                     # through the same workflow step.
                     "recorded": recorded,
-                    "form": forms.unbound_form_html(
-                        forms.ACTION_FORMS[name], auto_id=f"{name}_%s", initial=initial
+                    "form": forms.action_form_html(
+                        name, case, auto_id=f"{name}_%s", initial=initial, interviews=interviews
                     ),
                 }
             )
@@ -526,6 +568,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_filtered": bool(kinds),
         "show_all": show_all,
         "notes": notes,
+        "interviews": _interview_rows(interviews, now),
         "documents": [
             {
                 "url": _document_url(d),

@@ -126,18 +126,29 @@ def _stale(case: Application, seen: str) -> workflow.StaleCase:
     )
 
 
-def _run_action(name: str, case: Application, user: User, data: dict[str, Any]):
+def _run_action(name: str, case: Application, user: User, form) -> Any:
+    data = form.cleaned_data
     if name == "interview":
         return workflow.record_interview(
             case.pk,
             actor=user,
             interviewed_on=data["interviewed_on"],
             waiver_reason=data["waiver_reason"],
+            interview=data["interview"],
+            record=data["record"],
+        )
+    if name == "interview_schedule":
+        return workflow.schedule_interview(case.pk, actor=user, **form.workflow_kwargs())
+    if name == "interview_reschedule":
+        return workflow.reschedule_interview(case.pk, actor=user, **form.workflow_kwargs())
+    if name == "interview_cancel":
+        return workflow.cancel_interview(
+            case.pk, actor=user, interview=data["interview"], reason=data["reason"]
         )
     if name == "court_order":
         return workflow.record_court_order(case.pk, actor=user, **data)
     if name == "service":
-        return workflow.record_service(case.pk, actor=user, served_on=data["served_on"])
+        return workflow.record_service(case.pk, actor=user, **data)
     if name == "judgment":
         return workflow.record_judgment(case.pk, actor=user, **data)
     if name == "further_appeal":
@@ -224,6 +235,9 @@ PROCEDURE_ACTIONS = {
 
 # Lazy: built when a message is shown, in the language of the user who sees it.
 ACTION_DONE = {
+    "interview_schedule": gettext_lazy("The interview is scheduled."),
+    "interview_reschedule": gettext_lazy("The interview is moved."),
+    "interview_cancel": gettext_lazy("The interview is cancelled."),
     "interview": gettext_lazy("The interview is recorded."),
     "court_order": gettext_lazy("The court order is recorded."),
     "service": gettext_lazy("The service of the decision is recorded."),
@@ -258,27 +272,26 @@ ACTION_DONE = {
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    """Actions that change no state: interview, court order, service, judgment, and the
+    """Actions that change no state: interviews, court order, service, judgment, and the
     records of the procedures (channelling, Dublin, the vulnerability assessment, a missed
     interview, a subsequent application)."""
     if name not in forms.ACTION_FORMS:
         raise Http404
     user = request.user
     case = _form_case(user, pk)
-    form_class = forms.ACTION_FORMS[name]
     page = {
         "title": f"{forms.ACTION_LABELS[name]}: {case.reference}",
         "action_url": reverse("cases:action", args=[case.pk, name]),
         "submit_label": _("Record"),
     }
     if request.method == "GET":
-        return _form_page(request, case, form_class(), **page)
-    form = form_class(request.POST)
+        return _form_page(request, case, forms.action_form(name, case), **page)
+    form = forms.action_form(name, case, request.POST)
     return _submit(
         request,
         case,
         form,
-        lambda: _run_action(name, case, user, form.cleaned_data),
+        lambda: _run_action(name, case, user, form),
         done=str(ACTION_DONE[name]),
         # A subsequent application is a new case: the page goes there.
         next_url=lambda result: reverse(

@@ -55,7 +55,7 @@ from ..models import (
     ReferenceCounter,
     Status,
 )
-from ..validators import validate_past_date
+from ..validators import clean_language, validate_past_date
 
 __all__ = [
     "StaleCase",
@@ -517,16 +517,19 @@ def intake(
 # ------------------------------------------------------------------------------------------
 
 
-def _check_assignee(case: Application, assignee: User | None) -> None:
+def _check_assignee(case: Application, assignee: User | None, field: str = "assignee") -> None:
+    """`assignee` (or the person named in `field`) must be an active caseworker or
+    decision-maker of the case's unit."""
     if assignee is None:
         return
     if not (
-        assignee.is_active
+        isinstance(assignee, User)
+        and assignee.is_active
         and assignee.unit_id == case.unit_id
         and (assignee.has_role(roles.CASEWORKER) or assignee.has_role(roles.DECISION_MAKER))
     ):
         raise ValidationError(
-            {"assignee": _("Choose an active caseworker or decision-maker of the case's unit.")}
+            {field: _("Choose an active caseworker or decision-maker of the case's unit.")}
         )
 
 
@@ -1178,11 +1181,31 @@ def record_interview(
     actor: User,
     interviewed_on: dt.date | None = None,
     waiver_reason: str = "",
+    interview: Any = None,
+    record: Any = None,
 ) -> Application:
-    """Record the personal interview's date, or the reason it was waived."""
+    """Record the personal interview held, or the reason it was waived.
+
+    With `interview` (a scheduled interview of the case, or its id) the interview is closed
+    as held, on `interviewed_on` or else its scheduled day, with its `record` (a document of
+    the case of the kind "interview record"), and the case's `interviewed_on` is set from
+    it (`interviews.hold_interview`). Without one, the date is recorded on the case alone:
+    an interview held before Haven scheduled interviews, or not scheduled in it; once an
+    interview is recorded held, its date comes from the interviews only.
+    """
+    from .interviews import has_held_interview, hold_interview
+
     waiver_reason = (waiver_reason or "").strip()
 
     def apply(case: Application):
+        if interview not in (None, ""):
+            if waiver_reason:
+                raise ValidationError(
+                    {"waiver_reason": _("An interview held is not waived: leave the reason empty.")}
+                )
+            return hold_interview(case, interview, interviewed_on, record)
+        if record not in (None, ""):
+            raise ValidationError({"record": _("Choose the interview the record belongs to.")})
         if not interviewed_on and not waiver_reason:
             raise ValidationError(
                 {"interviewed_on": _("Give the interview's date or the reason it was waived.")}
@@ -1196,6 +1219,15 @@ def record_interview(
         waiver = "" if interviewed_on else waiver_reason
         if (case.interviewed_on, case.interview_waiver_reason) == (interviewed_on, waiver):
             return ALREADY_SO
+        if has_held_interview(case):
+            raise ValidationError(
+                {
+                    "interview": _(
+                        "An interview scheduled on this case was held: record or correct it "
+                        "as that interview."
+                    )
+                }
+            )
         case.interviewed_on = interviewed_on
         case.interview_waiver_reason = waiver
         data = {"interviewed_on": interviewed_on.isoformat() if interviewed_on else None}
@@ -1289,29 +1321,54 @@ def record_court_order(
 
 @retried
 def record_service(
-    application: Application | int, *, actor: User, served_on: dt.date
+    application: Application | int,
+    *,
+    actor: User,
+    served_on: dt.date,
+    method: str = "",
+    language: str = "",
 ) -> Application:
-    """The decision was served on the applicant: the appeal window opens."""
+    """The decision was served on the applicant: on which day, how (`Application.
+    ServiceMethod`) and in which language it was translated or explained. The appeal window
+    opens from the day of service (its rules are chosen as before). A service recorded
+    without its method (by `decide`, or before the method was kept) may have the method and
+    language added for the same day; another day is refused."""
+    method = (method or "").strip() if isinstance(method, str) else method
 
     def apply(case: Application):
         if case.status != Status.DECIDED:
             raise TransitionForbidden(_("Only a decided case can have its decision served."))
+        errors: dict[str, str] = {}
+        if not isinstance(served_on, dt.date) or isinstance(served_on, dt.datetime):
+            errors["served_on"] = _("Give the date of service.")
+        if method and method not in Application.ServiceMethod.values:
+            errors["method"] = _("Choose how the decision was served.")
+        try:
+            spoken = clean_language(language, required=False)
+        except ValidationError as error:
+            errors["language"] = error.messages[0]
+        if errors:
+            raise ValidationError(errors)
+        details = (method or case.service_method, spoken or case.service_language)
         if case.served_on and case.served_on == served_on:
-            return ALREADY_SO
-        if case.served_on:
+            if details == (case.service_method, case.service_language):
+                return ALREADY_SO
+        elif case.served_on:
             raise TransitionForbidden(_("The service of the decision is already recorded."))
-        if not isinstance(served_on, dt.date):
-            raise ValidationError({"served_on": _("Give the date of service.")})
         if case.decided_on and served_on < case.decided_on:
             raise ValidationError(
                 {"served_on": _("A decision cannot be served before it is taken.")}
             )
         _not_in_future(served_on, "served_on")
+        first = case.served_on is None
         case.served_on = served_on
-        deadlines.open_deadlines(
-            case, DeadlineRule.StartEvent.SERVED, deadlines.at_noon(served_on), actor=actor
-        )
-        return ["served_on"], {"served_on": served_on.isoformat()}
+        case.service_method, case.service_language = details
+        if first:
+            deadlines.open_deadlines(
+                case, DeadlineRule.StartEvent.SERVED, deadlines.at_noon(served_on), actor=actor
+            )
+        data = {"served_on": served_on.isoformat(), "method": case.service_method}
+        return ["served_on", "service_method", "service_language"], data
 
     return _record_action(application, actor=actor, action="served", apply=apply)
 
@@ -1684,6 +1741,10 @@ __all__ += [
     "record_legal_representative",
     "record_vulnerability_assessment",
 ]
+
+from .interviews import cancel_interview, reschedule_interview, schedule_interview  # noqa: E402
+
+__all__ += ["cancel_interview", "reschedule_interview", "schedule_interview"]
 
 from .withdrawal import implicitly_withdraw, record_missed_interview, reopen  # noqa: E402
 

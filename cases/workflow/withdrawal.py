@@ -22,6 +22,7 @@ from .. import deadlines
 from ..conflicts import retried
 from ..models import Application, DeadlineRule, Status
 from . import ALREADY_SO, TransitionForbidden, _record_action, _run_transition, withdraw
+from .interviews import miss_interview
 
 # The clocks that wait for the first-instance decision and run again after a reopening.
 REOPENED_FAMILY = "examination"
@@ -29,24 +30,35 @@ REOPENED_FAMILY = "examination"
 
 @retried
 def record_missed_interview(
-    application: Application | int, *, actor: User, missed_on: dt.date
+    application: Application | int,
+    *,
+    actor: User,
+    missed_on: dt.date | None = None,
+    interview: Any = None,
 ) -> Application:
     """The applicant did not come to the personal interview and gave no reason: recorded on
-    the case and its timeline, this opens the path to an implicit withdrawal."""
+    the case and its timeline, this opens the path to an implicit withdrawal. With
+    `interview` (a scheduled interview of the case whose time has passed, or its id) that
+    interview is closed as missed, on `missed_on` or else its scheduled day."""
 
     def apply(case: Application):
         if case.status not in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION):
             raise TransitionForbidden(_("Only a case not yet decided has an interview to miss."))
-        if not isinstance(missed_on, dt.date):
+        day, changed = missed_on, False
+        data: dict[str, Any] = {}
+        if interview not in (None, ""):
+            day, changed = miss_interview(case, interview, missed_on)
+            data["interview"] = interview.pk if hasattr(interview, "pk") else interview
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
             raise ValidationError({"missed_on": _("Give the date of the missed interview.")})
-        if missed_on < case.submitted_on:
+        if day < case.submitted_on:
             raise ValidationError({"missed_on": _("An interview cannot precede the application.")})
-        if missed_on > timezone.localdate():
+        if day > timezone.localdate():
             raise ValidationError({"missed_on": _("This date is in the future.")})
-        if case.interview_missed_on == missed_on:
+        if case.interview_missed_on == day and not changed:
             return ALREADY_SO
-        case.interview_missed_on = missed_on
-        return ["interview_missed_on"], {"missed_on": missed_on.isoformat()}
+        case.interview_missed_on = day
+        return ["interview_missed_on"], {"missed_on": day.isoformat(), **data}
 
     return _record_action(application, actor=actor, action="interview_missed", apply=apply)
 

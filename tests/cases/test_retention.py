@@ -491,3 +491,52 @@ def test_a_checkpointed_case_still_verifies_after_anonymisation(korolev, petrov)
     assert "Every chain is intact" in out.getvalue()
     # The retention event made the chains longer: the next run checkpoints them.
     assert write_checkpoints().written == 2
+
+
+def test_it_removes_the_interpreter_and_the_languages_of_interviews_and_service(alice, dora):
+    with time_machine.travel(dt.datetime(2023, 8, 20, 10, 0, tzinfo=dt.UTC), tick=False):
+        case = workflow.submit_application(
+            actor=alice,
+            applicant_data={"family_name": "Haile", "nationality": "ER"},
+            submitted_on=dt.date(2023, 8, 11),
+        )
+        case = workflow.start_examination(
+            case, actor=alice, expected_status="submitted", reason="Go"
+        )
+        interview = workflow.schedule_interview(
+            case,
+            actor=alice,
+            scheduled_at=dt.datetime(2023, 9, 1, 7, 0, tzinfo=dt.UTC),
+            interviewer=alice,
+            language="Tigrinya",
+            interpreter="Zinaida Quennell",
+        )
+    with time_machine.travel(dt.datetime(2023, 9, 5, 10, 0, tzinfo=dt.UTC), tick=False):
+        workflow.record_interview(case, actor=alice, interview=interview.pk)
+        case = workflow.decide(
+            case,
+            actor=dora,
+            expected_status="examination",
+            reason="Assessed",
+            outcome="rejected",
+            decided_on=dt.date(2023, 9, 4),
+        )
+        workflow.record_service(
+            case, actor=alice, served_on=dt.date(2023, 9, 5), method="in_person", language="Tigre"
+        )
+    with time_machine.travel(dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC), tick=False):
+        workflow.close(case, actor=dora, expected_status="decided", reason="Final")
+    needles = ("zinaida", "quennell", "tigrinya", "tigre")
+    assert traces(needles)
+
+    out = anonymise("--closed-before", CUTOFF)
+
+    assert f"{case.reference}: anonymised" in out
+    assert "1 personal interview" in out
+    assert traces(needles) == []
+    case.refresh_from_db()
+    interview.refresh_from_db()
+    # What statistics need stays: when, who interviewed, how it went; the method of service.
+    assert (interview.status, interview.held_on) == ("held", dt.date(2023, 9, 1))
+    assert interview.interviewer == alice
+    assert (case.service_method, case.interviewed_on) == ("in_person", dt.date(2023, 9, 1))

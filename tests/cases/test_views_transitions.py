@@ -453,11 +453,13 @@ def test_it_records_service_of_the_decision(client, alice, dora, build_case):
     )
     client.force_login(alice)
     response = client.post(
-        reverse("cases:action", args=[case.pk, "service"]), {"served_on": "2024-01-12"}
+        reverse("cases:action", args=[case.pk, "service"]),
+        {"served_on": "2024-01-12", "method": "post", "language": "Russian"},
     )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.served_on == dt.date(2024, 1, 12)
+    assert (case.service_method, case.service_language) == ("post", "Russian")
 
 
 def test_an_unknown_action_answers_404(client, alice, case):
