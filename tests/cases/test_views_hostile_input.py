@@ -103,7 +103,7 @@ def test_record_forms_survive_hostile_values(client, alice, build_case, name):
     case = build_case("detention")
     client.force_login(alice)
     url = reverse("cases:action", args=[case.pk, name])
-    for field in forms.ACTION_FORMS[name]().fields:
+    for field in forms.action_form(name, case).fields:
         for value in HOSTILE:
             response = client.post(url, {field: value})
             assert response.status_code in (302, 400, 403), (field, value)

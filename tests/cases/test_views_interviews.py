@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import workflow
@@ -221,3 +223,25 @@ def test_the_admin_shows_the_case_s_interviews_read_only(client, alice, root):
     html = client.get(reverse("admin:cases_application_change", args=[case.pk])).content.decode()
     assert "2024-04-10 10:00 — Alice (Russian): Scheduled" in html
     assert 'name="interviews-TOTAL_FORMS"' not in html
+
+
+def test_the_case_page_s_queries_do_not_grow_with_its_interviews(client, alice):
+    with at(2024, 4, 2, 9, 0):
+        case = examined(alice)
+        scheduled(case, alice)
+        client.force_login(alice)
+        url = reverse("cases:detail", args=[case.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as one:
+            client.get(url)
+        for day in range(11, 16):
+            workflow.schedule_interview(
+                case,
+                actor=alice,
+                scheduled_at=dt.datetime(2024, 4, day, 10, 0, tzinfo=VILNIUS),
+                interviewer=alice,
+                language="Russian",
+            )
+        with CaptureQueriesContext(connection) as six:
+            client.get(url)
+    assert len(six.captured_queries) == len(one.captured_queries)
