@@ -21,13 +21,18 @@ from cases.models import (
     Applicant,
     Application,
     Deadline,
+    DetentionAppeal,
+    DetentionOrder,
+    DetentionReview,
     Document,
     Facility,
     FamilyLink,
     Interview,
     Note,
+    Placement,
     Status,
 )
+from cases.timeline_detention import DetentionRecords
 
 
 class Moment(serializers.DateTimeField):
@@ -338,6 +343,46 @@ class InterviewSerializer(ModelSerializer):
         return label(Interview.Status, interview.status)
 
 
+class PlacementSerializer(ModelSerializer):
+    facility = serializers.CharField(source="facility.name")
+
+    class Meta:
+        model = Placement
+        fields = [
+            "id",
+            "facility",
+            "regime",
+            "alternative",
+            "starts_at",
+            "legal_basis",
+            "court_order_until",
+            "review_due",
+            "last_resort_reason",
+        ]
+        read_only_fields = fields
+
+
+class DetentionOrderSerializer(ModelSerializer):
+    class Meta:
+        model = DetentionOrder
+        fields = ["id", "placement", "is_extension", "court", "case_number", "ordered_at", "until"]
+        read_only_fields = fields
+
+
+class DetentionReviewSerializer(ModelSerializer):
+    class Meta:
+        model = DetentionReview
+        fields = ["id", "placement", "reviewed_on", "reviewed_by", "result"]
+        read_only_fields = fields
+
+
+class DetentionAppealSerializer(ModelSerializer):
+    class Meta:
+        model = DetentionAppeal
+        fields = ["id", "placement", "lodged_on", "court", "case_number", "result", "decided_on"]
+        read_only_fields = fields
+
+
 class CaseDetailSerializer(CaseSerializer):
     transitions = serializers.SerializerMethodField()
     family = serializers.SerializerMethodField()
@@ -349,6 +394,15 @@ class CaseDetailSerializer(CaseSerializer):
         allow_null=True,
         help_text="How the decision was served; null until recorded.",
     )
+
+    placement = serializers.SerializerMethodField(
+        help_text="The current placement (detention, an alternative to it, accommodation)."
+    )
+    detention_orders = serializers.SerializerMethodField(
+        help_text="The court's orders on detention: the first and its extensions, oldest first."
+    )
+    detention_reviews = serializers.SerializerMethodField()
+    detention_appeals = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -364,6 +418,10 @@ class CaseDetailSerializer(CaseSerializer):
             "service_language",
             "person",
             "family",
+            "placement",
+            "detention_orders",
+            "detention_reviews",
+            "detention_appeals",
             "transitions",
         ]
         read_only_fields = fields
@@ -391,6 +449,28 @@ class CaseDetailSerializer(CaseSerializer):
     def get_interviews(self, case: Application) -> list[dict]:
         rows = case.interviews.select_related("interviewer").order_by("scheduled_at", "pk")
         return InterviewSerializer(rows, many=True).data
+
+    def _detention(self, case: Application) -> DetentionRecords:
+        if "detention" not in self.context:
+            self.context["detention"] = DetentionRecords.of(case)
+        return self.context["detention"]
+
+    @extend_schema_field(PlacementSerializer(allow_null=True))
+    def get_placement(self, case: Application) -> dict | None:
+        current = case.current_placement()
+        return PlacementSerializer(current).data if current is not None else None
+
+    @extend_schema_field(DetentionOrderSerializer(many=True))
+    def get_detention_orders(self, case: Application) -> list[dict]:
+        return DetentionOrderSerializer(self._detention(case).orders, many=True).data
+
+    @extend_schema_field(DetentionReviewSerializer(many=True))
+    def get_detention_reviews(self, case: Application) -> list[dict]:
+        return DetentionReviewSerializer(self._detention(case).reviews, many=True).data
+
+    @extend_schema_field(DetentionAppealSerializer(many=True))
+    def get_detention_appeals(self, case: Application) -> list[dict]:
+        return DetentionAppealSerializer(self._detention(case).appeals, many=True).data
 
 
 class EventSerializer(serializers.Serializer):

@@ -35,6 +35,9 @@ from .models import (
     CaseEvent,
     Deadline,
     DeadlineRule,
+    DetentionAppeal,
+    DetentionOrder,
+    DetentionReview,
     Document,
     Facility,
     Note,
@@ -103,7 +106,35 @@ class ReadOnlyInline(admin.TabularInline):
 
 class PlacementInline(ReadOnlyInline):
     model = Placement
-    fields = ("facility", "regime", "starts_at", "ends_at", "legal_basis", "court_order_until")
+    fields = (
+        "facility",
+        "regime",
+        "alternative",
+        "starts_at",
+        "ends_at",
+        "legal_basis",
+        "court_order_until",
+        "last_resort_reason",
+    )
+    readonly_fields = fields
+
+
+# Detention in court (issue 17): written only by the workflow, shown on the case's page here.
+class DetentionOrderInline(ReadOnlyInline):
+    model = DetentionOrder
+    fields = ("placement", "is_extension", "court", "case_number", "ordered_at", "until")
+    readonly_fields = fields
+
+
+class DetentionReviewInline(ReadOnlyInline):
+    model = DetentionReview
+    fields = ("placement", "reviewed_on", "reviewed_by", "result")
+    readonly_fields = fields
+
+
+class DetentionAppealInline(ReadOnlyInline):
+    model = DetentionAppeal
+    fields = ("placement", "lodged_on", "court", "case_number", "result", "decided_on")
     readonly_fields = fields
 
 
@@ -553,11 +584,12 @@ class PlacementAdmin(ReadOnlyAdmin):
         "application",
         text_column(Placement, "facility"),
         "regime",
+        "alternative",
         "starts_at",
         "ends_at",
         "review_due",
     )
-    list_filter = ("regime", "facility")
+    list_filter = ("regime", "alternative", "facility")
     list_select_related = ("application", "facility")
     search_fields = ("application__reference",)
 

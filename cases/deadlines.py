@@ -448,6 +448,40 @@ def deprivation_start(
     return detained_at
 
 
+def hold_restriction_cap(application: Application, placement: Placement) -> None:
+    """`placement` ends for another restriction of liberty (detention for an alternative,
+    or the reverse): its cap clock (DOMAIN.md §3 row 17, which counts alternatives too) is
+    detached first, so that ending the placement leaves it running
+    (`follow_restriction_cap` attaches it to the next one)."""
+    Deadline.objects.running().filter(
+        application=application,
+        placement=placement,
+        rule__start_event=DeadlineRule.StartEvent.ENTERED,
+    ).update(placement=None)
+
+
+def follow_restriction_cap(
+    application: Application, placement: Placement, *, actor, at: dt.datetime
+) -> None:
+    """A restriction of liberty (detention or an alternative) starts: the cap counted from
+    entry runs on with it, or opens when none runs. It ends with the placement that holds
+    it (met), unless another restriction takes over (`hold_restriction_cap`)."""
+    running = Deadline.objects.running().filter(
+        application=application, rule__start_event=DeadlineRule.StartEvent.ENTERED
+    )
+    if running.exists():
+        running.update(placement=placement)
+        return
+    open_deadlines(
+        application,
+        DeadlineRule.StartEvent.ENTERED,
+        entry_moment(application),
+        actor=actor,
+        placement=placement,
+        at=at,
+    )
+
+
 def entry_moment(application: Application) -> dt.datetime:
     """When the restriction cap starts: entry, else apprehension, else the application."""
     day = application.entered_on or application.apprehended_on or application.submitted_on

@@ -29,7 +29,18 @@ from accounts import roles
 from accounts.models import User
 
 from . import workflow
-from .models import Appeal, Applicant, Application, Document, Facility, FamilyLink, Interview
+from .models import (
+    Appeal,
+    Applicant,
+    Application,
+    DetentionAppeal,
+    DetentionReview,
+    Document,
+    Facility,
+    FamilyLink,
+    Interview,
+    Placement,
+)
 from .validators import validate_past_date
 from .workflow.procedures import CHANNELS, HOME_STATE
 
@@ -190,10 +201,22 @@ class DetainForm(TransitionForm):
     )
     order_reference = forms.CharField(label=_("Order reference"), max_length=100)
     ordering_authority = forms.CharField(label=_("Ordered by"), max_length=200, required=False)
+    last_resort_reason = forms.CharField(
+        label=_("Why detention is a last resort"),
+        max_length=REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The applicant is an unaccompanied minor: detention only in exceptional "
+            "circumstances, when no less coercive measure can be applied. Shown on the "
+            "case page and its timeline."
+        ),
+    )
 
     def __init__(self, *args, case: Application, **kwargs) -> None:
         super().__init__(*args, case=case, **kwargs)
         self.fields["facility"].queryset = detention_facilities()
+        if not case.is_unaccompanied_minor():
+            del self.fields["last_resort_reason"]
 
 
 def reception_facilities():
@@ -483,7 +506,84 @@ class CourtOrderForm(Form):
     court = forms.CharField(label=_("Court"), max_length=200)
     case_number = forms.CharField(label=_("Court case number"), max_length=100)
     order_on = date_field(_("Order of"))
-    until = date_field(_("Detention authorised until"))
+    order_time = forms.TimeField(
+        label=_("Time of the order"),
+        required=False,
+        widget=TimeInput,
+        help_text=_("24-hour, Vilnius time, if known: the 48-hour limit is met at it."),
+    )
+    until = date_field(
+        _("Detention authorised until"),
+        help_text=_(
+            "A later order of another case number, or of another day, is recorded as an "
+            "extension; the same number on the same day corrects the order."
+        ),
+    )
+
+
+class DetentionReviewForm(Form):
+    reviewed_on = date_field(_("Reviewed on"))
+    reviewed_by = forms.CharField(label=_("Reviewed by (court or authority)"), max_length=200)
+    result = forms.ChoiceField(
+        label=_("Result"), choices=DetentionReview.Result.choices, widget=forms.RadioSelect
+    )
+    reason = reason_field(
+        required=False,
+        help_text=_("Required when the review ends the detention: the person is released."),
+    )
+
+
+class DetentionAppealForm(Form):
+    lodged_on = date_field(_("Appeal lodged on"))
+    court = forms.CharField(label=_("Court"), max_length=200)
+    case_number = forms.CharField(label=_("Court case number"), max_length=100, required=False)
+
+
+class DetentionAppealResultForm(Form):
+    result = forms.ChoiceField(
+        label=_("Court's result"),
+        choices=DetentionAppeal.Result.choices,
+        widget=forms.RadioSelect,
+    )
+    decided_on = date_field(_("Decided on"))
+    reason = reason_field(
+        required=False,
+        help_text=_("Required when the court ended the detention: the person is released."),
+    )
+
+
+class AlternativeForm(Form):
+    """An alternative to detention; it carries the status the user saw, like a transition
+    (applied to a detainee it is a release)."""
+
+    expected_status = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    measure = forms.ChoiceField(
+        label=_("Alternative to detention"),
+        choices=Placement.Alternative.choices,
+        widget=forms.RadioSelect,
+    )
+    facility = FacilityChoiceField(
+        label=_("Where the person lives"),
+        queryset=Facility.objects.none(),
+        help_text=_("A reception facility; the person takes one of its places."),
+    )
+    legal_basis = forms.CharField(
+        label=_("Legal basis"),
+        max_length=300,
+        help_text=_("Act and article, e.g. Law on the Legal Status of Aliens, Art. 115."),
+    )
+    order_reference = forms.CharField(label=_("Order reference"), max_length=100, required=False)
+    ordering_authority = forms.CharField(label=_("Ordered by"), max_length=200, required=False)
+    reason = reason_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = reception_facilities()
+
+
+class EndAlternativeForm(Form):
+    ended_on = date_field(_("Ended on"), required=False, help_text=_("Empty: ended now."))
+    reason = reason_field(_("Reason for ending it"))
 
 
 class ServiceForm(Form):
@@ -751,6 +851,11 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "interview_cancel": CancelInterviewForm,
     "interview": InterviewForm,
     "court_order": CourtOrderForm,
+    "detention_review": DetentionReviewForm,
+    "detention_appeal": DetentionAppealForm,
+    "detention_appeal_result": DetentionAppealResultForm,
+    "alternative": AlternativeForm,
+    "end_alternative": EndAlternativeForm,
     "service": ServiceForm,
     "judgment": JudgmentForm,
     "further_appeal": FurtherAppealForm,
@@ -785,6 +890,11 @@ ACTION_LABELS = {
     "interview_cancel": _("Cancel a scheduled interview"),
     "interview": _("Record the personal interview"),
     "court_order": _("Record the court order on detention"),
+    "detention_review": _("Record a review of the detention"),
+    "detention_appeal": _("Record an appeal against the detention"),
+    "detention_appeal_result": _("Record the result of the appeal against detention"),
+    "alternative": _("Apply an alternative to detention"),
+    "end_alternative": _("End the alternative to detention"),
     "service": _("Record service of the decision"),
     "judgment": _("Record the judgment on the appeal"),
     "further_appeal": _("Record a further appeal to the Supreme Administrative Court"),

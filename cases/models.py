@@ -1052,6 +1052,14 @@ class Application(ConcurrentTransitionMixin, models.Model):
             .first()
         )
 
+    def open_alternative(self):
+        """The open placement under an alternative to detention (regime restricted)."""
+        return (
+            self.placements.filter(regime=Placement.Regime.RESTRICTED, ends_at__isnull=True)
+            .select_related("facility")
+            .first()
+        )
+
     def current_placement(self):
         return (
             self.placements.filter(ends_at__isnull=True)
@@ -1452,7 +1460,28 @@ class Placement(models.Model):
     facility = models.ForeignKey(
         Facility, verbose_name=_("facility"), on_delete=models.PROTECT, related_name="placements"
     )
+
+    class Alternative(models.TextChoices):
+        # Alternatives to detention (RCD 2013/33 Art. 8(4); Law on the Legal Status of
+        # Aliens Art. 115): each names the facility the person lives at, so that it counts
+        # in the facility's places like any other placement.
+        REPORTING_DUTY = "reporting_duty", _("Duty to report")
+        DESIGNATED_RESIDENCE = "designated_residence", _("Residence in a designated place")
+
     regime = models.CharField(_("regime"), max_length=20, choices=Regime.choices)
+    alternative = models.CharField(
+        _("alternative to detention"),
+        max_length=30,
+        choices=Alternative.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # Why detaining an unaccompanied minor is a last resort (RCD 2013/33 Art. 11(3)),
+    # recorded by the decision-maker who allowed it.
+    last_resort_reason = models.TextField(
+        _("why detention is a last resort"), blank=True, default="", db_default=""
+    )
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
     ordering_authority = models.CharField(_("ordered by"), max_length=200, blank=True)
     order_reference = models.CharField(_("order reference"), max_length=100, blank=True)
@@ -1515,6 +1544,12 @@ class Placement(models.Model):
                 condition=Q(ends_at__isnull=True),
                 name="placement_one_current_per_case",
             ),
+            # An alternative to detention is a restricted placement. (Restricted placements
+            # recorded before alternatives were named have none.)
+            models.CheckConstraint(
+                condition=Q(alternative="") | Q(regime="restricted"),
+                name="placement_alternative_is_restricted",
+            ),
         ]
         triggers = [
             pgtrigger.Trigger(
@@ -1560,6 +1595,102 @@ DUE_COUNTS_SQL = f"""
     UNION ALL
     SELECT unit_id, -1, due_day, sum(deadlines) FROM days GROUP BY unit_id, due_day;
 """  # noqa: S608 (identifiers written here)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detention in court: orders and their extensions, periodic reviews, appeals
+# ---------------------------------------------------------------------------------------------
+
+
+class DetentionRecord(models.Model):
+    """What the records of a detention in court share: the case, the detention (placement)
+    they are about, and when Haven recorded them. Read per case (`application`)."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
+    )
+    placement = models.ForeignKey(
+        Placement, verbose_name=_("placement"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class DetentionOrder(DetentionRecord):
+    """A court's order authorising a detention (the first one) or extending it (each later
+    one): the court, its case number, when it was made and until when it authorises the
+    detention. The placement keeps the latest order's facts for the pages."""
+
+    is_extension = models.BooleanField(_("extension"), default=False)
+    court = models.CharField(_("court"), max_length=200)
+    case_number = models.CharField(_("court case number"), max_length=100)
+    ordered_at = models.DateTimeField(_("ordered at"))
+    until = models.DateField(_("detention authorised until"))
+
+    class Meta:
+        ordering = ["ordered_at", "id"]
+        verbose_name = _("court order on detention")
+        verbose_name_plural = _("court orders on detention")
+        indexes = [models.Index(fields=["application", "ordered_at"], name="detorder_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.court} {self.case_number}"
+
+
+class DetentionReview(DetentionRecord):
+    """A periodic review of a detention (RCD 2024/1346 Art. 11(3); RCD 2013/33 Art. 9(5)):
+    when, by whom (court or authority), and whether the detention goes on or ends."""
+
+    class Result(models.TextChoices):
+        CONTINUED = "continued", _("Detention continues")
+        ENDED = "ended", _("Detention ended")
+
+    reviewed_on = models.DateField(_("reviewed on"))
+    reviewed_by = models.CharField(_("reviewed by"), max_length=200)
+    result = models.CharField(_("result"), max_length=20, choices=Result.choices)
+
+    class Meta:
+        ordering = ["reviewed_on", "id"]
+        verbose_name = _("detention review")
+        verbose_name_plural = _("detention reviews")
+        indexes = [models.Index(fields=["application", "reviewed_on"], name="detreview_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewed_on} {self.get_result_display()}"
+
+
+class DetentionAppeal(DetentionRecord):
+    """The detainee's appeal against the detention: lodged when, with which court and case
+    number, and the court's result (detention ended or upheld) with its date."""
+
+    class Result(models.TextChoices):
+        ENDED = "ended", _("Detention ended")
+        UPHELD = "upheld", _("Detention upheld")
+
+    lodged_on = models.DateField(_("appeal lodged on"))
+    court = models.CharField(_("court"), max_length=200)
+    case_number = models.CharField(_("court case number"), max_length=100, blank=True)
+    result = models.CharField(_("result"), max_length=20, choices=Result.choices, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["lodged_on", "id"]
+        verbose_name = _("appeal against detention")
+        verbose_name_plural = _("appeals against detention")
+        indexes = [models.Index(fields=["application", "lodged_on"], name="detappeal_case_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(result="") & Q(decided_on__isnull=True))
+                | (~Q(result="") & Q(decided_on__gte=models.F("lodged_on"))),
+                name="detappeal_result_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.court} {self.case_number}".strip()
+
 
 # Recount every stored count from the rows (after a bulk load that ran with the triggers off,
 # or to repair the counts by hand in `manage.py dbshell`).
@@ -2130,6 +2261,7 @@ class DeadlineRule(models.Model):
             _("Responsibility determined (Dublin)"),
         )
         DETAINED = "detained", _("Detention started (from the apprehension)")
+        DETENTION_REVIEW = "detention_review", _("Detention started or last reviewed")
         DUBLIN_REQUEST_SENT = "dublin_request_sent", _("Dublin request sent")
         TRANSFER_ACCEPTED = "transfer_accepted", _("Another Member State responsible (Dublin)")
         TRANSFER_IMPRISONMENT = (
@@ -2175,6 +2307,7 @@ class DeadlineRule(models.Model):
         LODGED = "lodged", _("Application lodged")
         DECIDED = "decided", _("First-instance decision")
         COURT_ORDER = "court_order", _("Court order on detention recorded")
+        DETENTION_REVIEWED = "detention_reviewed", _("Detention reviewed (or a court order)")
         APPEAL_LODGED = "appeal_lodged", _("Appeal lodged")
         TRANSFER_APPEAL_LODGED = (
             "transfer_appeal_lodged",

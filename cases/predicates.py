@@ -11,7 +11,9 @@ There is one permission system. Its names are
 - `cases.take_case`: assign the case to oneself (its unit's caseworkers while nobody is
   assigned, and whoever may decide);
 - `cases.see_access_log`: see who viewed the case (decision-makers of its unit,
-  administrators, superusers).
+  administrators, superusers);
+- `cases.detain_minor`: detain an unaccompanied minor, recording why it is a last resort
+  (decision-makers of its unit, superusers).
 
 A caseworker or decision-maker of another unit with emergency ("break-glass") access to the
 case (`BreakGlassGrant`) may read it while the grant lasts, and work on it too once the
@@ -165,6 +167,19 @@ EXPLAINED: dict[str, tuple[tuple[rules.Predicate, Promise], ...]] = {
             _("This case is already assigned; only a decision-maker may reassign it."),
         ),
     ),
+    # Detention of an unaccompanied minor only in exceptional circumstances, as a last
+    # resort (RCD 2013/33 Art. 11(2)-(3)): a decision-maker answers for it.
+    "cases.detain_minor": (
+        (is_signed_in, NOT_SIGNED_IN),
+        (
+            is_decision_maker,
+            _(
+                "The applicant is an unaccompanied minor: only a decision-maker may detain "
+                "them, recording why detention is a last resort."
+            ),
+        ),
+        (is_of_case_unit, OTHER_UNIT),
+    ),
 }
 
 
@@ -178,6 +193,7 @@ def _all_checks_of(name: str) -> rules.Predicate:
 work_on_case = _all_checks_of("cases.work_on_case")
 decide_case = _all_checks_of("cases.decide_case")
 take_case = _all_checks_of("cases.take_case") | decide_case
+detain_minor = _all_checks_of("cases.detain_minor")
 read_case = (
     work_on_case
     | (is_signed_in & is_administrator)
@@ -194,6 +210,7 @@ rules.add_perm("cases.decide_case", decide_case)
 rules.add_perm("cases.take_case", take_case)
 rules.add_perm("cases.see_access_log", see_access_log)
 rules.add_perm("cases.end_break_glass", end_break_glass)
+rules.add_perm("cases.detain_minor", detain_minor)
 
 
 def refusal(user, perm: str, application: Application) -> str | None:

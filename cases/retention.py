@@ -14,11 +14,13 @@ its hash chain) and loses what identifies the person:
 - the case's free text (claim summary, interview waiver reason, places of submission and
   apprehension, the return decision's reference, the age assessment's method and result,
   the names, organisations and contact of the minor's representative and of the legal
-  representative, the language of service), notes, placement and deadline free text, the
-  court case numbers of appeals (the court, the dates and the outcome stay for statistics),
-  the interpreter and language of its personal interviews, documents (the file is deleted,
-  its name and description replaced, its SHA-256 kept as proof of what was held), and the
-  reasons given for emergency access to it (who, when and until when are kept);
+  representative, the language of service), notes, placement and deadline free text (a
+  detention's last-resort reason included), the court case numbers of appeals (the court,
+  the dates and the outcome stay for statistics) and of the court's orders on detention
+  and of appeals against it, the interpreter and language of its personal interviews,
+  documents (the file is deleted, its name and description replaced, its SHA-256 kept as
+  proof of what was held), and the reasons given for emergency access to it (who, when and
+  until when are kept);
 - the reasons of the case's events, redacted through `cases.audit.redact_reasons` (the one
   change the append-only trigger allows), pointing at the `retention` event appended here,
   which lists the redacted events so that `verify_audit` reports redaction, not tampering;
@@ -69,6 +71,8 @@ from .models import (
     BreakGlassGrant,
     CaseEvent,
     Deadline,
+    DetentionAppeal,
+    DetentionOrder,
     Document,
     FamilyLink,
     Interview,
@@ -126,9 +130,17 @@ APPLICATION_TEXT = (
     # applicant's languages do (the method and day of service stay).
     "service_language",
 )
-PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number")
+# A detention's last-resort reason speaks of the minor's circumstances.
+PLACEMENT_TEXT = ("end_reason", "order_reference", "court_case_number", "last_resort_reason")
+# A court's case number leads to the court's file on the person.
 # A court's case number leads to the judgment, which names the person.
 APPEAL_TEXT = ("court_case_number",)
+DETENTION_COURT_TEXT = ("case_number",)
+# The records that hold it, and the plan's list of each one's rows.
+DETENTION_COURT_RECORDS = (
+    (DetentionOrder, "detention_orders"),
+    (DetentionAppeal, "detention_appeals"),
+)
 DEADLINE_TEXT = ("waive_reason",)
 DOCUMENT_TEXT = ("original_name", "description")
 BREAK_GLASS_TEXT = ("reason", "revoke_reason")
@@ -220,6 +232,8 @@ class CasePlan:
     files: list[str] = field(default_factory=list)
     placements: list[int] = field(default_factory=list)
     appeals: list[int] = field(default_factory=list)
+    detention_orders: list[int] = field(default_factory=list)
+    detention_appeals: list[int] = field(default_factory=list)
     deadlines: list[int] = field(default_factory=list)
     grants: list[int] = field(default_factory=list)
     family_links: list[int] = field(default_factory=list)
@@ -237,6 +251,8 @@ class CasePlan:
             or self.documents
             or self.placements
             or self.appeals
+            or self.detention_orders
+            or self.detention_appeals
             or self.deadlines
             or self.grants
             or self.family_links
@@ -269,6 +285,12 @@ class CasePlan:
             (ngettext_lazy("%(n)s file deleted", "%(n)s files deleted", "n"), len(self.files)),
             (ngettext_lazy("%(n)s placement", "%(n)s placements", "n"), len(self.placements)),
             (ngettext_lazy("%(n)s appeal", "%(n)s appeals", "n"), len(self.appeals)),
+            (
+                ngettext_lazy(
+                    "%(n)s court record on detention", "%(n)s court records on detention", "n"
+                ),
+                len(self.detention_orders) + len(self.detention_appeals),
+            ),
             (ngettext_lazy("%(n)s deadline", "%(n)s deadlines", "n"), len(self.deadlines)),
             (
                 ngettext_lazy("%(n)s emergency access", "%(n)s emergency accesses", "n"),
@@ -312,6 +334,7 @@ class CasePlan:
             "documents": len(self.documents),
             "placements": len(self.placements),
             "appeals": len(self.appeals),
+            "detention_court_records": len(self.detention_orders) + len(self.detention_appeals),
             "deadlines": len(self.deadlines),
             "emergency_accesses": len(self.grants),
             "family_links": len(self.family_links),
@@ -387,6 +410,9 @@ def plan_case(case: Application, closed_before: dt.date) -> CasePlan:
         .filter(_needs_redaction(APPEAL_TEXT))
         .values_list("pk", flat=True)
     )
+    for model, name in DETENTION_COURT_RECORDS:
+        rows = model.objects.filter(application=case).filter(_needs_redaction(DETENTION_COURT_TEXT))
+        setattr(plan, name, list(rows.values_list("pk", flat=True)))
     plan.deadlines = list(
         Deadline.objects.filter(application=case)
         .filter(_needs_redaction(DEADLINE_TEXT))
@@ -457,6 +483,10 @@ def anonymise_case(application_id: int, closed_before: dt.date, *, actor=None) -
         )
         Placement.objects.filter(pk__in=plan.placements).update(**_redact_update(PLACEMENT_TEXT))
         Appeal.objects.filter(pk__in=plan.appeals).update(**_redact_update(APPEAL_TEXT))
+        for model, name in DETENTION_COURT_RECORDS:
+            model.objects.filter(pk__in=getattr(plan, name)).update(
+                **_redact_update(DETENTION_COURT_TEXT)
+            )
         Deadline.objects.filter(pk__in=plan.deadlines).update(**_redact_update(DEADLINE_TEXT))
         BreakGlassGrant.objects.filter(pk__in=plan.grants).update(
             **_redact_update(BREAK_GLASS_TEXT)

@@ -502,6 +502,42 @@ DEFAULT_RULES: list[dict] = [
         "reminder_days": "14,3,1",
     },
     {
+        # RCD 2013/33 Art. 9(5) asks for reviews "at reasonable intervals" without a number
+        # (DOMAIN.md §3 row 16, ❌): one month is Haven's default, about twice the APR-era
+        # limit below, so that a detention older than its last review never goes unnoticed
+        # for long. Administrators change it here.
+        "code": "detention-periodic-review",
+        "name": gettext_noop("Periodic review of detention"),
+        "legal_source": gettext_noop(
+            "Directive 2013/33/EU Art. 9(5): review at reasonable intervals (one month: a "
+            "default, not a number of the law)"
+        ),
+        "start_event": "detention_review",
+        "stop_event": "detention_reviewed",
+        "duration": 1,
+        "unit": "months",
+        "roll_forward": False,
+        "reminder_days": "3,1",
+        "applies_until": APR_APPLIES_FROM - dt.timedelta(days=1),
+        "family": "detention-periodic-review",
+    },
+    {
+        "code": "detention-periodic-review-apr",
+        "name": gettext_noop("Periodic review of detention (RCD 2024)"),
+        "legal_source": gettext_noop(
+            "Directive (EU) 2024/1346 Art. 11(3): ex officio review of administrative "
+            "detention within 15 days (21 days in exceptional situations)"
+        ),
+        "start_event": "detention_review",
+        "stop_event": "detention_reviewed",
+        "duration": 15,
+        "unit": "calendar_days",
+        "roll_forward": False,
+        "reminder_days": "3,1",
+        "applies_from": APR_APPLIES_FROM,
+        "family": "detention-periodic-review",
+    },
+    {
         "code": "restriction-cap",
         "name": gettext_noop("18-month cap on restrictions of liberty since entry"),
         "legal_source": gettext_noop(

@@ -30,6 +30,7 @@ from .models import (
     Placement,
     Status,
 )
+from .timeline_detention import DETENTION_CAUSES, DetentionRecords, court_order_row, detention_row
 from .timeline_legal import APPEAL_CAUSES, appeal_details, decision_details, record_title
 from .timeline_person import INTERVIEW_ACTIONS, PERSON_CAUSES, interview_title, person_title
 
@@ -55,6 +56,7 @@ CAUSE_LABELS = {
     "corrected": gettext_lazy("Correct the record"),
     "brought_up_to_date": gettext_lazy("The record is up to date"),
     **PERSON_CAUSES,
+    **DETENTION_CAUSES,
 }
 
 
@@ -97,9 +99,12 @@ class TimelineBuilder:
         documents: Iterable[Document],
         placements: Iterable[Placement],
         document_url: Callable[[Document], str],
+        detention: DetentionRecords | None = None,
     ) -> None:
-        """`document_url` gives a document's link: the case page's download, or an API's."""
+        """`document_url` gives a document's link: the case page's download, or an API's.
+        `detention`: the case's detention records, when the caller has read them already."""
         self.events = events
+        self.detention = detention if detention is not None else DetentionRecords.of(case)
         self.document_url = document_url
         self.notes = {n.pk: n for n in notes}
         self.documents = {d.pk: d for d in documents}
@@ -315,10 +320,17 @@ class TimelineBuilder:
             row["title"] = _("Placed at %(facility)s") % {"facility": name}
             if regime:
                 row["details"].append(str(regime))
+            if data.get("alternative"):
+                row["details"].append(label(Placement.Alternative, data["alternative"]))
             if placement and placement.legal_basis:
                 row["details"].append(
                     _("Legal basis: %(basis)s") % {"basis": placement.legal_basis}
                 )
+            if placement and placement.last_resort_reason:
+                # An unaccompanied minor detained: the decision-maker's reason, as it is now.
+                row["text"] = _("Detention as a last resort: %(reason)s") % {
+                    "reason": placement.last_resort_reason
+                }
         elif event.action == "ended":
             row["title"] = _("Placement at %(facility)s ended") % {"facility": name}
             if placement and placement.end_reason:
@@ -358,12 +370,10 @@ class TimelineBuilder:
             if who is not None:
                 row["details"].append(_("Interviewer: %(who)s") % {"who": person(who)})
         elif action == "court_order":
-            row["title"] = _("Court order on detention: of %(on)s, until %(until)s") % {
-                "on": self._date(data.get("order_on")),
-                "until": self._date(data.get("until")),
-            }
+            court_order_row(data, self.detention, self._date, row)
             placement = self.placements.get(data.get("placement"))
-            if placement and placement.court_name:
+            if "order" not in data and placement and placement.court_name:
+                # Recorded before each order had a row of its own: the placement's court.
                 row["details"].append(
                     f"{placement.court_name}, {placement.court_case_number}".strip(", ")
                 )
@@ -402,6 +412,8 @@ class TimelineBuilder:
                 "who": person(who) if who else "?",
                 "until": self._moment(data.get("until")),
             }
+        elif detention_row(action, data, self.detention, self._date, row):
+            pass
         else:
             row["title"] = (
                 record_title(action, data, self._date)

@@ -25,6 +25,7 @@ from .. import access, forms, sensitive, workflow
 from ..labels import label, person
 from ..models import Appeal, Application, Document, Interview, Placement, SensitiveField, Status
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
+from ..timeline_detention import DetentionRecords
 from ..workflow.procedures import CHANNELS, HOME_STATE
 from .common import _deadline_row, limits_missed
 from .family import family_context
@@ -199,6 +200,8 @@ def _recorded(
                 "until": current.court_order_until,
             },
         )
+    if name == "alternative":
+        return [], {"expected_status": case.status}
     if name in PERSON_RECORDS:
         return PERSON_RECORDS[name](case)
     return [], {}
@@ -272,6 +275,25 @@ def appeal_rows(appeals: list[Appeal]) -> list[dict[str, Any]]:
         }
         for a in sorted(appeals, key=lambda a: (a.subject, a.lodged_on, a.pk))
     ]
+
+
+def detention_actions(
+    case: Application, current: Placement | None, records: DetentionRecords
+) -> list[str]:
+    """The records of detention the case page offers now: the court's orders, reviews and
+    the appeal against detention while the person is detained; an alternative to detention
+    while the case is open (a release onto it for a detainee), and its end."""
+    names: list[str] = []
+    detained = current is not None and current.regime == Placement.Regime.DETENTION
+    if detained:
+        names += ["court_order", "detention_review", "detention_appeal"]
+    if any(not appeal.result for appeal in records.appeals):
+        names.append("detention_appeal_result")
+    if case.status in (Status.SUBMITTED, Status.EXAMINATION, Status.DETENTION):
+        names.append("alternative")
+    if current is not None and current.regime == Placement.Regime.RESTRICTED:
+        names.append("end_alternative")
+    return names
 
 
 def procedure_actions(case: Application) -> list[str]:
@@ -410,6 +432,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     placements = list(case.placements.select_related("facility").order_by("-starts_at"))
     current = next((p for p in placements if p.ends_at is None), None)
+    records = DetentionRecords.of(case)
     notes = list(case.notes.select_related("author"))
     interviews = list(
         case.interviews.select_related("interviewer", "record").order_by("scheduled_at")
@@ -441,6 +464,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             documents=documents,
             placements=placements,
             document_url=_document_url,
+            detention=records,
         ).rows()
     )
 
@@ -461,8 +485,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             names.append("interview")
             if not case.interviewed_on:
                 names.append("interview_missed")
-        if current is not None and current.regime == Placement.Regime.DETENTION:
-            names.append("court_order")
+        names += detention_actions(case, current, records)
         if case.status == Status.DECIDED and not (case.served_on and case.service_method):
             names.append("service")
         names += appeal_actions(case, appeals)
@@ -551,6 +574,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "appeals": appeal_rows(appeals),
         "past_placements": [p for p in placements if p.ends_at is not None],
+        "detention_records": records,
         "open_deadlines": open_deadlines,
         "closed_deadlines": closed_deadlines,
         "limits_missed": limits_missed(deadlines, now),

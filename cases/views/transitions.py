@@ -22,7 +22,7 @@ from accounts.models import User
 
 from .. import forms, predicates, workflow
 from ..labels import data_text, person, transition_labels
-from ..models import Appeal, Application, Deadline, Status
+from ..models import Appeal, Application, Deadline, DetentionAppeal, Status
 from .common import _form_case, _form_page, _refused, _submit, limits_missed
 
 
@@ -145,8 +145,8 @@ def _run_action(name: str, case: Application, user: User, form) -> Any:
         return workflow.cancel_interview(
             case.pk, actor=user, interview=data["interview"], reason=data["reason"]
         )
-    if name == "court_order":
-        return workflow.record_court_order(case.pk, actor=user, **data)
+    if name in DETENTION_ACTIONS:
+        return DETENTION_ACTIONS[name](case, user, data)
     if name == "service":
         return workflow.record_service(case.pk, actor=user, **data)
     if name == "judgment":
@@ -175,6 +175,37 @@ def _subsequent(case: Application, user: User, data: dict[str, Any]) -> Applicat
         lodged_on=data["lodged_on"],
         reason=data["reason"],
     )
+
+
+def _appeal_result(case: Application, user: User, data: dict[str, Any]) -> Application:
+    """The result of the pending appeal against detention (the latest one lodged)."""
+    pending = (
+        DetentionAppeal.objects.filter(application=case, result="")
+        .order_by("-lodged_on", "-pk")
+        .first()
+    )
+    if pending is None:
+        raise workflow.TransitionForbidden(_("No appeal against detention is pending."))
+    return workflow.record_detention_appeal_result(case.pk, actor=user, appeal=pending, **data)
+
+
+# Detention in court and its alternatives (issue 17): slug -> (case, user, data) -> verb.
+DETENTION_ACTIONS = {
+    "court_order": lambda case, user, data: workflow.record_court_order(
+        case.pk, actor=user, **data
+    ),
+    "detention_review": lambda case, user, data: workflow.record_detention_review(
+        case.pk, actor=user, **data
+    ),
+    "detention_appeal": lambda case, user, data: workflow.lodge_detention_appeal(
+        case.pk, actor=user, **data
+    ),
+    "detention_appeal_result": _appeal_result,
+    "alternative": lambda case, user, data: workflow.apply_alternative(case.pk, actor=user, **data),
+    "end_alternative": lambda case, user, data: workflow.end_alternative(
+        case.pk, actor=user, **data
+    ),
+}
 
 
 # The records of the procedures (issue 17): slug -> (case, user, form data) -> workflow verb.
@@ -240,6 +271,13 @@ ACTION_DONE = {
     "interview_cancel": gettext_lazy("The interview is cancelled."),
     "interview": gettext_lazy("The interview is recorded."),
     "court_order": gettext_lazy("The court order is recorded."),
+    "detention_review": gettext_lazy("The review of the detention is recorded."),
+    "detention_appeal": gettext_lazy("The appeal against the detention is recorded."),
+    "detention_appeal_result": gettext_lazy(
+        "The result of the appeal against detention is recorded."
+    ),
+    "alternative": gettext_lazy("The alternative to detention applies."),
+    "end_alternative": gettext_lazy("The alternative to detention has ended."),
     "service": gettext_lazy("The service of the decision is recorded."),
     "judgment": gettext_lazy("The judgment is recorded."),
     "further_appeal": gettext_lazy("The further appeal is recorded."),
@@ -285,7 +323,10 @@ def case_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         "submit_label": _("Record"),
     }
     if request.method == "GET":
-        return _form_page(request, case, forms.action_form(name, case), **page)
+        # A record that may release a detainee carries the status the user saw.
+        seen = "expected_status" in forms.ACTION_FORMS[name].base_fields
+        initial = {"expected_status": case.status} if seen else {}
+        return _form_page(request, case, forms.action_form(name, case, initial=initial), **page)
     form = forms.action_form(name, case, request.POST)
     return _submit(
         request,

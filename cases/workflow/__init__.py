@@ -148,10 +148,23 @@ def blocked_reason(application: Application, name: str, user: User) -> str | Non
         refusal = predicates.refusal(user, transition.permission, application)
         if refusal:
             return refusal
+    extra = EXTRA_PERMISSIONS.get(name)
+    if extra is not None and extra[0](application):
+        refusal = predicates.refusal(user, extra[1], application)
+        if refusal:
+            return refusal
     for condition in transition.conditions:
         if not condition(application):
             return str(getattr(condition, "message", _("A condition is not met.")))
     return None
+
+
+# Transitions that need a further permission on some cases: (when, permission). Detaining
+# an unaccompanied minor is for a decision-maker, who records why it is a last resort
+# (RCD 2013/33 Art. 11(2)-(3); issue 17).
+EXTRA_PERMISSIONS: dict[str, tuple[Callable[[Application], bool], str]] = {
+    "detain": (Application.is_unaccompanied_minor, "cases.detain_minor"),
+}
 
 
 def available_transitions(application: Application, user: User) -> list[TransitionOption]:
@@ -586,6 +599,19 @@ def start_examination(
     )
 
 
+def _check_free_place(case: Application, place: Facility, errors: dict[str, str]) -> None:
+    """`place` (its row locked by the caller) has a free place for the case's person; the
+    place the person holds there now counts as free."""
+    current = case.current_placement()
+    taken = place.occupancy() - (1 if current and current.facility_id == place.pk else 0)
+    if taken >= place.capacity:
+        errors["facility"] = _("%(name)s is full (%(taken)s of %(capacity)s places).") % {
+            "name": place.name,
+            "taken": taken,
+            "capacity": place.capacity,
+        }
+
+
 @retried
 def detain(
     application: Application | int,
@@ -597,23 +623,36 @@ def detain(
     legal_basis: str,
     order_reference: str,
     ordering_authority: str = "",
+    last_resort_reason: str = "",
     at: dt.datetime | None = None,
 ) -> Application:
     """Place the applicant in detention at `facility`.
 
     Checks that the facility takes detainees and has a free place (the facility row is
     locked, so two detentions cannot take the last place at once); ends any current
-    open placement; opens the 48-hour court-order limit and the cap on restrictions of
-    liberty counted from entry.
+    open placement (an alternative to detention hands its cap clock over); opens the
+    48-hour court-order limit, the periodic review and the cap on restrictions of liberty
+    counted from entry. An unaccompanied minor is detained only by a decision-maker
+    (`EXTRA_PERMISSIONS`) who says why it is a last resort (`last_resort_reason`, shown on
+    the timeline and the case page).
     """
     legal_basis = (legal_basis or "").strip()
     order_reference = (order_reference or "").strip()
+    last_resort_reason = (last_resort_reason or "").replace("\x00", "").strip()
     state: dict[str, Any] = {}
 
     def prepare(case: Application) -> dict[str, Any]:
         errors: dict[str, str] = {}
         if not legal_basis:
             errors["legal_basis"] = _("Give the legal basis of the detention.")
+        if case.is_unaccompanied_minor():
+            if not last_resort_reason:
+                errors["last_resort_reason"] = _(
+                    "The applicant is an unaccompanied minor: say why detention is a last "
+                    "resort (no less coercive measure can be applied)."
+                )
+            elif len(last_resort_reason) > 5000:
+                errors["last_resort_reason"] = _("Keep the reason under 5,000 characters.")
         # A case recorded after the fact (`recorded_as_of`) may not know the order's number.
         if not order_reference and case.recorded_as_of is None:
             errors["order_reference"] = _("Give the reference of the detention order.")
@@ -628,14 +667,7 @@ def detain(
                 "%(name)s is a reception centre; it does not hold detainees."
             ) % {"name": place.name}
         else:
-            current = case.current_placement()
-            taken = place.occupancy() - (1 if current and current.facility_id == place.pk else 0)
-            if taken >= place.capacity:
-                errors["facility"] = _("%(name)s is full (%(taken)s of %(capacity)s places).") % {
-                    "name": place.name,
-                    "taken": taken,
-                    "capacity": place.capacity,
-                }
+            _check_free_place(case, place, errors)
         if errors:
             raise ValidationError(errors)
         state["facility"] = place
@@ -644,27 +676,19 @@ def detain(
     def effects(case: Application, _kwargs: dict[str, Any], moment: dt.datetime) -> None:
         current = case.current_placement()
         if current is not None:
+            if current.regime == Placement.Regime.RESTRICTED:
+                deadlines.hold_restriction_cap(case, current)
             _end_placement(case, current, moment, actor=actor, reason=_("Moved to detention."))
-        placement = Placement.objects.create(
-            application=case,
+        placement = _start_placement(
+            case,
+            actor=actor,
+            moment=moment,
             facility=state["facility"],
             regime=Placement.Regime.DETENTION,
             legal_basis=legal_basis[:300],
             ordering_authority=(ordering_authority or "").strip()[:200],
             order_reference=order_reference[:100],
-            starts_at=moment,
-        )
-        record_event(
-            case,
-            kind=CaseEvent.Kind.PLACEMENT,
-            action="placed",
-            actor=actor,
-            at=moment,
-            data={
-                "placement": placement.pk,
-                "facility": placement.facility_id,
-                "regime": "detention",
-            },
+            last_resort_reason=last_resort_reason if case.is_unaccompanied_minor() else "",
         )
         deadlines.open_deadlines(
             case,
@@ -674,15 +698,15 @@ def detain(
             placement=placement,
             at=moment,
         )
-        if not case.deadlines.open().filter(rule__start_event=DeadlineRule.StartEvent.ENTERED):
-            deadlines.open_deadlines(
-                case,
-                DeadlineRule.StartEvent.ENTERED,
-                deadlines.entry_moment(case),
-                actor=actor,
-                placement=placement,
-                at=moment,
-            )
+        deadlines.open_deadlines(
+            case,
+            DeadlineRule.StartEvent.DETENTION_REVIEW,
+            placement.starts_at,
+            actor=actor,
+            placement=placement,
+            at=moment,
+        )
+        deadlines.follow_restriction_cap(case, placement, actor=actor, at=moment)
 
     if len(legal_basis) > 300 or len(order_reference) > 100 or len(ordering_authority or "") > 200:
         raise ValidationError(_("One of the fields is too long."))
@@ -696,6 +720,31 @@ def detain(
         prepare=prepare,
         effects=effects,
     )
+
+
+def _start_placement(
+    case: Application,
+    *,
+    actor: User,
+    moment: dt.datetime,
+    facility: Facility,
+    regime: str,
+    **facts: Any,
+) -> Placement:
+    """A placement of `regime` at `facility` starts at `moment`, on the timeline (the event
+    names the regime and, for an alternative to detention, the alternative)."""
+    placement = Placement.objects.create(
+        application=case, facility=facility, regime=regime, starts_at=moment, **facts
+    )
+    data = {"placement": placement.pk, "facility": facility.pk, "regime": regime}
+    if placement.alternative:
+        data["alternative"] = placement.alternative
+    if placement.last_resort_reason:
+        data["last_resort"] = True
+    record_event(
+        case, kind=CaseEvent.Kind.PLACEMENT, action="placed", actor=actor, at=moment, data=data
+    )
+    return placement
 
 
 def _end_placement(
@@ -767,23 +816,12 @@ def release(
         if placement is not None:
             _end_placement(case, placement, moment, actor=actor, reason=reason.strip())
         if facility is not None:
-            accommodation = Placement.objects.create(
-                application=case,
+            _start_placement(
+                case,
+                actor=actor,
+                moment=moment,
                 facility=facility,
                 regime=Placement.Regime.ACCOMMODATION,
-                starts_at=moment,
-            )
-            record_event(
-                case,
-                kind=CaseEvent.Kind.PLACEMENT,
-                action="placed",
-                actor=actor,
-                at=moment,
-                data={
-                    "placement": accommodation.pk,
-                    "facility": facility.pk,
-                    "regime": Placement.Regime.ACCOMMODATION,
-                },
             )
 
     return _run_transition(
@@ -876,7 +914,8 @@ def decide(
                 deadlines.day_moment(decided_on, moment),
                 actor=actor,
             )
-            placement = case.open_detention()
+            # Protection ends detention and any alternative to it.
+            placement = case.open_detention() or case.open_alternative()
             if placement is not None:
                 _end_placement(
                     case, placement, moment, actor=actor, reason=_("Protection granted.")
@@ -1240,83 +1279,6 @@ def record_interview(
         apply=apply,
         reason=waiver_reason,
     )
-
-
-@retried
-def record_court_order(
-    application: Application | int,
-    *,
-    actor: User,
-    court: str,
-    case_number: str,
-    order_on: dt.date,
-    until: dt.date,
-) -> Application:
-    """A court authorised the detention until `until`: the 48-hour limit is met (or missed)
-    and the review clock runs to the order's "until" date. Changes no state."""
-    court = (court or "").strip()
-    case_number = (case_number or "").strip()
-
-    def apply(case: Application):
-        placement = case.open_detention()
-        errors: dict[str, str] = {}
-        if placement is None:
-            raise TransitionForbidden(_("The applicant is not in detention."))
-        if not court or len(court) > 200:
-            errors["court"] = _("Name the court (under 200 characters).")
-        if not case_number or len(case_number) > 100:
-            errors["case_number"] = _("Give the court's case number (under 100 characters).")
-        if not isinstance(order_on, dt.date):
-            errors["order_on"] = _("Give the date of the order.")
-        elif order_on < deadlines.local_date(placement.starts_at):
-            errors["order_on"] = _("The order cannot precede the detention.")
-        elif order_on > timezone.localdate():
-            errors["order_on"] = _("This date is in the future.")
-        if not isinstance(until, dt.date):
-            errors["until"] = _("Give the date until which detention is authorised.")
-        elif isinstance(order_on, dt.date) and until < order_on:
-            errors["until"] = _("The 'until' date cannot precede the order.")
-        if errors:
-            raise ValidationError(errors)
-        if (
-            placement.court_name,
-            placement.court_case_number,
-            placement.court_order_on,
-            placement.court_order_until,
-        ) == (court, case_number, order_on, until):
-            return ALREADY_SO
-        placement.court_name = court
-        placement.court_case_number = case_number
-        placement.court_order_on = order_on
-        placement.court_order_until = until
-        placement.review_due = until
-        placement.save(
-            update_fields=[
-                "court_name",
-                "court_case_number",
-                "court_order_on",
-                "court_order_until",
-                "review_due",
-            ]
-        )
-        order_moment = deadlines.day_moment(order_on, timezone.now())
-        deadlines.meet_deadlines(
-            case, DeadlineRule.StopEvent.COURT_ORDER, order_moment, actor=actor
-        )
-        deadlines.open_deadlines(
-            case,
-            DeadlineRule.StartEvent.COURT_ORDER_UNTIL,
-            deadlines.at_noon(until),
-            actor=actor,
-            placement=placement,
-        )
-        return [], {
-            "placement": placement.pk,
-            "order_on": order_on.isoformat(),
-            "until": until.isoformat(),
-        }
-
-    return _record_action(application, actor=actor, action="court_order", apply=apply)
 
 
 @retried
@@ -1775,4 +1737,21 @@ __all__ += [
     "appeal_transfer_decision",
     "record_suspensive_effect",
     "record_transfer_decision",
+]
+
+from .detention import (  # noqa: E402
+    apply_alternative,
+    end_alternative,
+    lodge_detention_appeal,
+    record_court_order,
+    record_detention_appeal_result,
+    record_detention_review,
+)
+
+__all__ += [
+    "apply_alternative",
+    "end_alternative",
+    "lodge_detention_appeal",
+    "record_detention_appeal_result",
+    "record_detention_review",
 ]

@@ -540,3 +540,59 @@ def test_it_removes_the_interpreter_and_the_languages_of_interviews_and_service(
     assert (interview.status, interview.held_on) == ("held", dt.date(2023, 9, 1))
     assert interview.interviewer == alice
     assert (case.service_method, case.interviewed_on) == ("in_person", dt.date(2023, 9, 1))
+
+
+def test_it_removes_the_detention_s_court_numbers_and_last_resort_reason(alice, dora, pabrade):
+    """Court case numbers of orders and appeals on detention lead to the person's court file,
+    and a last-resort reason speaks of the minor: none is left after anonymisation."""
+    with time_machine.travel(PAST, tick=False):
+        case = workflow.submit_application(
+            actor=alice,
+            applicant_data={"family_name": "Sidorov", "given_names": "Pavel", "nationality": "RU"},
+            submitted_on=dt.date(2024, 6, 1),
+            reason="Asked at the border",
+        )
+        case = workflow.start_examination(
+            case, actor=alice, expected_status="submitted", reason="Go"
+        )
+        workflow.record_vulnerability_assessment(
+            case,
+            actor=alice,
+            assessed_on=dt.date(2024, 6, 1),
+            categories=["unaccompanied_minor"],
+            assessor="Dr Jonaitė",
+        )
+        case = workflow.detain(
+            case,
+            actor=dora,
+            expected_status="examination",
+            reason="Absconding",
+            facility=pabrade,
+            legal_basis="Law on the Legal Status of Aliens Art. 113",
+            order_reference="SBGS-7",
+            last_resort_reason="Sidorov ran away from the children's home twice",
+        )
+        workflow.record_court_order(
+            case,
+            actor=alice,
+            court="Utena District Court",
+            case_number="e2-Sidorov-1",
+            order_on=dt.date(2024, 7, 1),
+            until=dt.date(2024, 9, 1),
+        )
+        workflow.lodge_detention_appeal(
+            case,
+            actor=alice,
+            lodged_on=dt.date(2024, 7, 1),
+            court="Regional Administrative Court",
+            case_number="eI-Sidorov-2",
+        )
+        case = workflow.withdraw(
+            case, actor=alice, expected_status="detention", reason="Withdrawn", kind="explicit"
+        )
+    needles = ("sidorov-1", "sidorov-2", "children's home")
+    assert len(traces(needles)) >= 3
+
+    anonymise("--closed-before", CUTOFF)
+
+    assert traces(needles) == []
