@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
@@ -35,9 +37,6 @@ from .models import (
     CaseEvent,
     Deadline,
     DeadlineRule,
-    DetentionAppeal,
-    DetentionOrder,
-    DetentionReview,
     Document,
     Facility,
     Note,
@@ -46,6 +45,7 @@ from .models import (
     hidden_facts,
 )
 from .timeline import CAUSE_LABELS, TimelineBuilder
+from .timeline_detention import DetentionRecords
 
 
 class CaseScopedMixin:
@@ -116,25 +116,6 @@ class PlacementInline(ReadOnlyInline):
         "court_order_until",
         "last_resort_reason",
     )
-    readonly_fields = fields
-
-
-# Detention in court (issue 17): written only by the workflow, shown on the case's page here.
-class DetentionOrderInline(ReadOnlyInline):
-    model = DetentionOrder
-    fields = ("placement", "is_extension", "court", "case_number", "ordered_at", "until")
-    readonly_fields = fields
-
-
-class DetentionReviewInline(ReadOnlyInline):
-    model = DetentionReview
-    fields = ("placement", "reviewed_on", "reviewed_by", "result")
-    readonly_fields = fields
-
-
-class DetentionAppealInline(ReadOnlyInline):
-    model = DetentionAppeal
-    fields = ("placement", "lodged_on", "court", "case_number", "result", "decided_on")
     readonly_fields = fields
 
 
@@ -282,6 +263,7 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
             _("Examination and decision (changed through transitions)"),
             {"fields": EXAMINATION_FIELDS},
         ),
+        (_("Detention in court"), {"fields": ("detention_history",)}),
     )
 
     def has_add_permission(self, request) -> bool:
@@ -294,8 +276,44 @@ class ApplicationAdmin(FSMAdminMixin, CaseScopedMixin, admin.ModelAdmin):
         # Only a superuser corrects the record (`workflow.correct_record`); other staff read
         # it here and run transitions from its buttons.
         if request.user.is_superuser:
-            return WORKFLOW_FIELDS
-        return (*WORKFLOW_FIELDS, *workflow.CORRECTABLE_FIELDS, "grounds_names")
+            return (*WORKFLOW_FIELDS, "detention_history")
+        return (
+            *WORKFLOW_FIELDS,
+            *workflow.CORRECTABLE_FIELDS,
+            "grounds_names",
+            "detention_history",
+        )
+
+    @admin.display(description=_("court orders, reviews and appeals on detention"))
+    def detention_history(self, obj) -> str:
+        """The detention's records in court, oldest first, as the case page lists them
+        (written only by the workflow)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        records = DetentionRecords.of(obj)
+        lines = [
+            (
+                _("Extension") if o.is_extension else _("First order"),
+                f"{o.court}, {o.case_number}: {date_format(localtime(o.ordered_at), 'Y-m-d H:i')}"
+                f" – {o.until.isoformat()}",
+            )
+            for o in records.orders
+        ]
+        lines += [
+            (_("Review"), f"{r.reviewed_on.isoformat()}, {r.reviewed_by}: {r.get_result_display()}")
+            for r in records.reviews
+        ]
+        lines += [
+            (
+                _("Appeal against detention"),
+                f"{a.lodged_on.isoformat()}, {a.court} {a.case_number}".strip()
+                + (f": {a.get_result_display()}" if a.result else ""),
+            )
+            for a in records.appeals
+        ]
+        if not lines:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{}: {}", lines)
 
     @admin.display(description=_("grounds"))
     def grounds_names(self, obj) -> str:

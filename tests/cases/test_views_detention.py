@@ -245,3 +245,22 @@ def test_the_api_case_carries_the_detention_records(alice, pabrade):
     ]
     assert body["detention_appeals"][0]["result"] == ""
     assert body["detention_reviews"] == []
+
+
+def test_the_admin_case_page_lists_the_detention_in_court(client, root, alice, pabrade):
+    with at(2023, 8, 11, 15, 0):
+        case = detained(alice, pabrade)
+        workflow.record_court_order(
+            case,
+            actor=alice,
+            court="Utena District Court",
+            case_number="e2-1/2023",
+            order_on=D(2023, 8, 11),
+            until=D(2023, 10, 11),
+            order_time=dt.time(13, 5),
+        )
+        client.force_login(root)
+        html = client.get(reverse("admin:cases_application_change", args=[case.pk])).content
+    assert "First order: Utena District Court, e2-1/2023: 2023-08-11 13:05 – 2023-10-11" in (
+        html.decode()
+    )
