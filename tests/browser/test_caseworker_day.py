@@ -118,9 +118,13 @@ def test_the_sidebar_shows_the_recorded_interview_and_release_asks_where_to(
     sign_in("ruta")
     page.goto(f"/cases/{sample_case.pk}/")
     side = page.locator("aside.case-side")
-    side.get_by_label("Interview held on").fill("2023-09-01")
+    held_on = side.get_by_label("Interview held on")
+    held_on.fill("2023-09-01")
+    # The sidebar has several record forms (scheduling an interview among them): this one's.
     with page.expect_navigation():
-        side.get_by_role("button", name="Record").first.click()
+        side.locator("form", has=page.get_by_label("Interview held on")).get_by_role(
+            "button", name="Record"
+        ).click()
     recorded = page.locator("#interview-recorded")
     assert "2023-09-01" in recorded.inner_text()
     # The form is folded away; it opens filled in, to correct what was recorded.
