@@ -232,31 +232,35 @@ def appeal_actions(case: Application, appeals: list[Appeal]) -> list[str]:
     after a first-instance judgment (once)."""
     if case.status != Status.APPEALED:
         return []
-    own = [a for a in appeals if a.subject == Appeal.Subject.ASYLUM_DECISION]
-    latest = max(own, key=lambda a: (a.lodged_on, a.pk)) if own else None
-    if latest is None:
-        return []
+    steps = _appeal_steps(appeals, Appeal.Subject.ASYLUM_DECISION, "judgment", "further_appeal")
+    return steps or []
+
+
+def _appeal_steps(
+    appeals: list[Appeal], subject: str, judgment: str, further: str
+) -> list[str] | None:
+    """The next steps of the latest appeal against one decision (None: no appeal yet): its
+    suspensive effect and judgment while it awaits one, then a further appeal (once)."""
+    own = [a for a in appeals if a.subject == subject]
+    if not own:
+        return None
+    latest = max(own, key=lambda a: (a.lodged_on, a.pk))
     if latest.judgment_on is None:
-        return ["suspensive_effect", "judgment"]
+        return ["suspensive_effect", judgment]
     if latest.level == Appeal.Level.FIRST:
-        return ["further_appeal"]
+        return [further]
     return []
 
 
-def transfer_appeal_actions(case: Application) -> list[str]:
+def transfer_appeal_actions(case: Application, appeals: list[Appeal]) -> list[str]:
     """The steps of the appeal against a Dublin transfer decision, in their order: the
     decision's service, the appeal, its suspensive effect and judgment, a further appeal."""
     if not case.transfer_decision_served_on:
         return ["transfer_decision"]
-    subject = Appeal.Subject.TRANSFER_DECISION
-    latest = case.appeals.filter(subject=subject).order_by("-lodged_on", "-id").first()
-    if latest is None:
-        return ["transfer_appeal"]
-    if latest.judgment_on is None:
-        return ["suspensive_effect", "transfer_judgment"]
-    if latest.level == Appeal.Level.FIRST:
-        return ["transfer_further_appeal"]
-    return []
+    steps = _appeal_steps(
+        appeals, Appeal.Subject.TRANSFER_DECISION, "transfer_judgment", "transfer_further_appeal"
+    )
+    return ["transfer_appeal"] if steps is None else steps
 
 
 def appeal_rows(appeals: list[Appeal]) -> list[dict[str, Any]]:
@@ -296,7 +300,7 @@ def detention_actions(
     return names
 
 
-def procedure_actions(case: Application) -> list[str]:
+def procedure_actions(case: Application, appeals: list[Appeal]) -> list[str]:
     """The records of the procedures the case page offers now (issue 17): channelling, the
     examination of admissibility, the vulnerability assessment, the Dublin steps in their
     order, and a subsequent application once the case has ended. Each goes through
@@ -323,7 +327,7 @@ def procedure_actions(case: Application) -> list[str]:
         if case.responsible_state and case.responsible_state != HOME_STATE:
             if not case.transferred_on:
                 names.append("transfer")
-                names += transfer_appeal_actions(case)
+                names += transfer_appeal_actions(case, appeals)
             if not case.transfer_extension and not case.transferred_on:
                 names.append("transfer_extension")
     if case.status in (Status.CLOSED, Status.WITHDRAWN):
@@ -491,7 +495,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         names += appeal_actions(case, appeals)
         if case.recorded_as_of and case.is_open:
             names.append("up_to_date")
-        names += procedure_actions(case)
+        names += procedure_actions(case, appeals)
         # The person behind the case, while it is open: the age assessment and the legal
         # representative at any time; the minor's representative once the person is an
         # unaccompanied minor (or one is on record, to correct it).
