@@ -8,4 +8,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the case permissions with `rules` before anything asks `has_perm`.
-        from . import predicates  # noqa: F401
+        from . import predicates, staff  # noqa: F401
+
+        # The cached staff lists are rebuilt when a user or their groups change.
+        staff.connect()

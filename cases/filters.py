@@ -18,12 +18,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts import roles
-from accounts.models import User
-
 from .forms import Form
 from .models import Applicant, Application, Facility, Placement, Status, kept_by_triggers
 from .names import fold_word
+from .staff import staff_choices
+from .widgets import option_tags
 
 # Where the triggers keep a copy of the applicant's search key on the case (PostgreSQL), a
 # name search filters cases by it directly, through the case's own trigram index.
@@ -123,22 +122,9 @@ def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet
 
 
 def caseworker_choices(user) -> list[tuple[str, str]]:
-    """The people a case can be assigned to, as filter and form choices: the user's unit's
-    active caseworkers and decision-makers (everyone's, for a user without a unit)."""
-    people = User.objects.filter(
-        is_active=True, groups__name__in=[roles.CASEWORKER, roles.DECISION_MAKER]
-    )
-    if user.unit_id:
-        people = people.filter(unit_id=user.unit_id)
-    people = (
-        people.distinct()
-        .order_by("last_name", "first_name", "username")
-        .values_list("pk", "first_name", "last_name", "username")
-    )
-    # As User.get_full_name, without building a model instance per person.
-    return [
-        (str(pk), f"{first} {last}".strip() or username) for pk, first, last, username in people
-    ]
+    """The people a case can be assigned to, as filter choices: the user's unit's active
+    caseworkers and decision-makers (everyone's, for a user without a unit)."""
+    return staff_choices(user.unit_id, every_unit=not user.unit_id)
 
 
 # Escaped (value, label) pairs of the choice lists that do not depend on the user or the data
@@ -182,10 +168,7 @@ def select_field_group(bound_field, *, static: bool = False) -> SafeString:
     if bound_field.errors:
         parts.append(str(bound_field.errors))
     parts.append(f'<select name="{escape(bound_field.html_name)}" id="{widget_id}"{invalid}>')
-    parts.extend(
-        f'<option value="{ev}"{" selected" if v == current else ""}>{el}</option>'
-        for v, ev, el in options
-    )
+    parts.append(option_tags(options, current))
     parts.append("</select>")
     return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
 

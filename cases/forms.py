@@ -26,7 +26,6 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts import roles
 from accounts.models import User
 
 from . import workflow
@@ -44,7 +43,9 @@ from .models import (
     Placement,
     kept_by_triggers,
 )
+from .staff import staff_choices, staff_queryset
 from .validators import validate_past_date
+from .widgets import Select
 from .workflow.procedures import CHANNELS, HOME_STATE
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
@@ -109,22 +110,35 @@ def attach_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+class StaffChoices(forms.models.ModelChoiceIterator):
+    """The field's choices from the cached staff list (`cases.staff`); the field's queryset
+    still judges what is sent."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from staff_choices(self.field.unit_id)
+
+    def __len__(self) -> int:
+        return len(staff_choices(self.field.unit_id)) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(staff_choices(self.field.unit_id))
+
+
 class CaseworkerChoiceField(forms.ModelChoiceField):
+    """One of a unit's active caseworkers and decision-makers (`for_unit` says which)."""
+
+    widget = Select  # a unit's staff: hundreds of options
+    iterator = StaffChoices
+    unit_id: int | None = None
+
+    def for_unit(self, unit_id: int | None) -> None:
+        self.unit_id = unit_id
+        self.queryset = staff_queryset(unit_id)  # sets the widget's choices too
+
     def label_from_instance(self, obj: User) -> str:
         return obj.get_full_name() or obj.username
-
-
-def unit_workers(unit_id: int | None):
-    """Active caseworkers and decision-makers of a unit: who a case can be assigned to."""
-    return (
-        User.objects.filter(
-            unit_id=unit_id,
-            is_active=True,
-            groups__name__in=[roles.CASEWORKER, roles.DECISION_MAKER],
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -162,10 +176,12 @@ class StartExaminationForm(TransitionForm):
 
     def __init__(self, *args, case: Application, **kwargs) -> None:
         super().__init__(*args, case=case, **kwargs)
-        self.fields["assignee"].queryset = unit_workers(case.unit_id)
+        self.fields["assignee"].for_unit(case.unit_id)
 
 
 class FacilityChoiceField(forms.ModelChoiceField):
+    widget = Select
+
     def label_from_instance(self, obj: Facility) -> str:
         free = max(obj.capacity - obj.taken, 0)
         if free == 0:
@@ -394,7 +410,12 @@ def interview_text(interview: Interview) -> str:
 def row_choice_field(label, *, required: bool, help_text: str = "") -> forms.TypedChoiceField:
     """A choice among rows of the case (its choices set by the form), sent as the row's id."""
     return forms.TypedChoiceField(
-        label=label, coerce=int, empty_value=None, required=required, help_text=help_text
+        label=label,
+        coerce=int,
+        empty_value=None,
+        required=required,
+        help_text=help_text,
+        widget=Select,
     )
 
 
@@ -470,7 +491,7 @@ class ScheduleInterviewForm(CaseForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["interviewer"].queryset = unit_workers(self.case.unit_id)
+        self.fields["interviewer"].for_unit(self.case.unit_id)
 
     def workflow_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -1011,7 +1032,7 @@ class AssignForm(Form):
 
     def __init__(self, *args, unit_id: int | None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = unit_workers(unit_id)
+        self.fields["assignee"].for_unit(unit_id)
 
     def clean(self):
         # The form always sends the field ("" is its "Nobody" option); a request without it

@@ -218,6 +218,7 @@ def test_the_list_costs_the_same_queries_at_any_page_size(
     make(3)
     client.force_login(dora)
     params = {"q": "many", "sort": "deadline", "per_page": "25"}
+    client.get(LIST, params)  # the unit's staff list is read once into the shared cache
     with CaptureQueriesContext(connection) as small:
         assert len(refs(client.get(LIST, params))) == 3
     make(60)
