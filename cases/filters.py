@@ -22,7 +22,6 @@ from .forms import Form
 from .models import Applicant, Application, Facility, Placement, Status, kept_by_triggers
 from .names import fold_word
 from .staff import staff_choices
-from .widgets import option_tags
 
 # Where the triggers keep a copy of the applicant's search key on the case (PostgreSQL), a
 # name search filters cases by it directly, through the case's own trigram index.
@@ -168,7 +167,10 @@ def select_field_group(bound_field, *, static: bool = False) -> SafeString:
     if bound_field.errors:
         parts.append(str(bound_field.errors))
     parts.append(f'<select name="{escape(bound_field.html_name)}" id="{widget_id}"{invalid}>')
-    parts.append(option_tags(options, current))
+    parts.extend(
+        f'<option value="{ev}"{" selected" if v == current else ""}>{el}</option>'
+        for v, ev, el in options
+    )
     parts.append("</select>")
     return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
 

@@ -45,7 +45,6 @@ from .models import (
 )
 from .staff import staff_choices, staff_queryset
 from .validators import validate_past_date
-from .widgets import Select
 from .workflow.procedures import CHANNELS, HOME_STATE
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
@@ -129,7 +128,6 @@ class StaffChoices(forms.models.ModelChoiceIterator):
 class CaseworkerChoiceField(forms.ModelChoiceField):
     """One of a unit's active caseworkers and decision-makers (`for_unit` says which)."""
 
-    widget = Select  # a unit's staff: hundreds of options
     iterator = StaffChoices
     unit_id: int | None = None
 
@@ -180,8 +178,6 @@ class StartExaminationForm(TransitionForm):
 
 
 class FacilityChoiceField(forms.ModelChoiceField):
-    widget = Select
-
     def label_from_instance(self, obj: Facility) -> str:
         free = max(obj.capacity - obj.taken, 0)
         if free == 0:
@@ -415,7 +411,6 @@ def row_choice_field(label, *, required: bool, help_text: str = "") -> forms.Typ
         empty_value=None,
         required=required,
         help_text=help_text,
-        widget=Select,
     )
 
 

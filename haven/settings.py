@@ -177,6 +177,9 @@ TEMPLATES = [
     },
 ]
 
+# Forms: Django's form templates, the common ones written in Python (haven/form_rendering.py).
+FORM_RENDERER = "haven.form_rendering.FastTemplates"
+
 # Database: PostgreSQL from DATABASE_URL; without it, the embedded SQLite file of `make run`.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:

@@ -33,7 +33,6 @@ from accounts.models import Unit
 from cases import access
 from cases.labels import label, person
 from cases.models import OPEN_STATUSES, Application, BreakGlassGrant, Status, cases_by_status
-from cases.widgets import Select
 
 from . import figures as reports
 from .exports import Column, Table, export_or_none
@@ -52,7 +51,6 @@ class ReportForm(forms.Form):
         queryset=Unit.objects.order_by("name"),
         required=False,
         empty_label=gettext_lazy("All units"),
-        widget=Select,
     )
     start = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -64,18 +62,13 @@ class ReportForm(forms.Form):
         label=gettext_lazy("Figures at the end of each"),
         choices=[("month", gettext_lazy("month")), ("week", gettext_lazy("week"))],
         required=False,
-        widget=Select,
     )
     procedure = forms.ChoiceField(
         label=gettext_lazy("Procedure"),
         choices=[("", gettext_lazy("All procedures")), *Application.Procedure.choices],
         required=False,
-        widget=Select,
     )
-    # Every country: written without a template per option (cases.widgets).
-    nationality = forms.ChoiceField(
-        label=gettext_lazy("Nationality"), required=False, widget=Select
-    )
+    nationality = forms.ChoiceField(label=gettext_lazy("Nationality"), required=False)
 
     def __init__(self, *args, report: reports.Report | None, all_units: bool, **kwargs):
         super().__init__(*args, **kwargs)

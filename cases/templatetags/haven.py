@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from cases.models import Notification
 
@@ -66,3 +70,39 @@ def unless_hidden(applicant, name: str) -> str:
     if f"applicant.{name}" in hidden_facts():
         return ""
     return getattr(applicant, name, "") or ""
+
+
+@register.simple_tag
+def timeline_row(row: dict) -> SafeString:
+    """One timeline entry's content (when, by whom, what, details, link, text, reason).
+
+    The markup of a small template, written here: the case page shows fifty entries or more
+    and an `{% include %}` per entry was a fifth of its rendering."""
+    at = row["at"]
+    shown = stamp(at, "day") if row["day_only"] else stamp(at)
+    recorded = row["recorded_at"]
+    recorded = (
+        f' <span class="muted">({_("recorded")} {stamp(recorded)})</span>' if recorded else ""
+    )
+    because = f", {conditional_escape(row['because'])}" if row["because"] else ""
+    parts = [
+        f'<div class="timeline__meta"><time datetime="{stamp(at, "iso")}">{shown}</time>'
+        f'{recorded} · <span class="timeline__by">{conditional_escape(row["actor"])}{because}'
+        f'</span> · <span class="muted">{conditional_escape(row["kind_label"])}</span></div>',
+        f'<div class="timeline__title">{conditional_escape(row["title"])}</div>',
+    ]
+    if row["details"]:
+        parts.append(f'<div class="timeline__details">{conditional_escape(row["details"])}</div>')
+    if row["link"]:
+        parts.append(
+            f'<div><a href="{conditional_escape(row["link"])}">'
+            f"{conditional_escape(row['link_text'])}</a></div>"
+        )
+    if row["text"]:
+        parts.append(f'<div class="timeline__text">{linebreaksbr(row["text"], True)}</div>')
+    if row["reason"]:
+        parts.append(
+            f'<div class="timeline__reason"><span class="muted">{_("Reason")}:</span> '
+            f"{linebreaksbr(row['reason'], True)}</div>"
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
