@@ -243,3 +243,49 @@ def test_the_deadline_counts_are_capped_each_on_its_own(client, alice, dora, mon
     assert response.context["overdue_count"] == cap + 1
     assert response.context["soon_count"] == min(soon, cap + 1)
     assert f"{cap}+</strong> overdue" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5])
+def test_the_most_urgent_deadlines_are_exactly_those_of_the_table(
+    client, alice, dora, rows, monkeypatch
+):
+    """The list is found through the cases' nearest deadlines; it must still be the first
+    deadlines of the table, whatever the page size, with ties at its edge and cases with
+    several deadlines due (and a case recorded after the fact, whose clocks are history)."""
+    from cases.deadlines import refresh_next_deadline
+
+    monkeypatch.setattr(importlib.import_module("cases.views.dashboard"), "URGENT_ROWS", rows)
+    cases = [
+        submit(alice, family_name=name, submitted_on=day)
+        for name, day in (
+            ("Early", dt.date(2023, 8, 11)),
+            ("Tied", dt.date(2023, 8, 11)),
+            ("Later", dt.date(2024, 1, 5)),
+            ("Recent", timezone.localdate()),
+        )
+    ]
+    for case in cases:
+        workflow.assign(case, actor=dora, assignee=alice)
+    # A tie across cases at the edge: the second case's deadlines fall when the first's do.
+    first = list(Deadline.objects.open().filter(application=cases[0]).order_by("due_at"))
+    for mine, theirs in zip(
+        Deadline.objects.open().filter(application=cases[1]).order_by("due_at"), first, strict=True
+    ):
+        Deadline.objects.filter(pk=mine.pk).update(due_at=theirs.due_at)
+    refresh_next_deadline(cases[1])
+    history = submit(alice, family_name="History", submitted_on=dt.date(2023, 8, 11))
+    workflow.assign(history, actor=dora, assignee=alice)
+    history.refresh_from_db()
+    history.recorded_as_of = dt.date(2023, 8, 11)
+    history.save(update_fields=["recorded_as_of"])
+    refresh_next_deadline(history)
+
+    expected = [
+        d.pk for d in _due_within_two_weeks(alice).filter(application__recorded_as_of__isnull=True)
+    ][:rows]
+    client.force_login(alice)
+    listed = [r["pk"] for r in client.get(HOME).context["deadline_rows"]]
+    assert listed == expected and len(listed) == rows
+    client.force_login(dora)  # the unit's list, through the unit's index
+    listed = [r["pk"] for r in client.get(HOME).context["deadline_rows"]]
+    assert listed == expected
