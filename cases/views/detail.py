@@ -32,6 +32,9 @@ from .family import family_context
 
 TIMELINE_LIMIT = 1_000
 TIMELINE_SHOWN = 50
+# Notes listed in the Notes panel unless all are asked for (`?notes=all`); the timeline's
+# note events show their notes whatever the panel lists.
+NOTES_SHOWN = 20
 ACCESS_LOG_LIMIT = 200
 OTHER_CASES_SHOWN = 50
 EMERGENCY_SHOWN = 50
@@ -437,7 +440,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     placements = list(case.placements.select_related("facility").order_by("-starts_at"))
     current = next((p for p in placements if p.ends_at is None), None)
     records = DetentionRecords.of(case)
-    notes = list(case.notes.select_related("author"))
+    all_notes = request.GET.get("notes") == "all"
+    notes = list(
+        case.notes.select_related("author").annotate(notes_total=Window(Count("*")))[
+            : None if all_notes else NOTES_SHOWN
+        ]
+    )
+    notes_total = notes[0].notes_total if notes else 0
     interviews = list(
         case.interviews.select_related("interviewer", "record").order_by("scheduled_at")
     )
@@ -460,11 +469,21 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ]
     )
     timeline_total = events[0].timeline_total if events else 0
+    # The notes the shown events point at, where the panel does not list them already.
+    listed = {n.pk for n in notes}
+    pointed = {e.data.get("note") for e in events if isinstance(e.data, dict)} - listed - {None}
+    timeline_notes = notes + list(
+        case.notes.select_related("author").filter(
+            pk__in=[p for p in pointed if isinstance(p, int)]
+        )
+        if pointed
+        else []
+    )
     timeline = TimelineBuilder.grouped(
         TimelineBuilder(
             case,
             events,
-            notes=notes,
+            notes=timeline_notes,
             documents=documents,
             placements=placements,
             document_url=_document_url,
@@ -596,6 +615,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_filtered": bool(kinds),
         "show_all": show_all,
         "notes": notes,
+        "notes_total": notes_total,
+        "notes_truncated": len(notes) < notes_total,
         "interviews": _interview_rows(interviews, now),
         "documents": [
             {

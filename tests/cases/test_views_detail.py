@@ -328,3 +328,36 @@ def test_the_case_page_costs_the_same_queries_however_long_its_history(
     # Deadlines Haven opened or met are grouped under the action that caused them.
     rows = response.context["timeline"]
     assert len(rows) + sum(len(row["system_rows"]) for row in rows) > 40
+
+
+def test_the_notes_panel_lists_the_latest_notes_and_offers_them_all(client, alice, case):
+    from cases.views.detail import NOTES_SHOWN
+
+    for i in range(NOTES_SHOWN + 5):
+        workflow.add_note(case, actor=alice, text=f"Note number {i:02d}")
+    client.force_login(alice)
+    response = client.get(detail_url(case))
+    shown = [n.text for n in response.context["notes"]]
+    assert shown == [f"Note number {i:02d}" for i in reversed(range(5, NOTES_SHOWN + 5))]
+    page = response.content.decode()
+    assert f"The {NOTES_SHOWN} most recent notes of {NOTES_SHOWN + 5} are shown." in page
+    assert "?notes=all#notes" in page
+
+    everything = client.get(detail_url(case), {"notes": "all"})
+    assert len(everything.context["notes"]) == NOTES_SHOWN + 5
+    assert "most recent notes of" not in everything.content.decode()
+    # The timeline's note events still show their own notes, listed in the panel or not.
+    timeline = client.get(detail_url(case), {"kind": "note", "all": "1"}).context["timeline"]
+    texts = {row["text"] for row in timeline}
+    assert {f"Note number {i:02d}" for i in range(NOTES_SHOWN + 5)} <= texts
+
+
+def test_the_notes_hint_is_in_lithuanian_too(client, alice, case):
+    from cases.views.detail import NOTES_SHOWN
+
+    for i in range(NOTES_SHOWN + 1):
+        workflow.add_note(case, actor=alice, text=f"Pastaba {i}")
+    client.force_login(alice)
+    page = client.get(detail_url(case), HTTP_ACCEPT_LANGUAGE="lt").content.decode()
+    assert f"Rodoma {NOTES_SHOWN} naujausių pastabų iš {NOTES_SHOWN + 1}." in page
+    assert "Rodyti visas pastabas" in page
