@@ -36,8 +36,13 @@ class DetentionRecords:
     appeals: list[DetentionAppeal]
 
     @classmethod
-    def of(cls, case: Application) -> DetentionRecords:
-        """Three queries, whatever the case holds."""
+    def of(cls, case: Application, placements: list[Placement] | None = None) -> DetentionRecords:
+        """Three queries, whatever the case holds; none when `placements` (all of the
+        case's) hold no detention, which every record is about."""
+        if placements is not None and not any(
+            p.regime == Placement.Regime.DETENTION for p in placements
+        ):
+            return cls(orders=[], reviews=[], appeals=[])
         return cls(
             orders=list(DetentionOrder.objects.filter(application=case)),
             reviews=list(DetentionReview.objects.filter(application=case)),

@@ -439,7 +439,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     placements = list(case.placements.select_related("facility").order_by("-starts_at"))
     current = next((p for p in placements if p.ends_at is None), None)
-    records = DetentionRecords.of(case)
+    records = DetentionRecords.of(case, placements)
     all_notes = request.GET.get("notes") == "all"
     notes = list(
         case.notes.select_related("author").annotate(notes_total=Window(Count("*")))[

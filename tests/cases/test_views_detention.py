@@ -264,3 +264,18 @@ def test_the_admin_case_page_lists_the_detention_in_court(client, root, alice, p
     assert "First order: Utena District Court, e2-1/2023: 2023-08-11 13:05 – 2023-10-11" in (
         html.decode()
     )
+
+
+def test_only_a_case_ever_detained_reads_its_detention_records(client, alice, pabrade):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(alice)
+    never = submit(alice, family_name="Free")
+    with CaptureQueriesContext(connection) as queries:
+        page(client, never)
+    assert not [q for q in queries if "cases_detention" in q["sql"]]
+    case = detained(alice, pabrade)
+    with CaptureQueriesContext(connection) as queries:
+        assert "Pabrad" in page(client, case)
+    assert len([q for q in queries if "cases_detention" in q["sql"]]) == 3
