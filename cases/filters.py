@@ -8,6 +8,8 @@ subquery, and the sort orders use stored columns (`submitted_on`, `status_change
 
 from __future__ import annotations
 
+import html
+
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -134,9 +136,11 @@ SELECTS = ("status", "procedure", "facility", "nationality", "assigned", "sort")
 
 
 def _escaped_options(choices) -> list[tuple[str, str, str]]:
+    # The standard library's escape (what Django's `escape` calls), without Django's wrapping
+    # of each result: the unit's staff list has hundreds of names.
     return [
-        (str(value), escape(str(value)), escape(str(label)))
-        for value, label in choices
+        (value, html.escape(value), html.escape(str(label)))
+        for value, label in ((str(v), label) for v, label in choices)
         if not isinstance(label, (list, tuple))  # no option groups in these lists
     ]
 
