@@ -15,12 +15,14 @@ template, radio buttons, the admin's widgets) goes to Django's templates unchang
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData
 from django.utils.timezone import template_localtime
 
 WIDGETS = "django/forms/widgets/"
@@ -53,15 +55,21 @@ INPUT_OPTIONS = frozenset(
 
 
 def _out(value: Any) -> str:
-    """`{{ value }}`: as the template engine writes a variable (local formats, escaped)."""
+    """`{{ value }}`: as the template engine writes a variable (local formats, escaped).
+    A plain string (most values) goes straight to the standard library's escape, which
+    Django's calls."""
+    if type(value) is str:
+        return html.escape(value)
     if isinstance(value, str):
         return conditional_escape(value)
     return conditional_escape(localize(template_localtime(value)))
 
 
 def _s(value: Any) -> str:
-    """`{{ value|stringformat:'s' }}`."""
-    return conditional_escape(str(value))
+    """`{{ value|stringformat:'s' }}` (a filter that keeps a safe value safe)."""
+    if isinstance(value, SafeData):
+        return str(value)
+    return html.escape(str(value))
 
 
 def _attrs(attrs: dict[str, Any]) -> str:

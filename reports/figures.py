@@ -165,13 +165,15 @@ def summed(
     if not days:
         return result
     which = reduce(or_, (Q(kind=k, day__in=d) for k, d in days.items()))
-    rows = (
-        _filtered(f, totals=totals)
-        .filter(which)
-        .values_list("kind", "day", *fields)
-        .annotate(n=Sum("value"))
-    )
-    for row_kind, day, *key, n in rows:
+    rows = _filtered(f, totals=totals).filter(which)
+    if len(ranges) == 1:
+        # One range: summed per key in the database, one row per key comes back (the
+        # workload's overdue deadlines: one per assignee, not one per assignee and piece).
+        (name,) = ranges
+        for *key, n in rows.values_list(*fields).annotate(n=Sum("value")):
+            result[name][tuple(key)] += n
+        return result
+    for row_kind, day, *key, n in rows.values_list("kind", "day", *fields).annotate(n=Sum("value")):
         result[name_of[(row_kind, day)]][tuple(key)] += n
     return result
 

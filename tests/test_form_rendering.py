@@ -13,6 +13,7 @@ from django.conf import settings
 from django.forms.renderers import DjangoTemplates
 from django.test.html import parse_html
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from accounts.views import CodeForm, LoginForm
 from cases import forms
@@ -116,6 +117,7 @@ def test_haven_renders_its_forms_with_it():
     "widget",
     [
         django_forms.TextInput(attrs={"maxlength": 5, "data-x": 0, "hidden": True}),
+        django_forms.TextInput(attrs={"title": mark_safe("<b>kept</b>"), "placeholder": "<i>"}),
         django_forms.DateInput(attrs={"type": "date"}),
         django_forms.NumberInput(),
         django_forms.CheckboxInput(),

@@ -10,6 +10,7 @@ number formats, escaped).
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.utils.html import conditional_escape
@@ -25,8 +26,14 @@ NUMERIC_FROM_SECOND = frozenset({"stages", "workload"})
 def figures_rows(context, figures, report) -> SafeString:
     numeric_from = 1 if report.slug in NUMERIC_FROM_SECOND else 2
 
+    grouping = settings.USE_THOUSAND_SEPARATOR
+
     def cell(value) -> str:
-        return "–" if value is None else render_value_in_context(value, context)
+        if value is None:
+            return "–"
+        if type(value) is int and not grouping:
+            return str(value)  # what `localize` writes for a whole number without grouping
+        return render_value_in_context(value, context)
 
     out = []
     for row in figures.rows:

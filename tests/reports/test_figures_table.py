@@ -29,7 +29,9 @@ ROWS = [
 
 @pytest.mark.parametrize("slug", ["backlog", "workload", "stages", "occupancy"])
 @pytest.mark.parametrize("language", ["en", "lt"])
-def test_the_tag_writes_what_the_loop_wrote(slug, language):
+@pytest.mark.parametrize("grouping", [False, True])
+def test_the_tag_writes_what_the_loop_wrote(slug, language, grouping, settings):
+    settings.USE_THOUSAND_SEPARATOR = grouping
     context = {"figures": SimpleNamespace(rows=ROWS), "report": SimpleNamespace(slug=slug)}
     with translation.override(language):
         loop = Template(LOOP).render(Context(context))
