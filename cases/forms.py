@@ -177,7 +177,21 @@ class StartExaminationForm(TransitionForm):
         self.fields["assignee"].for_unit(case.unit_id)
 
 
+class ListedChoices(forms.models.ModelChoiceIterator):
+    """The choices read by one plain query. Django's iterator reads them through
+    `QuerySet.iterator()`, a server-side cursor on PostgreSQL (declared, fetched and closed:
+    three round trips), which is meant for long lists; a handful of facilities is not one."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
 class FacilityChoiceField(forms.ModelChoiceField):
+    iterator = ListedChoices
+
     def label_from_instance(self, obj: Facility) -> str:
         free = max(obj.capacity - obj.taken, 0)
         if free == 0:

@@ -1916,7 +1916,9 @@ def due_counts(
         overdue=Sum("deadlines", filter=Q(due_day__lt=today)),
         soon=Sum("deadlines", filter=Q(due_day__gt=today, due_day__lt=last)),
     )
-    edges = deadlines.filter(
+    # Only cases whose nearest open deadline comes before `until` can have one due on those
+    # days (read along the cases' index by unit or assignee and nearest deadline).
+    edges = deadlines.filter(application__next_deadline_at__lt=until).filter(
         Q(due_at__gte=_start_of_day(today), due_at__lt=_start_of_day(today + dt.timedelta(1)))
         | Q(due_at__gte=_start_of_day(last), due_at__lt=until)
     )
