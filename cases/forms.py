@@ -43,7 +43,7 @@ from .models import (
     Placement,
     kept_by_triggers,
 )
-from .staff import staff_choices, staff_queryset
+from .staff import staff_choices, staff_html, staff_queryset
 from .validators import validate_past_date
 from .workflow.procedures import CHANNELS, HOME_STATE
 
@@ -969,7 +969,16 @@ ACTION_LABELS = {
 def action_form_html(name: str, case: Application, *, auto_id: str, initial, interviews):
     """The empty form of the record step `name` on the case page, as HTML: a `CaseForm`
     built with the case's choices, any other through the cache of `unbound_form_html`."""
-    if issubclass(ACTION_FORMS[name], CaseForm):
+    form_class = ACTION_FORMS[name]
+    if form_class is ScheduleInterviewForm and not initial:
+        # Empty, it shows nothing of the case but its unit's staff: kept with that list.
+        language = translation.get_language()
+        return staff_html(
+            case.unit_id,
+            f"{name}:{auto_id}:{language}",
+            lambda: action_form(name, case, auto_id=auto_id).render(),
+        )
+    if issubclass(form_class, CaseForm):
         return action_form(
             name, case, auto_id=auto_id, initial=initial, interviews=interviews
         ).render()
@@ -1062,7 +1071,11 @@ class BulkAssignForm(AssignForm):
 
 # The forms whose fields and choices are fixed lists (no database rows, no date of today):
 # unbound, with the same values, in the same language, they render the same HTML.
-FIXED_FORMS = frozenset({*ACTION_FORMS.values(), NoteForm, DocumentForm})
+FIXED_FORMS = frozenset(
+    form_class
+    for form_class in (*ACTION_FORMS.values(), NoteForm, DocumentForm)
+    if not any(isinstance(f, forms.ModelChoiceField) for f in form_class.base_fields.values())
+)
 
 
 @functools.lru_cache(maxsize=256)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.safestring import mark_safe
 
 from accounts import roles
 from accounts.models import User
@@ -46,14 +48,35 @@ def _read(unit_id: int | None, every_unit: bool) -> list[tuple[str, str]]:
     return [(str(pk), f"{first} {last}".strip() or name) for pk, first, last, name in people]
 
 
+def _generation() -> str:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, secrets.token_hex(8), None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def staff_html(unit_id: int, name: str, render: Callable[[], str]) -> str:
+    """HTML that depends on nothing but the unit's staff list (the empty form that schedules
+    an interview: its interviewer list), kept beside that list and replaced with it."""
+    try:
+        key = f"haven:staff:{_generation()}:{unit_id}:html:{name}"
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache that is down costs the rendering, not the page
+        return render()
+    if found is None:
+        found = str(render())
+        try:
+            cache.set(key, found, STAFF_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            log.warning("The cache did not answer: a staff form is not kept.")
+    return mark_safe(found)  # noqa: S308 - rendered by Django's forms, escaped there
+
+
 def staff_choices(unit_id: int | None, *, every_unit: bool = False) -> list[tuple[str, str]]:
     """(id, name) of the people of `staff_queryset`, from the shared cache."""
     try:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            cache.add(GENERATION_KEY, secrets.token_hex(8), None)
-            generation = cache.get(GENERATION_KEY)
-        key = f"haven:staff:{generation}:{'all' if every_unit else unit_id}"
+        key = f"haven:staff:{_generation()}:{'all' if every_unit else unit_id}"
         found = cache.get(key)
     except Exception:  # noqa: BLE001 - a cache that is down costs a query, not the page
         log.warning("The cache did not answer: reading the staff list.")

@@ -4,6 +4,8 @@ move to another unit, a change of role or a new colleague shows on the next page
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -97,3 +99,27 @@ def test_without_the_cache_the_lists_are_read_from_the_database(settings, unit, 
         }
     }
     assert set(assign_options(unit)) == {"", str(alice.pk), str(dora.pk)}
+
+
+def test_the_interview_form_on_the_case_page_follows_the_unit_s_staff(client, unit, alice, dora):
+    from cases import workflow
+    from tests.conftest import submit
+
+    case = workflow.start_examination(
+        submit(alice), actor=alice, expected_status="submitted", reason="Go"
+    )
+    client.force_login(alice)
+    url = f"/cases/{case.pk}/"
+
+    def interviewers() -> set[str]:
+        page = client.get(url).content.decode()
+        select = page.split('name="interviewer"', 1)[1].split("</select>", 1)[0]
+        return set(re.findall(r'<option value="(\d+)"', select))
+
+    assert interviewers() == {str(alice.pk), str(dora.pk)}
+    assert interviewers() == {str(alice.pk), str(dora.pk)}  # from the cache, the same
+    newcomer = make_user("nina", roles.CASEWORKER, unit)
+    assert interviewers() == {str(alice.pk), str(dora.pk), str(newcomer.pk)}
+    dora.is_active = False
+    dora.save()
+    assert interviewers() == {str(alice.pk), str(newcomer.pk)}
