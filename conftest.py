@@ -93,3 +93,12 @@ def _check_redis_database(url: str) -> None:
             "a lower database number in REDIS_URL, or raise the server's `databases`.",
             returncode=3,
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_shared_cache():
+    """Each run starts from an empty shared cache (the worker's own Redis database): values
+    kept by an earlier run (staff lists, reference names) describe another test database."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -8,7 +8,8 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the case permissions with `rules` before anything asks `has_perm`.
-        from . import predicates, staff  # noqa: F401
+        from . import predicates, reference, staff  # noqa: F401
 
-        # The cached staff lists are rebuilt when a user or their groups change.
+        # The cached staff lists and reference values are rebuilt when their rows change.
         staff.connect()
+        reference.connect()

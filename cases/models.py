@@ -2922,5 +2922,13 @@ DEFAULT_SENSITIVE_FACTS = (
 
 
 def hidden_facts() -> frozenset[str]:
-    """The facts hidden until revealed now ("applicant.health_notes", ...): one query."""
-    return frozenset(SensitiveField.objects.filter(hidden=True).values_list("fact", flat=True))
+    """The facts hidden until revealed now ("applicant.health_notes", ...): one query, or
+    none while the shared cache holds them (`cases.reference`)."""
+    from .reference import cached
+
+    return cached(
+        "hidden_facts",
+        lambda: frozenset(
+            SensitiveField.objects.filter(hidden=True).values_list("fact", flat=True)
+        ),
+    )

@@ -58,6 +58,7 @@ def test_the_unit_s_list_follows_every_change_of_its_people(unit, other_unit, al
     assert set(assign_options(unit)) == {"", str(oscar.pk)}
 
 
+@pytest.mark.django_db(transaction=True)  # kept only once the users are committed
 def test_a_sign_in_does_not_throw_the_lists_away(client, unit, alice, dora):
     assign_options(unit)
     client.force_login(alice)  # stamps last_login
@@ -66,6 +67,7 @@ def test_a_sign_in_does_not_throw_the_lists_away(client, unit, alice, dora):
     assert not [q for q in queries if "accounts_user" in q["sql"]]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_list_is_read_once_and_the_choice_is_still_judged_now(unit, alice, dora):
     assign_options(unit)
     with CaptureQueriesContext(connection) as queries:
