@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Window
+from django.db.models import Count, Q, Subquery, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +23,16 @@ from reports import exports
 
 from .. import access, forms, sensitive, workflow
 from ..labels import label, person
-from ..models import Appeal, Application, Document, Interview, Placement, SensitiveField, Status
+from ..models import (
+    Appeal,
+    Application,
+    Document,
+    Interview,
+    Note,
+    Placement,
+    SensitiveField,
+    Status,
+)
 from ..timeline import KIND_FILTERS, TimelineBuilder, chosen_kinds, filter_kinds
 from ..timeline_detention import DetentionRecords
 from ..workflow.procedures import CHANNELS, HOME_STATE
@@ -440,13 +449,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     placements = list(case.placements.select_related("facility").order_by("-starts_at"))
     current = next((p for p in placements if p.ends_at is None), None)
     records = DetentionRecords.of(case, placements)
-    all_notes = request.GET.get("notes") == "all"
-    notes = list(
-        case.notes.select_related("author").annotate(notes_total=Window(Count("*")))[
-            : None if all_notes else NOTES_SHOWN
-        ]
-    )
-    notes_total = notes[0].notes_total if notes else 0
     interviews = list(
         case.interviews.select_related("interviewer", "record").order_by("scheduled_at")
     )
@@ -469,16 +471,29 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ]
     )
     timeline_total = events[0].timeline_total if events else 0
-    # The notes the shown events point at, where the panel does not list them already.
-    listed = {n.pk for n in notes}
-    pointed = {e.data.get("note") for e in events if isinstance(e.data, dict)} - listed - {None}
-    timeline_notes = notes + list(
-        case.notes.select_related("author").filter(
-            pk__in=[p for p in pointed if isinstance(p, int)]
-        )
-        if pointed
-        else []
+    # The notes in one query: the panel's latest NOTES_SHOWN (all with `?notes=all`) and
+    # those the shown events point at, with the case's number of notes.
+    all_notes = request.GET.get("notes") == "all"
+    pointed = [
+        e.data.get("note")
+        for e in events
+        if isinstance(e.data, dict) and isinstance(e.data.get("note"), int)
+    ]
+    counted = (
+        Note.objects.filter(application_id=case.pk)
+        .order_by()
+        .values("application_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    wanted = case.notes.select_related("author").annotate(notes_total=Subquery(counted))
+    if not all_notes:
+        latest = case.notes.order_by("-created_at", "-id").values("pk")[:NOTES_SHOWN]
+        wanted = wanted.filter(Q(pk__in=latest) | Q(pk__in=pointed))
+    timeline_notes = list(wanted.order_by("-created_at", "-id"))
+    # Newest first: the latest NOTES_SHOWN come first (any other is older than all of them).
+    notes = timeline_notes if all_notes else timeline_notes[:NOTES_SHOWN]
+    notes_total = timeline_notes[0].notes_total if timeline_notes else 0
     timeline = TimelineBuilder.grouped(
         TimelineBuilder(
             case,
