@@ -194,6 +194,29 @@ APPLICATION_MOVES_DUE_COUNTS_DECLARE = [
 # ---------------------------------------------------------------------------------------------
 
 
+class NamedQuerySet(models.QuerySet):
+    """Rows whose names pages read through the shared cache (`cases.reference`): a bulk
+    change, which sends no signal, replaces the cached names as a save does."""
+
+    def update(self, **kwargs):
+        from .reference import REFERENCE
+
+        REFERENCE.changed()
+        return super().update(**kwargs)
+
+    def bulk_create(self, *args, **kwargs):
+        from .reference import REFERENCE
+
+        REFERENCE.changed()
+        return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args, **kwargs):
+        from .reference import REFERENCE
+
+        REFERENCE.changed()
+        return super().bulk_update(*args, **kwargs)
+
+
 class Facility(models.Model):
     class Kind(models.TextChoices):
         RECEPTION = "reception", _("Reception centre")
@@ -209,6 +232,8 @@ class Facility(models.Model):
         _("capacity"), validators=[MaxValueValidator(100_000)], help_text=_("Number of places.")
     )
     is_active = models.BooleanField(_("in use"), default=True)
+
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -2412,6 +2437,8 @@ class DeadlineRule(models.Model):
     applies_until = models.DateField(_("applies until (key date)"), null=True, blank=True)
     is_active = models.BooleanField(_("in force"), default=True)
 
+    objects = NamedQuerySet.as_manager()
+
     class Meta:
         ordering = ["start_event", "code"]
         verbose_name = _("deadline rule")
@@ -2922,13 +2949,7 @@ DEFAULT_SENSITIVE_FACTS = (
 
 
 def hidden_facts() -> frozenset[str]:
-    """The facts hidden until revealed now ("applicant.health_notes", ...): one query, or
-    none while the shared cache holds them (`cases.reference`)."""
-    from .reference import cached
-
-    return cached(
-        "hidden_facts",
-        lambda: frozenset(
-            SensitiveField.objects.filter(hidden=True).values_list("fact", flat=True)
-        ),
-    )
+    """The facts hidden until revealed now ("applicant.health_notes", ...): one query. Read
+    from the database on every request, never from a cache: a fact an administrator or a
+    migration hides must be hidden on the next page, however it was changed."""
+    return frozenset(SensitiveField.objects.filter(hidden=True).values_list("fact", flat=True))

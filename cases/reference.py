@@ -1,7 +1,7 @@
 """Values that many pages read and few changes touch, kept in the shared cache: `Kept`.
 
-Each family of values (`REFERENCE`: which facts of a person are hidden until revealed, the
-deadline rules' names and the facilities' names; `cases.staff`: a unit's staff lists) lives
+Each family of values (`REFERENCE`: the deadline rules' names and the facilities' names that
+the timeline shows; `cases.staff`: a unit's staff lists) lives
 under a generation that a committed change of its rows replaces (signals, then
 `on_commit`), for a few minutes at most. While the current transaction has changed such rows
 and not committed, its own reads go to the database and keep nothing: what it sees is not
@@ -101,6 +101,7 @@ def cached[T](name: str, read: Callable[[], T]) -> T:
 
 
 def connect() -> None:
-    from .models import DeadlineRule, Facility, SensitiveField
+    # Saves and deletes by signal; bulk changes through `cases.models.NamedQuerySet`.
+    from .models import DeadlineRule, Facility
 
-    REFERENCE.connect(DeadlineRule, Facility, SensitiveField)
+    REFERENCE.connect(DeadlineRule, Facility)
