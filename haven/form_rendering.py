@@ -106,20 +106,38 @@ def _option(option: dict[str, Any]) -> str:
     return f'<option value="{value}"{attrs}>{label}</option>'
 
 
+def _options(
+    widget: dict[str, Any],
+    templates: frozenset[str],
+    option: Callable[[dict[str, Any]], str],
+    group: tuple[str, str],
+) -> str | None:
+    """The options of a choice widget, in their groups (`group`: the markup before a
+    group's label and after its options); None if an option has a template of its own."""
+    parts = []
+    for name, options, _index in widget["optgroups"]:
+        if name:
+            parts.append(group[0].format(label=_out(name)))
+        for each in options:
+            if each["template_name"] not in templates:
+                return None
+            parts.append(option(each))
+        if name:
+            parts.append(group[1])
+    return "".join(parts)
+
+
 def _select(context: dict[str, Any]) -> str | None:
     widget = context["widget"]
-    parts = [f'<select name="{_out(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group, options, _index in widget["optgroups"]:
-        if group:
-            parts.append(f'\n  <optgroup label="{_out(group)}">')
-        for option in options:
-            if option["template_name"] != OPTION:
-                return None  # an option with its own template
-            parts.append(f"\n  {_option(option)}")
-        if group:
-            parts.append("\n  </optgroup>")
-    parts.append("\n</select>")
-    return "".join(parts)
+    options = _options(
+        widget,
+        frozenset({OPTION}),
+        lambda option: f"\n  {_option(option)}",
+        ('\n  <optgroup label="{label}">', "\n  </optgroup>"),
+    )
+    if options is None:
+        return None
+    return f'<select name="{_out(widget["name"])}"{_attrs(widget["attrs"])}>{options}\n</select>'
 
 
 def _input_option(option: dict[str, Any]) -> str:
@@ -133,19 +151,18 @@ def _input_option(option: dict[str, Any]) -> str:
 
 def _multiple_input(context: dict[str, Any]) -> str | None:
     widget = context["widget"]
+    options = _options(
+        widget,
+        INPUT_OPTIONS,
+        lambda option: f"<div>\n    {_input_option(option)}</div>",
+        ("\n  <div><label>{label}</label>", "\n  </div>"),
+    )
+    if options is None:
+        return None
     id_, css = widget["attrs"].get("id"), widget["attrs"].get("class")
-    parts = [f"<div{f' id="{_out(id_)}"' if id_ else ''}{f' class="{_out(css)}"' if css else ''}>"]
-    for group, options, _index in widget["optgroups"]:
-        if group:
-            parts.append(f"\n  <div><label>{_out(group)}</label>")
-        for option in options:
-            if option["template_name"] not in INPUT_OPTIONS:
-                return None  # an option with its own template
-            parts.append(f"<div>\n    {_input_option(option)}</div>")
-        if group:
-            parts.append("\n  </div>")
-    parts.append("\n</div>")
-    return "".join(parts)
+    id_ = f' id="{_out(id_)}"' if id_ else ""
+    css = f' class="{_out(css)}"' if css else ""
+    return f"<div{id_}{css}>{options}\n</div>"
 
 
 def _label(context: dict[str, Any]) -> str:

@@ -125,6 +125,7 @@ def test_haven_renders_its_forms_with_it():
         django_forms.Textarea(attrs={"rows": 3}),
         django_forms.Select(choices=[("", "—"), (1, "One <1>"), ("G", [(2, 2.5), (3, "Three")])]),
         django_forms.RadioSelect(choices=[("a", "A & B"), ("b", "<b>")]),
+        django_forms.RadioSelect(choices=[("Group {x}", [("a", "A")]), ("b", "B")]),
         django_forms.CheckboxSelectMultiple(choices=[("a", "A"), ("b", "B")]),
         django_forms.SelectMultiple(choices=[("a", "A"), ("b", "B")]),
     ],
