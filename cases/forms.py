@@ -52,9 +52,17 @@ TEXT_LIMIT = 10_000
 REASON_LIMIT = 5_000
 
 
+# What a form's empty HTML depends on, besides its ids, its initial choice codes and the
+# language (`empty_form_html` keeps it as long as that holds): nothing, the case's unit's
+# staff list, or the case itself (rendered on each page).
+FIXED, STAFF, CASE = "fixed", "staff", "case"
+
+
 class Form(forms.Form):
     """Labels without a trailing colon: cleaner beside stacked fields, and what screen-reader
     users hear."""
+
+    empty_html = FIXED
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -393,6 +401,8 @@ class CaseForm(Form):
     """A form whose choices come from the case (its interviews, its documents, its unit's
     workers). `interviews`: the case's interviews when the caller has them already."""
 
+    empty_html = CASE
+
     def __init__(self, *args, case: Application, interviews=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
@@ -486,6 +496,7 @@ class InterviewForm(CaseForm):
 
 
 class ScheduleInterviewForm(CaseForm):
+    empty_html = STAFF  # empty, it shows nothing of the case but its unit's interviewers
     on = date_field(_("Date"))
     time = forms.TimeField(label=_("Time"), widget=TimeInput)
     interviewer = CaseworkerChoiceField(label=_("Interviewer"), queryset=User.objects.none())
@@ -513,6 +524,7 @@ class ScheduleInterviewForm(CaseForm):
 
 
 class RescheduleInterviewForm(ScheduleInterviewForm):
+    empty_html = CASE  # the case's scheduled interviews
     interview = interview_field(required=True)
     reason = reason_field(_("Reason for the new time"))
 
@@ -966,25 +978,6 @@ ACTION_LABELS = {
 }
 
 
-def action_form_html(name: str, case: Application, *, auto_id: str, initial, interviews):
-    """The empty form of the record step `name` on the case page, as HTML: a `CaseForm`
-    built with the case's choices, any other through the cache of `unbound_form_html`."""
-    form_class = ACTION_FORMS[name]
-    if form_class is ScheduleInterviewForm and not initial:
-        # Empty, it shows nothing of the case but its unit's staff: kept with that list.
-        language = translation.get_language()
-        return staff_html(
-            case.unit_id,
-            f"{name}:{auto_id}:{language}",
-            lambda: action_form(name, case, auto_id=auto_id).render(),
-        )
-    if issubclass(form_class, CaseForm):
-        return action_form(
-            name, case, auto_id=auto_id, initial=initial, interviews=interviews
-        ).render()
-    return unbound_form_html(ACTION_FORMS[name], auto_id=auto_id, initial=initial)
-
-
 def action_form(name: str, case: Application, *args, interviews=None, **kwargs) -> forms.Form:
     """The form of the record step `name` on `case` (a `CaseForm` takes its choices from
     the case)."""
@@ -1070,11 +1063,13 @@ class BulkAssignForm(AssignForm):
 
 
 # The forms whose fields and choices are fixed lists (no database rows, no date of today):
-# unbound, with the same values, in the same language, they render the same HTML.
+# unbound, with the same values, in the same language, they render the same HTML. A form
+# with database choices is never one, whatever it declares.
 FIXED_FORMS = frozenset(
     form_class
-    for form_class in (*ACTION_FORMS.values(), NoteForm, DocumentForm)
-    if not any(isinstance(f, forms.ModelChoiceField) for f in form_class.base_fields.values())
+    for form_class in (*ACTION_FORMS.values(), NoteForm, DocumentForm, FamilyLinkForm)
+    if form_class.empty_html == FIXED
+    and not any(isinstance(f, forms.ModelChoiceField) for f in form_class.base_fields.values())
 )
 
 
@@ -1083,20 +1078,42 @@ def _fixed_form_html(form_class, auto_id: str, language: str, initial: tuple) ->
     return form_class(auto_id=auto_id, initial=dict(initial)).render()
 
 
-def unbound_form_html(form_class, *, auto_id: str, initial: dict[str, Any] | None = None):
-    """An empty form for the case page, as HTML. A fixed form (`FIXED_FORMS`) whose initial
-    values are choice codes only (no personal text: the cache holds nobody's facts) is
-    rendered once per process and language: the case page shows up to a dozen forms and
-    rendering their widgets was a quarter of its time."""
+def empty_form_html(
+    form_class,
+    *,
+    auto_id: str,
+    initial: dict[str, Any] | None = None,
+    case: Application | None = None,
+    interviews=None,
+) -> SafeString:
+    """An empty form for the case page, as HTML, kept as long as what it shows holds (its
+    `empty_html`): the case page shows up to a dozen forms and rendering their widgets was a
+    quarter of its time.
+
+    A fixed form (`FIXED_FORMS`) whose initial values are choice codes only (no personal
+    text: no cache holds anybody's facts) is rendered once per process and language; a form
+    that shows its case's unit's staff only, empty, is kept beside that list
+    (`staff.staff_html`); any other (a `CaseForm` built with `case`) is rendered each time."""
     initial = initial or {}
+    language = translation.get_language()
+    if form_class.empty_html == STAFF and case is not None and not initial:
+        return staff_html(
+            case.unit_id,
+            f"{form_class.__name__}:{auto_id}:{language}",
+            lambda: form_class(auto_id=auto_id, case=case).render(),
+        )
     fields = form_class.base_fields
     if form_class in FIXED_FORMS and all(
         type(fields.get(name)) is forms.ChoiceField and isinstance(value, str)
         for name, value in initial.items()
     ):
         key = tuple(sorted(initial.items()))
-        return _fixed_form_html(form_class, auto_id, translation.get_language(), key)
-    return form_class(auto_id=auto_id, initial=initial).render()
+        return _fixed_form_html(form_class, auto_id, language, key)
+    if issubclass(form_class, CaseForm):
+        form = form_class(auto_id=auto_id, initial=initial, case=case, interviews=interviews)
+    else:
+        form = form_class(auto_id=auto_id, initial=initial)
+    return form.render()
 
 
 def parse_ids(values: list[str], limit: int = 500) -> list[int]:

@@ -27,6 +27,19 @@ def validate_past_date(value: dt.date | None) -> None:
         raise ValidationError(_("This date is in the future."), code="future")
 
 
+def day_problem(day, *, missing: str, since: dt.date | None = None, early: str = "") -> str | None:
+    """What is wrong with a day given for a step of a case, or None: not given as a date
+    (`missing`; a datetime is not a day), before `since` (`early`, which may name that day as
+    `%(date)s`), or in the future (Vilnius time)."""
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        return missing
+    if since is not None and day < since:
+        return early % {"date": since.isoformat()}
+    if day > timezone.localdate():
+        return _("This date is in the future.")
+    return None
+
+
 # A language as people write it ("Russian", "Dari", "kurdų (sorani)", "арабский"): letters of
 # any script, with spaces, hyphens, apostrophes, commas, slashes and brackets between them.
 LANGUAGE_LIMIT = 100

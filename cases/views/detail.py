@@ -552,8 +552,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     # What is on record, and the same form filled with it to correct it
                     # through the same workflow step.
                     "recorded": recorded,
-                    "form": forms.action_form_html(
-                        name, case, auto_id=f"{name}_%s", initial=initial, interviews=interviews
+                    "form": forms.empty_form_html(
+                        forms.ACTION_FORMS[name],
+                        auto_id=f"{name}_%s",
+                        initial=initial,
+                        case=case,
+                        interviews=interviews,
                     ),
                 }
             )
@@ -661,10 +665,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_work": can_work,
         "is_decider": is_decider,
         "action_forms": action_forms,
-        "note_form": forms.unbound_form_html(forms.NoteForm, auto_id="note_%s")
-        if can_work
-        else None,
-        "document_form": forms.unbound_form_html(forms.DocumentForm, auto_id="document_%s")
+        "note_form": forms.empty_form_html(forms.NoteForm, auto_id="note_%s") if can_work else None,
+        "document_form": forms.empty_form_html(forms.DocumentForm, auto_id="document_%s")
         if can_work
         else None,
         "assign_form": forms.AssignForm(

@@ -65,7 +65,7 @@ def family_context(case: Application, user, *, can_work: bool) -> dict[str, Any]
     may_change = can_work and case.is_open
     return {
         "family": family_rows(case, user),
-        "family_form": forms.unbound_form_html(forms.FamilyLinkForm, auto_id="family_link_%s")
+        "family_form": forms.empty_form_html(forms.FamilyLinkForm, auto_id="family_link_%s")
         if may_change
         else None,
         "family_link_url": reverse("cases:action", args=[case.pk, "family_link"]),

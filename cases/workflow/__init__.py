@@ -55,7 +55,7 @@ from ..models import (
     ReferenceCounter,
     Status,
 )
-from ..validators import clean_language, validate_past_date
+from ..validators import clean_language, day_problem, validate_past_date
 
 __all__ = [
     "StaleCase",
@@ -878,12 +878,13 @@ def decide(
             )
         elif len(return_reference) > 100:
             errors["return_decision_reference"] = _("Keep the reference under 100 characters.")
-        if not isinstance(decided_on, dt.date):
-            errors["decided_on"] = _("Give the date of the decision.")
-        elif decided_on < case.submitted_on:
-            errors["decided_on"] = _("A decision cannot precede the application.")
-        elif decided_on > timezone.localdate():
-            errors["decided_on"] = _("This date is in the future.")
+        if problem := day_problem(
+            decided_on,
+            missing=_("Give the date of the decision."),
+            since=case.submitted_on,
+            early=_("A decision cannot precede the application."),
+        ):
+            errors["decided_on"] = problem
         if served_on is not None and isinstance(decided_on, dt.date):
             if served_on < decided_on:
                 errors["served_on"] = _("A decision cannot be served before it is taken.")

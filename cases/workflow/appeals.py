@@ -27,6 +27,7 @@ from .. import deadlines
 from ..audit import record_event
 from ..conflicts import retried
 from ..models import Appeal, Application, CaseEvent, DeadlineRule, Status
+from ..validators import day_problem
 from . import (
     ALREADY_SO,
     TransitionForbidden,
@@ -79,12 +80,13 @@ def check_appeal(
         errors["suspensive_effect"] = _("Choose the suspensive effect.")
     if len(late_reason) > REASON_LIMIT:
         errors["late_reason"] = _("Keep the reason under 5,000 characters.")
-    if not isinstance(lodged_on, dt.date) or isinstance(lodged_on, dt.datetime):
-        errors["lodged_on"] = _("Give the date the appeal was lodged.")
-    elif after and lodged_on < after:
-        errors["lodged_on"] = after_message
-    elif lodged_on > timezone.localdate():
-        errors["lodged_on"] = _("This date is in the future.")
+    if problem := day_problem(
+        lodged_on,
+        missing=_("Give the date the appeal was lodged."),
+        since=after,
+        early=after_message,
+    ):
+        errors["lodged_on"] = problem
     else:
         limit = case.deadlines.filter(rule__start_event=window).order_by("-due_at").first()
         if limit and lodged_on > limit.due_on and not late_reason:
@@ -360,12 +362,13 @@ def record_suspensive_effect(
         elif granted is not None and not requested:
             errors["granted"] = _("Only a requested suspension has the court's answer.")
         elif granted is not None:
-            if not isinstance(decided_on, dt.date) or isinstance(decided_on, dt.datetime):
-                errors["decided_on"] = _("Give the date of the court's answer.")
-            elif decided_on < row.lodged_on:
-                errors["decided_on"] = _("The court's answer cannot precede the appeal.")
-            elif decided_on > timezone.localdate():
-                errors["decided_on"] = _("This date is in the future.")
+            if problem := day_problem(
+                decided_on,
+                missing=_("Give the date of the court's answer."),
+                since=row.lodged_on,
+                early=_("The court's answer cannot precede the appeal."),
+            ):
+                errors["decided_on"] = problem
         elif decided_on is not None:
             errors["granted"] = _("Say whether the court granted the suspension.")
         if errors:
@@ -444,12 +447,13 @@ def record_judgment(
             and subject != Appeal.Subject.ASYLUM_DECISION
         ):
             errors["outcome"] = _("Choose the judgment's outcome.")
-        if not isinstance(judgment_on, dt.date) or isinstance(judgment_on, dt.datetime):
-            errors["judgment_on"] = _("Give the date of the judgment.")
-        elif judgment_on < row.lodged_on:
-            errors["judgment_on"] = _("A judgment cannot precede the appeal.")
-        elif judgment_on > timezone.localdate():
-            errors["judgment_on"] = _("This date is in the future.")
+        if problem := day_problem(
+            judgment_on,
+            missing=_("Give the date of the judgment."),
+            since=row.lodged_on,
+            early=_("A judgment cannot precede the appeal."),
+        ):
+            errors["judgment_on"] = problem
         if errors:
             raise ValidationError(errors)
         row.judgment_on = judgment_on

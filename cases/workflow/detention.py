@@ -48,6 +48,7 @@ from ..models import (
     Placement,
     Status,
 )
+from ..validators import day_problem
 from . import (
     ALREADY_SO,
     StaleCase,
@@ -74,12 +75,8 @@ def _check_day(
     errors: dict[str, str], name: str, day: Any, *, missing: str, since: dt.date, early: str
 ) -> None:
     """A day of the detention's record: given, not before `since`, not in the future."""
-    if not _is_day(day):
-        errors[name] = missing
-    elif day < since:
-        errors[name] = early % {"date": since.isoformat()}
-    elif day > timezone.localdate():
-        errors[name] = _("This date is in the future.")
+    if problem := day_problem(day, missing=missing, since=since, early=early):
+        errors[name] = problem
 
 
 def _named(errors: dict[str, str], name: str, value: str, limit: int, message: str) -> None:

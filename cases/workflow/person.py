@@ -23,6 +23,7 @@ from accounts.models import User
 from .. import deadlines
 from ..conflicts import retried
 from ..models import Application, Deadline, DeadlineRule
+from ..validators import day_problem
 from . import ALREADY_SO, _record_action
 
 NAME_LIMIT = 200
@@ -36,14 +37,9 @@ def _text(value) -> str:
 def _check_day(errors: dict[str, str], name: str, day, case: Application, missing: str) -> None:
     """A day of the person's record: given, not before the application was made, not in the
     future."""
-    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
-        errors[name] = missing
-    elif day < case.submitted_on:
-        errors[name] = _("This date is before the application was made (%(date)s).") % {
-            "date": case.submitted_on.isoformat()
-        }
-    elif day > timezone.localdate():
-        errors[name] = _("This date is in the future.")
+    early = _("This date is before the application was made (%(date)s).")
+    if problem := day_problem(day, missing=missing, since=case.submitted_on, early=early):
+        errors[name] = problem
 
 
 def follow_representative_clock(case: Application, *, actor: User | None, at: dt.datetime):
@@ -89,12 +85,13 @@ def record_vulnerability_assessment(
         unknown = [c for c in codes if c not in Application.Vulnerability.values]
         if unknown:
             errors["categories"] = _("Unknown category: %(codes)s.") % {"codes": ", ".join(unknown)}
-        if not isinstance(assessed_on, dt.date):
-            errors["assessed_on"] = _("Give the date of the assessment.")
-        elif assessed_on < case.submitted_on:
-            errors["assessed_on"] = _("An assessment cannot precede the application.")
-        elif assessed_on > timezone.localdate():
-            errors["assessed_on"] = _("This date is in the future.")
+        if problem := day_problem(
+            assessed_on,
+            missing=_("Give the date of the assessment."),
+            since=case.submitted_on,
+            early=_("An assessment cannot precede the application."),
+        ):
+            errors["assessed_on"] = problem
         if not assessor or len(assessor) > 200:
             errors["assessor"] = _("Name who assessed (under 200 characters).")
         if errors:

@@ -21,6 +21,7 @@ from accounts.models import User
 from .. import deadlines
 from ..conflicts import retried
 from ..models import Application, DeadlineRule, Status
+from ..validators import day_problem
 from . import ALREADY_SO, TransitionForbidden, _record_action, _require_reason
 
 # The Member State that runs Haven: responsibility found here starts the examination.
@@ -53,14 +54,13 @@ def determine_responsibility(
                 _("Only a case in the Dublin procedure has the Member State responsible.")
             )
         errors: dict[str, str] = {}
-        if not isinstance(determined_on, dt.date):
-            errors["determined_on"] = _("Give the date responsibility was determined.")
-        elif determined_on < case.submitted_on:
-            errors["determined_on"] = _(
-                "Responsibility cannot be determined before the application was made."
-            )
-        elif determined_on > timezone.localdate():
-            errors["determined_on"] = _("This date is in the future.")
+        if problem := day_problem(
+            determined_on,
+            missing=_("Give the date responsibility was determined."),
+            since=case.submitted_on,
+            early=_("Responsibility cannot be determined before the application was made."),
+        ):
+            errors["determined_on"] = problem
         if state not in dict(countries):
             errors["responsible_state"] = _("Choose the Member State responsible.")
         if errors:
@@ -107,12 +107,14 @@ def _dublin_case(case: Application) -> None:
 
 def _day(value, field: str, case: Application, *, after: dt.date | None = None) -> dt.date:
     """A date of a Dublin step: given, not before `after` (or the application), not future."""
-    if not isinstance(value, dt.date):
-        raise ValidationError({field: _("Give the date.")})
-    if value < (after or case.submitted_on):
-        raise ValidationError({field: _("This date is before the step it follows.")})
-    if value > timezone.localdate():
-        raise ValidationError({field: _("This date is in the future.")})
+    problem = day_problem(
+        value,
+        missing=_("Give the date."),
+        since=after or case.submitted_on,
+        early=_("This date is before the step it follows."),
+    )
+    if problem:
+        raise ValidationError({field: problem})
     return value
 
 

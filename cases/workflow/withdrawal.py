@@ -13,7 +13,6 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -21,6 +20,7 @@ from accounts.models import User
 from .. import deadlines
 from ..conflicts import retried
 from ..models import Application, DeadlineRule, Status
+from ..validators import day_problem
 from . import ALREADY_SO, TransitionForbidden, _record_action, _run_transition, withdraw
 from .interviews import miss_interview
 
@@ -49,12 +49,14 @@ def record_missed_interview(
         if interview not in (None, ""):
             day, changed = miss_interview(case, interview, missed_on)
             data["interview"] = interview.pk if hasattr(interview, "pk") else interview
-        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
-            raise ValidationError({"missed_on": _("Give the date of the missed interview.")})
-        if day < case.submitted_on:
-            raise ValidationError({"missed_on": _("An interview cannot precede the application.")})
-        if day > timezone.localdate():
-            raise ValidationError({"missed_on": _("This date is in the future.")})
+        problem = day_problem(
+            day,
+            missing=_("Give the date of the missed interview."),
+            since=case.submitted_on,
+            early=_("An interview cannot precede the application."),
+        )
+        if problem:
+            raise ValidationError({"missed_on": problem})
         if case.interview_missed_on == day and not changed:
             return ALREADY_SO
         case.interview_missed_on = day
