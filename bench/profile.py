@@ -60,6 +60,52 @@ def pages(long_case: int) -> dict[str, str]:
     }
 
 
+# Where a function's own time is counted, by the file it is in (first match wins). The
+# standard library's and the interpreter's built-in functions (getattr, str.join, gettext,
+# json) are counted where they were called from.
+COMPONENTS = (
+    ("/psycopg", "database: driver and waiting for PostgreSQL"),
+    ("/django/db/", "Django ORM: building, compiling, model instances"),
+    ("/django/template", "Django templates"),
+    ("/django/forms/", "Django forms and widgets"),
+    ("/django/", "Django: request, middleware, sessions, auth, i18n"),
+    ("site-packages", "other libraries (OTP, axes, history, whitenoise, ...)"),
+    (str(ROOT), "Haven's own code"),
+)
+
+
+def _component(filename: str) -> str | None:
+    for marker, label in COMPONENTS:
+        if marker in filename:
+            return label
+    return None  # the standard library or a built-in: counted where it was called from
+
+
+def components(profiler: cProfile.Profile) -> str:
+    """The profile's own time summed per component, the standard library's and built-ins'
+    time passed on to their callers in proportion to the time each call took."""
+    stats = pstats.Stats(profiler).stats  # {func: (cc, nc, tt, ct, {caller: (.., .., tt, ..)})}
+    totals: dict[str, float] = defaultdict(float)
+
+    def charge(func, seconds: float, depth: int) -> None:
+        label = _component(func[0])
+        callers = stats.get(func, (0, 0, 0, 0, {}))[4]
+        if label is None and depth < 8 and callers:
+            spent = sum(c[2] for c in callers.values()) or 1.0
+            for caller, c in callers.items():
+                charge(caller, seconds * c[2] / spent, depth + 1)
+            return
+        totals[label or "standard library, uncalled-for"] += seconds
+
+    for func, (_cc, _nc, tt, _ct, _callers) in stats.items():
+        charge(func, tt, 0)
+    whole = sum(totals.values()) or 1.0
+    return "".join(
+        f"{seconds * 1000 / REQUESTS:8.1f}  {seconds / whole:4.0%}  {label}\n"
+        for label, seconds in sorted(totals.items(), key=lambda kv: -kv[1])
+    )
+
+
 def profile(client, name: str, url: str) -> str:
     from django.db import connection
 
@@ -94,6 +140,7 @@ def profile(client, name: str, url: str) -> str:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", timer.params[sql])
                 plan = "\n".join(row[0] for row in cursor.fetchall())
             out.write(f"\nEXPLAIN ANALYZE of the slowest:\n{plan}\n")
+    out.write(f"\nOwn time by component (ms a request, under cProfile):\n{components(profiler)}")
     for order in ("cumulative", "tottime"):
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(45)
