@@ -23,6 +23,7 @@ from django_countries import countries
 from .forms import Form
 from .models import Applicant, Application, Facility, Placement, Status, kept_by_triggers
 from .names import fold_word
+from .reference import cached
 from .staff import staff_choices
 
 # Where the triggers keep a copy of the applicant's search key on the case (PostgreSQL), a
@@ -122,6 +123,15 @@ def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet
     return NameSearch(query).filter(queryset)
 
 
+def facility_choices() -> list[tuple[int, str]]:
+    """Every facility, by name, as filter choices: kept in the shared cache with the other
+    facility names (`cases.reference`) and replaced when a facility changes."""
+    return cached(
+        "facility-choices",
+        lambda: list(Facility.objects.order_by("name").values_list("pk", "name")),
+    )
+
+
 def caseworker_choices(user) -> list[tuple[str, str]]:
     """The people a case can be assigned to, as filter choices: the user's unit's active
     caseworkers and decision-makers (everyone's, for a user without a unit)."""
@@ -195,9 +205,9 @@ class ApplicationFilter(django_filters.FilterSet):
     procedure = django_filters.ChoiceFilter(
         label=_("Procedure"), choices=Application.Procedure.choices, empty_label=_("Any")
     )
-    facility = django_filters.ModelChoiceFilter(
+    facility = django_filters.ChoiceFilter(
         label=_("Placed at"),
-        queryset=Facility.objects.order_by("name"),
+        choices=lambda: facility_choices(),
         method="filter_facility",
         empty_label=_("Any facility"),
     )
@@ -246,7 +256,7 @@ class ApplicationFilter(django_filters.FilterSet):
         if not value:
             return queryset
         here_now = Placement.objects.filter(
-            application_id=OuterRef("pk"), facility=value, ends_at__isnull=True
+            application_id=OuterRef("pk"), facility_id=int(value), ends_at__isnull=True
         )
         return queryset.filter(Exists(here_now))
 

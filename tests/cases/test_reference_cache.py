@@ -61,3 +61,30 @@ def test_hidden_facts_follow_even_a_bulk_change_at_once():
     assert fact not in hidden_facts()
     SensitiveField.objects.filter(fact=fact).update(hidden=True)
     assert fact in hidden_facts()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_case_lists_facility_filter_offers_every_facility_by_its_current_name(client, alice):
+    """The list's "Placed at" choices come from the shared cache (no query, no server-side
+    cursor), and a new or renamed facility is offered on the next page."""
+    from django.urls import reverse
+
+    client.force_login(alice)
+    url = reverse("cases:list")
+    client.get(url)  # the choices are read once and kept
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert not [q for q in queries if "cases_facility" in q["sql"]]
+    facility = Facility.objects.create(
+        name="Naujininkai", code="naujx", kind="reception", capacity=9
+    )
+    page = client.get(url).content.decode()
+    assert f'<option value="{facility.pk}">Naujininkai</option>' in page
+    facility.name = "Naujininkų centras"
+    facility.save()
+    page = client.get(url).content.decode()
+    assert f'<option value="{facility.pk}">Naujininkų centras</option>' in page
+    assert "Naujininkai<" not in page
+    refused = client.get(url, {"facility": "999999999"})
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
