@@ -399,14 +399,16 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
 
 class CaseForm(Form):
     """A form whose choices come from the case (its interviews, its documents, its unit's
-    workers). `interviews`: the case's interviews when the caller has them already."""
+    workers). `interviews`, `documents`: the case's rows when the caller has them already
+    (the case page reads them for its own panels)."""
 
     empty_html = CASE
 
-    def __init__(self, *args, case: Application, interviews=None, **kwargs) -> None:
+    def __init__(self, *args, case: Application, interviews=None, documents=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
         self._interviews = interviews
+        self._documents = documents
 
     def interviews(self) -> list[Interview]:
         if self._interviews is None:
@@ -414,6 +416,13 @@ class CaseForm(Form):
                 self.case.interviews.select_related("interviewer").order_by("scheduled_at")
             )
         return self._interviews
+
+    def documents(self, kind: str) -> list[Document]:
+        """The case's documents of `kind`, the latest uploaded first."""
+        if self._documents is None:
+            return list(self.case.documents.filter(kind=kind).order_by("-uploaded_at", "-id"))
+        rows = [d for d in self._documents if d.kind == kind]
+        return sorted(rows, key=lambda d: (d.uploaded_at, d.pk), reverse=True)
 
     def scheduled_choices(self, empty: str) -> list[tuple[Any, str]]:
         rows = [i for i in self.interviews() if i.is_scheduled]
@@ -475,10 +484,9 @@ class InterviewForm(CaseForm):
             *self.scheduled_choices("—"),
             *((i.pk, interview_text(i)) for i in held),
         ]
-        records = self.case.documents.filter(kind=Document.Kind.INTERVIEW_RECORD)
         self.fields["record"].choices = [
             ("", "—"),
-            *((d.pk, d.display_name) for d in records.order_by("-uploaded_at")),
+            *((d.pk, d.display_name) for d in self.documents(Document.Kind.INTERVIEW_RECORD)),
         ]
 
     def clean(self):
@@ -978,12 +986,12 @@ ACTION_LABELS = {
 }
 
 
-def action_form(name: str, case: Application, *args, interviews=None, **kwargs) -> forms.Form:
+def action_form(name: str, case: Application, *args, **kwargs) -> forms.Form:
     """The form of the record step `name` on `case` (a `CaseForm` takes its choices from
     the case)."""
     form_class = ACTION_FORMS[name]
     if issubclass(form_class, CaseForm):
-        return form_class(*args, case=case, interviews=interviews, **kwargs)
+        return form_class(*args, case=case, **kwargs)
     return form_class(*args, **kwargs)
 
 
@@ -1085,6 +1093,7 @@ def empty_form_html(
     initial: dict[str, Any] | None = None,
     case: Application | None = None,
     interviews=None,
+    documents=None,
 ) -> SafeString:
     """An empty form for the case page, as HTML, kept as long as what it shows holds (its
     `empty_html`): the case page shows up to a dozen forms and rendering their widgets was a
@@ -1110,7 +1119,9 @@ def empty_form_html(
         key = tuple(sorted(initial.items()))
         return _fixed_form_html(form_class, auto_id, language, key)
     if issubclass(form_class, CaseForm):
-        form = form_class(auto_id=auto_id, initial=initial, case=case, interviews=interviews)
+        form = form_class(
+            auto_id=auto_id, initial=initial, case=case, interviews=interviews, documents=documents
+        )
     else:
         form = form_class(auto_id=auto_id, initial=initial)
     return form.render()

@@ -558,6 +558,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         initial=initial,
                         case=case,
                         interviews=interviews,
+                        documents=documents,
                     ),
                 }
             )

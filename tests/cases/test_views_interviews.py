@@ -245,3 +245,37 @@ def test_the_case_page_s_queries_do_not_grow_with_its_interviews(client, alice):
         with CaptureQueriesContext(connection) as six:
             client.get(url)
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_the_interview_form_offers_the_cases_interview_records_latest_first(client, alice):
+    """The record to attach is chosen among the case's documents of that type only, newest
+    first; the case page takes them from the documents it lists (no query of its own)."""
+    with at(2024, 4, 2, 9, 0):
+        case = examined(alice)
+        for title, kind in (("Older record", "interview_record"), ("Passport", "other")):
+            workflow.add_document(
+                case,
+                actor=alice,
+                file=SimpleUploadedFile("r.txt", title.encode() + b"\n"),
+                original_name="r.txt",
+                kind=kind,
+                title=title,
+            )
+    with at(2024, 4, 3, 9, 0):
+        workflow.add_document(
+            case,
+            actor=alice,
+            file=SimpleUploadedFile("r.txt", b"newer\n"),
+            original_name="r.txt",
+            kind="interview_record",
+            title="Newer record",
+        )
+        client.force_login(alice)
+        page(client, case)
+        with CaptureQueriesContext(connection) as queries:
+            html = page(client, case)
+    select = html.split('name="record"', 1)[1].split("</select>", 1)[0]
+    assert select.index("Newer record") < select.index("Older record")
+    assert "Passport" not in select
+    documents = [q for q in queries if 'FROM "cases_document"' in q["sql"]]
+    assert len(documents) == 1, [q["sql"] for q in documents]
