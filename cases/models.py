@@ -259,6 +259,11 @@ class Facility(models.Model):
 # ---------------------------------------------------------------------------------------------
 
 
+def person_name(given_names: str, family_name: str) -> str:
+    """A person's name as the pages write it: given names, then the family name in capitals."""
+    return " ".join(p for p in (given_names, family_name.upper()) if p)
+
+
 @pghistory.track(
     exclude=["search_key"],
     model_name="ApplicantHistory",
@@ -372,7 +377,7 @@ class Applicant(models.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.given_names, self.family_name.upper()) if p)
+        return person_name(self.given_names, self.family_name)
 
     def alias_list(self) -> list[str]:
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]

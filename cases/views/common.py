@@ -8,6 +8,7 @@ number from a query, and a deadline written as a row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,6 +30,23 @@ from ..rule_defaults import BORDER_FAMILY
 
 # Counts stop past this many rows: exact counts are what grows with the data (STACK.md).
 COUNT_CAP = 10_000
+
+
+# A case page's address, built from one `reverse` per URL configuration and script prefix:
+# the lists, the dashboard and the facilities page link every row to its case.
+_CASE_URL_MARK = 2**62
+
+
+@functools.cache
+def _case_url_parts(urlconf, prefix: str) -> tuple[str, str]:
+    head, tail = reverse("cases:detail", args=[_CASE_URL_MARK]).split(str(_CASE_URL_MARK))
+    return head, tail
+
+
+def case_url(pk: int) -> str:
+    """What `reverse("cases:detail", args=[pk])` gives."""
+    head, tail = _case_url_parts(get_urlconf(), get_script_prefix())
+    return f"{head}{int(pk)}{tail}"
 
 
 def _may_use_cases(user: User) -> bool:

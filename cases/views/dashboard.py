@@ -19,7 +19,7 @@ from accounts import roles
 from .. import access
 from ..labels import label
 from ..models import Deadline, Notification, Status
-from .common import COUNT_CAP, _deadline_row, _may_use_cases, _no_access, _safe_link
+from .common import COUNT_CAP, _deadline_row, _may_use_cases, _no_access, _safe_link, case_url
 
 DASHBOARD_ROWS = 20
 # Deadlines listed as due soon or overdue, most urgent first.
@@ -54,7 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     my_rows = [
         {
-            "url": reverse("cases:detail", args=[c.pk]),
+            "url": case_url(c.pk),
             "reference": c.reference,
             "name": c.applicant.full_name,
             "status": c.status,
@@ -106,7 +106,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("due_at", "pk")
     ):
         row = _deadline_row(d, now, today)
-        row["case_url"] = reverse("cases:detail", args=[d.application_id])
+        row["case_url"] = case_url(d.application_id)
         row["reference"] = d.application.reference
         row["applicant"] = d.application.applicant.full_name
         deadline_rows.append(row)

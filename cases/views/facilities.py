@@ -18,8 +18,8 @@ from reports import exports, tables
 
 from .. import access
 from ..labels import label
-from ..models import Applicant, Facility, Placement, occupancy_by_regime
-from .common import _may_use_cases, _no_access
+from ..models import Facility, Placement, occupancy_by_regime, person_name
+from .common import _may_use_cases, _no_access, case_url
 
 FACILITY_PEOPLE = 20
 FACILITY_COUNT_CAP = 100
@@ -84,15 +84,14 @@ def facilities(request: HttpRequest) -> HttpResponse:
     if branches:
         union = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
         for p in union:
-            applicant = Applicant(
-                given_names=p["application__applicant__given_names"],
-                family_name=p["application__applicant__family_name"],
-            )
             people[p["facility_id"]].append(
                 {
-                    "url": reverse("cases:detail", args=[p["application_id"]]),
+                    "url": case_url(p["application_id"]),
                     "reference": p["application__reference"],
-                    "name": applicant.full_name,
+                    "name": person_name(
+                        p["application__applicant__given_names"],
+                        p["application__applicant__family_name"],
+                    ),
                     "regime": label(Placement.Regime, p["regime"]),
                     "since": p["starts_at"],
                 }

@@ -32,7 +32,15 @@ from ..labels import label, person
 from ..models import Application, Placement, Status
 from ..names import fold_word
 from .breakglass import break_glass_url
-from .common import COUNT_CAP, _days_text, _may_use_cases, _no_access, _positive_int, _refused
+from .common import (
+    COUNT_CAP,
+    _days_text,
+    _may_use_cases,
+    _no_access,
+    _positive_int,
+    _refused,
+    case_url,
+)
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -173,10 +181,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "pk": case.pk,
-                "url": reverse("cases:detail", args=[case.pk]),
+                "url": case_url(case.pk),
                 "reference": case.reference,
                 "name": applicant.full_name,
-                "applicant_url": reverse("cases:detail", args=[case.pk]) + "#applicant-heading",
+                "applicant_url": case_url(case.pk) + "#applicant-heading",
                 "name_original": sensitive.shown(
                     applicant.name_original, "applicant.name_original", hidden
                 ),
