@@ -46,10 +46,10 @@ PAGE_SIZES = (25, 50, 100)
 
 
 # A search by name counts at most this many: each match of a trigram search is read from
-# the table to be checked, a common name matches thousands of cases at a national caseload,
-# and a search with more than a thousand answers asks for a date of birth or a first name,
-# not for paging.
-SEARCH_COUNT_CAP = 1_000
+# the table to be checked (a page of the table each), a common name matches thousands of
+# cases at a national caseload, and a search with more than two hundred answers (eight
+# pages) asks for a date of birth or a first name, not for paging.
+SEARCH_COUNT_CAP = 200
 
 
 class CappedPaginator(Paginator):

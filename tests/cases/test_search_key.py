@@ -94,3 +94,23 @@ def test_an_anonymised_applicants_cases_are_no_longer_found_by_name(client, alic
     assert found(client, "Королёв") == []
     assert "korolev" not in stored_key(case)
     assert stored_key(case) == Applicant.objects.get(pk=case.applicant_id).search_key
+
+
+def test_a_search_can_walk_the_units_newest_cases_without_reading_the_table(alice):
+    """The index of the unit's cases newest first carries the reference and the search key
+    (migration 0040), so the first page of a name search is an index-only scan: with the
+    table's other ways out of reach, PostgreSQL still answers from that index alone."""
+    from django.db import connection
+
+    from cases import access
+    from cases.filters import NameSearch
+
+    submit(alice, family_name="Hosseini")
+    query = NameSearch("hosseini").filter(access.visible_applications(alice))
+    sql, params = query.order_by("-submitted_on", "-id").values("pk")[:25].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using app_unit_submitted_idx" in plan, plan
