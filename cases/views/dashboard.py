@@ -26,6 +26,25 @@ DASHBOARD_ROWS = 20
 URGENT_ROWS = 50
 # The decision-makers' count of limits missed looks back this far.
 MISSED_DAYS = 30
+# What the rows show of a case and its person (a case row has some eighty columns): the
+# deadline and its rule whole, of the case its reference and whether it is historical (and
+# its status, which the state machine's field reads as the case is built).
+MINE_FIELDS = (
+    "reference",
+    "status",
+    "next_deadline_at",
+    "applicant__given_names",
+    "applicant__family_name",
+)
+URGENT_FIELDS = (
+    *(f.name for f in Deadline._meta.concrete_fields),
+    "rule",
+    "application__reference",
+    "application__status",
+    "application__recorded_as_of",
+    "application__applicant__given_names",
+    "application__applicant__family_name",
+)
 
 
 @login_required
@@ -50,6 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         visible.open()
         .filter(assigned_to=user)
         .select_related("applicant")
+        .only(*MINE_FIELDS)
         .order_by("next_deadline_at", "id")[: DASHBOARD_ROWS + 1]
     )
     my_rows = [
@@ -103,6 +123,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for d in (
         Deadline.objects.filter(pk__in=urgent)
         .select_related("rule", "application__applicant")
+        .only(*URGENT_FIELDS)
         .order_by("due_at", "pk")
     ):
         row = _deadline_row(d, now, today)
