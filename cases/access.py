@@ -8,6 +8,8 @@ reveal that a case exists.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import BigIntegerField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.http import FileResponse, Http404, HttpResponse
@@ -26,6 +28,8 @@ from .models import (
     count_due,
     due_counts,
     kept_by_triggers,
+    missed_count,
+    start_of_day,
     unassigned_open_cases,
 )
 
@@ -153,6 +157,26 @@ def visible_due_counts(user, now, until, *, mine: bool = False) -> tuple[int, in
         more_overdue, more_soon = count_due(others, now, until)
         overdue, soon = overdue + more_overdue, soon + more_soon
     return overdue, soon
+
+
+def visible_missed_count(user, since: dt.date) -> int:
+    """How many deadlines of the cases `user` may read were missed (closed late) on `since`
+    or later: the unit's from the stored counts, a grant's case of another unit from its
+    deadlines."""
+    scope = readable_unit(user)
+    if scope is None:
+        return 0
+    unit = None if scope == ALL_UNITS else scope
+    count = missed_count(since, unit_id=unit)
+    granted = predicates.granted_case_ids(user) if unit is not None else []
+    if granted:
+        count += (
+            Deadline.objects.missed_since(start_of_day(since))
+            .filter(application_id__in=granted)
+            .exclude(application__unit_id=unit)
+            .count()
+        )
+    return count
 
 
 def get_application_for_user(user, pk, *, write: bool = False, queryset=None) -> Application:

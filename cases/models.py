@@ -188,6 +188,86 @@ APPLICATION_MOVES_DUE_COUNTS_DECLARE = [
     ("new_on", "boolean"),
 ]
 
+# The deadlines missed (closed late) by unit and the day they were closed in Vilnius
+# (`MissedCount`): the decision-makers' "missed in the last 30 days". Count rows are locked in
+# the order (day, unit) everywhere. Identifiers written here; no input reaches this SQL.
+_CLOSED_DAY = "(({row}.closed_at AT TIME ZONE 'Europe/Vilnius')::date)"
+_MISSED_UP = (
+    "INSERT INTO cases_missedcount (unit_id, closed_day, deadlines) VALUES ({unit}, {day}, {n}) "
+    "ON CONFLICT (unit_id, closed_day) "
+    "DO UPDATE SET deadlines = cases_missedcount.deadlines + EXCLUDED.deadlines;"
+)
+_MISSED_DOWN = (
+    "UPDATE cases_missedcount SET deadlines = deadlines - {n} "
+    "WHERE unit_id = {unit} AND closed_day = {day};"
+)
+
+# On `Deadline`: a deadline that becomes missed, stops being missed (a correction), is closed
+# on another day, moves to another case or is deleted moves one count down and another up.
+DEADLINE_KEEPS_MISSED_COUNTS = f"""
+    IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status
+            AND OLD.closed_at IS NOT DISTINCT FROM NEW.closed_at
+            AND OLD.application_id IS NOT DISTINCT FROM NEW.application_id THEN
+        RETURN NULL;
+    END IF;
+    old_on := FALSE;
+    new_on := FALSE;
+    IF TG_OP <> 'INSERT' AND OLD.status = 'missed' AND OLD.closed_at IS NOT NULL THEN
+        SELECT unit_id INTO old_unit FROM cases_application WHERE id = OLD.application_id;
+        old_on := old_unit IS NOT NULL;
+        old_day := {_CLOSED_DAY.format(row="OLD")};
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.status = 'missed' AND NEW.closed_at IS NOT NULL THEN
+        SELECT unit_id INTO new_unit FROM cases_application WHERE id = NEW.application_id;
+        new_on := new_unit IS NOT NULL;
+        new_day := {_CLOSED_DAY.format(row="NEW")};
+    END IF;
+    IF old_on AND new_on AND ROW(old_day, old_unit) = ROW(new_day, new_unit) THEN
+        RETURN NULL;
+    END IF;
+    IF new_on AND (NOT old_on OR ROW(new_day, new_unit) < ROW(old_day, old_unit)) THEN
+        {_MISSED_UP.format(unit="new_unit", day="new_day", n=1)}
+        IF old_on THEN
+            {_MISSED_DOWN.format(unit="old_unit", day="old_day", n=1)}
+        END IF;
+    ELSE
+        IF old_on THEN
+            {_MISSED_DOWN.format(unit="old_unit", day="old_day", n=1)}
+        END IF;
+        IF new_on THEN
+            {_MISSED_UP.format(unit="new_unit", day="new_day", n=1)}
+        END IF;
+    END IF;
+    RETURN NULL;
+"""  # noqa: S608
+DEADLINE_KEEPS_MISSED_COUNTS_DECLARE = [
+    ("old_unit", "bigint"),
+    ("old_day", "date"),
+    ("old_on", "boolean"),
+    ("new_unit", "bigint"),
+    ("new_day", "date"),
+    ("new_on", "boolean"),
+]
+
+# On `Application`: a case moved to another unit moves the counts of its missed deadlines.
+APPLICATION_MOVES_MISSED_COUNTS = f"""
+    FOR day IN
+        SELECT {_CLOSED_DAY.format(row="cases_deadline")} AS closed_day, count(*) AS n
+        FROM cases_deadline
+        WHERE application_id = NEW.id AND status = 'missed' AND closed_at IS NOT NULL
+        GROUP BY 1 ORDER BY 1
+    LOOP
+        IF NEW.unit_id < OLD.unit_id THEN
+            {_MISSED_UP.format(unit="NEW.unit_id", day="day.closed_day", n="day.n")}
+            {_MISSED_DOWN.format(unit="OLD.unit_id", day="day.closed_day", n="day.n")}
+        ELSE
+            {_MISSED_DOWN.format(unit="OLD.unit_id", day="day.closed_day", n="day.n")}
+            {_MISSED_UP.format(unit="NEW.unit_id", day="day.closed_day", n="day.n")}
+        END IF;
+    END LOOP;
+    RETURN NULL;
+"""  # noqa: S608
+
 
 # ---------------------------------------------------------------------------------------------
 # Facilities
@@ -970,6 +1050,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 declare=APPLICATION_MOVES_DUE_COUNTS_DECLARE,
                 func=APPLICATION_MOVES_DUE_COUNTS,
             ),
+            pgtrigger.Trigger(
+                name="application_moves_missed_counts",
+                operation=pgtrigger.Update,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                condition=pgtrigger.Condition("OLD.unit_id IS DISTINCT FROM NEW.unit_id"),
+                declare=[("day", "record")],
+                func=APPLICATION_MOVES_MISSED_COUNTS,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1745,6 +1834,15 @@ RECOUNT_SQL = """
     GROUP BY unit_id, status;
 """
 RECOUNT_SQL += DUE_COUNTS_SQL
+MISSED_COUNTS_SQL = f"""
+    DELETE FROM cases_missedcount;
+    INSERT INTO cases_missedcount (unit_id, closed_day, deadlines)
+    SELECT a.unit_id, {_CLOSED_DAY.format(row="d")}, count(*)
+    FROM cases_deadline d JOIN cases_application a ON a.id = d.application_id
+    WHERE d.status = 'missed' AND d.closed_at IS NOT NULL
+    GROUP BY 1, 2;
+"""  # noqa: S608
+RECOUNT_SQL += MISSED_COUNTS_SQL
 
 
 class Occupancy(models.Model):
@@ -1850,6 +1948,29 @@ class DueCount(models.Model):
         return f"{self.unit}: {self.deadlines} ({self.due_day})"
 
 
+class MissedCount(models.Model):
+    """How many deadlines of a unit's cases were missed (closed late), per day of closing in
+    Vilnius: the decision-makers' "missed in the last 30 days", read as thirty rows instead of
+    counting the unit's missed deadlines (hundreds of thousands in a national backlog). Kept
+    by triggers on `Deadline` and `Application` (PostgreSQL); see `missed_count`."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+"
+    )
+    closed_day = models.DateField(_("closed on"))
+    deadlines = models.PositiveIntegerField(_("deadlines"), default=0)
+
+    class Meta:
+        verbose_name = _("missed deadlines by day")
+        verbose_name_plural = _("missed deadlines by day")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "closed_day"], name="missedcount_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.deadlines} ({self.closed_day})"
+
+
 def kept_by_triggers() -> bool:
     """The triggers keeping `Occupancy`, `StatusCount`, `UnassignedCount` and the copies
     (`Application.nationality` and `.search_key`, `Placement.unit`) exist on PostgreSQL
@@ -1906,7 +2027,7 @@ def cases_by_status(unit_id: int | None) -> dict[str, int]:
     return {status: n for status, n in counts if n}
 
 
-def _start_of_day(day: dt.date) -> dt.datetime:
+def start_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=VILNIUS)
 
 
@@ -1951,11 +2072,26 @@ def due_counts(
     # Only cases whose nearest open deadline comes before `until` can have one due on those
     # days (read along the cases' index by unit or assignee and nearest deadline).
     edges = deadlines.filter(application__next_deadline_at__lt=until).filter(
-        Q(due_at__gte=_start_of_day(today), due_at__lt=_start_of_day(today + dt.timedelta(1)))
-        | Q(due_at__gte=_start_of_day(last), due_at__lt=until)
+        Q(due_at__gte=start_of_day(today), due_at__lt=start_of_day(today + dt.timedelta(1)))
+        | Q(due_at__gte=start_of_day(last), due_at__lt=until)
     )
     overdue, soon = count_due(edges, now, until)
     return overdue + (whole["overdue"] or 0), soon + (whole["soon"] or 0)
+
+
+def missed_count(since: dt.date, *, unit_id: int | None) -> int:
+    """How many deadlines were missed (closed late) on `since` or a later day, Vilnius time:
+    of one unit's cases (all with None). From the stored counts where the triggers keep them
+    (PostgreSQL); elsewhere the deadlines are counted."""
+    if not kept_by_triggers():
+        deadlines = Deadline.objects.missed_since(start_of_day(since))
+        if unit_id is not None:
+            deadlines = deadlines.filter(application__unit_id=unit_id)
+        return deadlines.count()
+    stored = MissedCount.objects.filter(closed_day__gte=since)
+    if unit_id is not None:
+        stored = stored.filter(unit_id=unit_id)
+    return stored.order_by().aggregate(n=Sum("deadlines"))["n"] or 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2619,6 +2755,14 @@ class Deadline(models.Model):
                 level=pgtrigger.Row,
                 declare=DEADLINE_KEEPS_DUE_COUNTS_DECLARE,
                 func=DEADLINE_KEEPS_DUE_COUNTS,
+            ),
+            pgtrigger.Trigger(
+                name="deadline_keeps_missed_counts",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.After,
+                level=pgtrigger.Row,
+                declare=DEADLINE_KEEPS_MISSED_COUNTS_DECLARE,
+                func=DEADLINE_KEEPS_MISSED_COUNTS,
             ),
         ]
 
