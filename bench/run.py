@@ -311,6 +311,8 @@ def measure_in_process(meta: dict[str, str]) -> tuple[list[dict[str, Any]], dict
     lists = reverse("cases:list")
     pages: list[tuple[str, str, str]] = [
         ("dashboard", reverse("cases:dashboard"), "caseworker"),
+        # A decision-maker's dashboard watches the whole unit (half of all cases).
+        ("dashboard_decision_maker", reverse("cases:dashboard"), "decision_maker"),
         ("case_list", lists, "caseworker"),
         ("api_case_list", reverse("api:cases"), "caseworker_api"),
         ("case_list_deep", f"{lists}?page=200", "caseworker"),
