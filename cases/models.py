@@ -87,6 +87,67 @@ def keeps_counts(counts_table: str, keys: tuple[str, ...], column: str, counted:
 # everyone (assignee -1, `DueCount.ANYONE`). Count rows are locked in the order (day, unit,
 # assignee) everywhere, so that two moves in opposite directions do not deadlock.
 # Identifiers written here, at import time; no input reaches this SQL.
+
+
+def deadline_moves_counts(
+    *,
+    watched: tuple[str, ...],
+    counted: str,
+    case: str,
+    day: str,
+    keys: tuple[str, ...],
+    up: str,
+    down: str,
+) -> str:
+    """The body of a row trigger on `Deadline` that keeps a table of counts by a day of the
+    deadline and keys of its case: a deadline for which `counted` holds (over `{row}`) counts
+    under its keys; one that comes in, goes out or changes keys moves one count down and
+    another up. Nothing is done unless a `watched` column changes.
+
+    `case` reads the case's keys into `{side}_<key>` and sets `{side}_on` (whether the row
+    counts at all); `day` is the day's expression over `{row}`; `up` and `down` add and remove
+    one under `{side}_<key>`. Count rows are locked in the order of `keys`, so that two moves
+    in opposite directions do not deadlock. `{side}` is `old` or `new`, `{row}` `OLD` or `NEW`.
+    """
+    unchanged = "\n            AND ".join(f"OLD.{c} IS NOT DISTINCT FROM NEW.{c}" for c in watched)
+    old_key, new_key = (", ".join(f"{side}_{k}" for k in keys) for side in ("old", "new"))
+
+    def read(side: str, row: str, skip: str) -> str:
+        return f"""IF TG_OP <> '{skip}' AND {counted.format(row=row)} THEN
+        {case.format(side=side, row=row)}
+        {side}_day := {day.format(row=row)};
+    END IF;"""
+
+    # A count only ever moves from the old keys to the new ones.
+    new_up, old_down = up.format(side="new"), down.format(side="old")
+    return f"""
+    IF TG_OP = 'UPDATE' AND {unchanged} THEN
+        RETURN NULL;
+    END IF;
+    old_on := FALSE;
+    new_on := FALSE;
+    {read("old", "OLD", "INSERT")}
+    {read("new", "NEW", "DELETE")}
+    IF old_on AND new_on AND ROW({old_key}) = ROW({new_key}) THEN
+        RETURN NULL;
+    END IF;
+    IF new_on AND (NOT old_on OR ROW({new_key}) < ROW({old_key})) THEN
+        {new_up}
+        IF old_on THEN
+            {old_down}
+        END IF;
+    ELSE
+        IF old_on THEN
+            {old_down}
+        END IF;
+        IF new_on THEN
+            {new_up}
+        END IF;
+    END IF;
+    RETURN NULL;
+"""
+
+
 _DUE_DAY = "(({row}.due_at AT TIME ZONE 'Europe/Vilnius')::date)"
 _DUE_UP = (
     "INSERT INTO cases_duecount (unit_id, assignee, due_day, deadlines) "
@@ -101,45 +162,18 @@ _DUE_DOWN = (
 
 # On `Deadline`: an open deadline that comes in, goes out (met, missed, waived, cancelled,
 # deleted) or moves to another day moves one count down and another up.
-DEADLINE_KEEPS_DUE_COUNTS = f"""
-    IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status
-            AND OLD.due_at IS NOT DISTINCT FROM NEW.due_at
-            AND OLD.application_id IS NOT DISTINCT FROM NEW.application_id THEN
-        RETURN NULL;
-    END IF;
-    old_on := FALSE;
-    new_on := FALSE;
-    IF TG_OP <> 'INSERT' AND OLD.status = 'open' THEN
-        SELECT unit_id, COALESCE(assigned_to_id, 0), recorded_as_of IS NULL
-            INTO old_unit, old_who, old_on FROM cases_application WHERE id = OLD.application_id;
-        old_on := COALESCE(old_on, FALSE);
-        old_day := {_DUE_DAY.format(row="OLD")};
-    END IF;
-    IF TG_OP <> 'DELETE' AND NEW.status = 'open' THEN
-        SELECT unit_id, COALESCE(assigned_to_id, 0), recorded_as_of IS NULL
-            INTO new_unit, new_who, new_on FROM cases_application WHERE id = NEW.application_id;
-        new_on := COALESCE(new_on, FALSE);
-        new_day := {_DUE_DAY.format(row="NEW")};
-    END IF;
-    IF old_on AND new_on AND ROW(old_day, old_unit, old_who) = ROW(new_day, new_unit, new_who) THEN
-        RETURN NULL;
-    END IF;
-    IF new_on AND (NOT old_on
-            OR ROW(new_day, new_unit, new_who) < ROW(old_day, old_unit, old_who)) THEN
-        {_DUE_UP.format(unit="new_unit", who="new_who", day="new_day", n=1)}
-        IF old_on THEN
-            {_DUE_DOWN.format(unit="old_unit", who="old_who", day="old_day", n=1)}
-        END IF;
-    ELSE
-        IF old_on THEN
-            {_DUE_DOWN.format(unit="old_unit", who="old_who", day="old_day", n=1)}
-        END IF;
-        IF new_on THEN
-            {_DUE_UP.format(unit="new_unit", who="new_who", day="new_day", n=1)}
-        END IF;
-    END IF;
-    RETURN NULL;
-"""  # noqa: S608
+DEADLINE_KEEPS_DUE_COUNTS = deadline_moves_counts(
+    watched=("status", "due_at", "application_id"),
+    counted="{row}.status = 'open'",
+    case="""SELECT unit_id, COALESCE(assigned_to_id, 0), recorded_as_of IS NULL
+            INTO {side}_unit, {side}_who, {side}_on FROM cases_application
+            WHERE id = {row}.application_id;
+        {side}_on := COALESCE({side}_on, FALSE);""",
+    day=_DUE_DAY,
+    keys=("day", "unit", "who"),
+    up=_DUE_UP.format(unit="{side}_unit", who="{side}_who", day="{side}_day", n=1),
+    down=_DUE_DOWN.format(unit="{side}_unit", who="{side}_who", day="{side}_day", n=1),
+)
 DEADLINE_KEEPS_DUE_COUNTS_DECLARE = [
     ("old_unit", "bigint"),
     ("old_who", "bigint"),
@@ -204,42 +238,17 @@ _MISSED_DOWN = (
 
 # On `Deadline`: a deadline that becomes missed, stops being missed (a correction), is closed
 # on another day, moves to another case or is deleted moves one count down and another up.
-DEADLINE_KEEPS_MISSED_COUNTS = f"""
-    IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status
-            AND OLD.closed_at IS NOT DISTINCT FROM NEW.closed_at
-            AND OLD.application_id IS NOT DISTINCT FROM NEW.application_id THEN
-        RETURN NULL;
-    END IF;
-    old_on := FALSE;
-    new_on := FALSE;
-    IF TG_OP <> 'INSERT' AND OLD.status = 'missed' AND OLD.closed_at IS NOT NULL THEN
-        SELECT unit_id INTO old_unit FROM cases_application WHERE id = OLD.application_id;
-        old_on := old_unit IS NOT NULL;
-        old_day := {_CLOSED_DAY.format(row="OLD")};
-    END IF;
-    IF TG_OP <> 'DELETE' AND NEW.status = 'missed' AND NEW.closed_at IS NOT NULL THEN
-        SELECT unit_id INTO new_unit FROM cases_application WHERE id = NEW.application_id;
-        new_on := new_unit IS NOT NULL;
-        new_day := {_CLOSED_DAY.format(row="NEW")};
-    END IF;
-    IF old_on AND new_on AND ROW(old_day, old_unit) = ROW(new_day, new_unit) THEN
-        RETURN NULL;
-    END IF;
-    IF new_on AND (NOT old_on OR ROW(new_day, new_unit) < ROW(old_day, old_unit)) THEN
-        {_MISSED_UP.format(unit="new_unit", day="new_day", n=1)}
-        IF old_on THEN
-            {_MISSED_DOWN.format(unit="old_unit", day="old_day", n=1)}
-        END IF;
-    ELSE
-        IF old_on THEN
-            {_MISSED_DOWN.format(unit="old_unit", day="old_day", n=1)}
-        END IF;
-        IF new_on THEN
-            {_MISSED_UP.format(unit="new_unit", day="new_day", n=1)}
-        END IF;
-    END IF;
-    RETURN NULL;
-"""  # noqa: S608
+DEADLINE_KEEPS_MISSED_COUNTS = deadline_moves_counts(
+    watched=("status", "closed_at", "application_id"),
+    counted="{row}.status = 'missed' AND {row}.closed_at IS NOT NULL",
+    case="""SELECT unit_id INTO {side}_unit FROM cases_application
+            WHERE id = {row}.application_id;
+        {side}_on := {side}_unit IS NOT NULL;""",
+    day=_CLOSED_DAY,
+    keys=("day", "unit"),
+    up=_MISSED_UP.format(unit="{side}_unit", day="{side}_day", n=1),
+    down=_MISSED_DOWN.format(unit="{side}_unit", day="{side}_day", n=1),
+)
 DEADLINE_KEEPS_MISSED_COUNTS_DECLARE = [
     ("old_unit", "bigint"),
     ("old_day", "date"),
