@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .forms import Form
-from .models import Applicant, Application, Facility, Placement, Status, kept_by_triggers
+from .models import Applicant, Application, Placement, Status, kept_by_triggers
 from .names import fold_word
-from .reference import cached
+from .reference import facility_names
 from .staff import staff_choices
 
 # Where the triggers keep a copy of the applicant's search key on the case (PostgreSQL), a
@@ -124,12 +124,9 @@ def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet
 
 
 def facility_choices() -> list[tuple[int, str]]:
-    """Every facility, by name, as filter choices: kept in the shared cache with the other
-    facility names (`cases.reference`) and replaced when a facility changes."""
-    return cached(
-        "facility-choices",
-        lambda: list(Facility.objects.order_by("name").values_list("pk", "name")),
-    )
+    """Every facility, by name, as filter choices: the shared cache's facility names
+    (`cases.reference`), replaced when a facility changes."""
+    return list(facility_names().items())
 
 
 def caseworker_choices(user) -> list[tuple[str, str]]:

@@ -288,22 +288,23 @@ class NamedQuerySet(models.QuerySet):
     change, which sends no signal, replaces the cached names as a save does."""
 
     def update(self, **kwargs):
-        from .reference import REFERENCE
-
-        REFERENCE.changed()
-        return super().update(**kwargs)
+        return self._changed(super().update(**kwargs))
 
     def bulk_create(self, *args, **kwargs):
-        from .reference import REFERENCE
-
-        REFERENCE.changed()
-        return super().bulk_create(*args, **kwargs)
+        return self._changed(super().bulk_create(*args, **kwargs))
 
     def bulk_update(self, *args, **kwargs):
+        return self._changed(super().bulk_update(*args, **kwargs))
+
+    @staticmethod
+    def _changed(result):
+        # After the change, as the signals of a save: outside a transaction the cached names
+        # are replaced once the rows are written, not before (a read in between would keep
+        # the old names again).
         from .reference import REFERENCE
 
         REFERENCE.changed()
-        return super().bulk_update(*args, **kwargs)
+        return result
 
 
 class Facility(models.Model):

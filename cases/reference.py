@@ -100,6 +100,24 @@ def cached[T](name: str, read: Callable[[], T]) -> T:
     return REFERENCE.get(name, read)
 
 
+def rule_names() -> dict[str, str]:
+    """Each deadline rule's name by its code."""
+    from .models import DeadlineRule
+
+    return cached("rule_names", lambda: dict(DeadlineRule.objects.values_list("code", "name")))
+
+
+def facility_names() -> dict[int, str]:
+    """Each facility's name by its id, in the order of the names (the timeline's rows and the
+    case list's "Placed at" choices)."""
+    from .models import Facility
+
+    return cached(
+        "facility_names",
+        lambda: dict(Facility.objects.order_by("name").values_list("pk", "name")),
+    )
+
+
 def connect() -> None:
     # Saves and deletes by signal; bulk changes through `cases.models.NamedQuerySet`.
     from .models import DeadlineRule, Facility

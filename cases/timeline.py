@@ -23,14 +23,12 @@ from .labels import data_text, label, person, transition_labels
 from .models import (
     Application,
     CaseEvent,
-    DeadlineRule,
     Document,
-    Facility,
     Note,
     Placement,
     Status,
 )
-from .reference import cached
+from .reference import facility_names, rule_names
 from .timeline_detention import DETENTION_CAUSES, DetentionRecords, court_order_row, detention_row
 from .timeline_legal import APPEAL_CAUSES, appeal_details, decision_details, record_title
 from .timeline_person import INTERVIEW_ACTIONS, PERSON_CAUSES, interview_title, person_title
@@ -121,12 +119,8 @@ class TimelineBuilder:
         user_ids.add(case.assigned_to_id or 0)
         self.users = User.objects.in_bulk(user_ids)
         # Names only: the rows need nothing else of the rules and facilities.
-        self.rule_names = cached(
-            "rule_names", lambda: dict(DeadlineRule.objects.values_list("code", "name"))
-        )
-        self.facility_names = cached(
-            "facility_names", lambda: dict(Facility.objects.values_list("pk", "name"))
-        )
+        self.rule_names = rule_names()
+        self.facility_names = facility_names()
         self.labels = transition_labels()
         self.outcomes = dict(Application.Outcome.choices)
         self.withdrawals = dict(Application.Withdrawal.choices)

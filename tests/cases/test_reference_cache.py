@@ -10,12 +10,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Facility, SensitiveField, hidden_facts
-from cases.reference import cached
+from cases.reference import facility_names
 from cases.sensitive import ensure_default_sensitive_fields
 
 
 def names() -> dict[int, str]:
-    return cached("facility_names", lambda: dict(Facility.objects.values_list("pk", "name")))
+    return facility_names()
 
 
 def reads(call) -> tuple[object, int]:
