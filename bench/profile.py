@@ -3,12 +3,13 @@
     BENCH_CASES=100000 .venv/bin/python -m bench.profile dashboard case_detail facilities
 
 Uses the database `make bench` built (`haven_bench_<BENCH_CASES>`; run `make bench` first)
-with the same settings (DEBUG off, persistent connections) and the same user (a caseworker
-of the largest synthetic unit). Each page named (all of them without arguments) is
-requested BENCH_WARMUP times, then BENCH_REQUESTS times under cProfile, with every query
-timed through `connection.execute_wrapper`. Writes var/bench/profile-<page>-<cases>.txt:
-the median time, the queries by total time (with one EXPLAIN ANALYZE of the slowest), and
-the functions by cumulative and by own time.
+with the same settings (DEBUG off, persistent connections) and the same users (a caseworker
+of the largest synthetic unit; for the decision-maker's dashboard, a decision-maker of it).
+Each page named (all of them without arguments) is requested BENCH_WARMUP times, then
+BENCH_REQUESTS times under cProfile, with every query timed through
+`connection.execute_wrapper`. Writes var/bench/profile-<page>-<cases>.txt: the median time,
+the queries by total time (with one EXPLAIN ANALYZE of the slowest), and the functions by
+cumulative and by own time.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def pages(long_case: int) -> dict[str, str]:
     lists = reverse("cases:list")
     return {
         "dashboard": reverse("cases:dashboard"),
+        "dashboard_decision_maker": reverse("cases:dashboard"),
         "case_list": lists,
         "case_list_sorted": f"{lists}?sort=deadline",
         "search_latin": f"{lists}?q=Hosseini",
@@ -168,7 +170,15 @@ def main() -> None:
         .order_by("pk")
         .first()
     )
-    client = signed_in_client(caseworker)
+    decision_maker = (
+        User.objects.filter(unit__name=synthetic.UNITS[0][0], groups__name=roles.DECISION_MAKER)
+        .order_by("pk")
+        .first()
+    )
+    # Each page as `make bench` measures it: the decision-maker's dashboard as a
+    # decision-maker of the same unit, every other page as its caseworker.
+    clients = {"caseworker": signed_in_client(caseworker)}
+    clients["decision_maker"] = signed_in_client(decision_maker)
     urls = pages(int(meta["long_case_id"]))
     names = sys.argv[1:] or list(urls)
     unknown = [n for n in names if n not in urls]
@@ -177,7 +187,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     label = os.environ.get("BENCH_PROFILE_LABEL", "")
     for name in names:
-        report = profile(client, name, urls[name])
+        who = "decision_maker" if name.endswith("_decision_maker") else "caseworker"
+        report = profile(clients[who], name, urls[name])
         path = OUT / f"profile-{name}-{CASES}{'-' + label if label else ''}.txt"
         path.write_text(report, encoding="utf-8")
         print(report.split("\n", 1)[0], f"-> {path.relative_to(ROOT)}", flush=True)

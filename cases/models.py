@@ -2058,35 +2058,39 @@ def due_counts(
     `now` until `until`: of one unit (all with None), of the cases of one assignee (whoever
     with None).
 
-    Where the triggers keep `DueCount` (PostgreSQL), the whole days come from its rows and
-    only the day of `now` and the day of `until`, which those moments cut, from the
-    deadlines themselves: two small reads whatever the number of cases. Elsewhere the
+    Where the triggers keep `DueCount` (PostgreSQL), the whole days come from its rows, and
+    of the two days that `now` and `until` cut only the part before each moment from the
+    deadlines themselves: today's deadlines due before `now` (overdue; the rest of today's
+    row is due soon) and the last day's due before `until`. A limit mostly falls due at the
+    end of its day, so both parts are a few rows whatever the number of cases. Elsewhere the
     deadlines are counted."""
     deadlines = Deadline.objects.live()
     if unit_id is not None:
         deadlines = deadlines.filter(application__unit_id=unit_id)
     if assignee_id is not None:
         deadlines = deadlines.filter(application__assigned_to_id=assignee_id)
-    if not kept_by_triggers():
-        return count_due(deadlines.filter(due_at__lt=until), now, until)
     today, last = timezone.localdate(now), timezone.localdate(until)
+    if not kept_by_triggers() or last <= today:
+        return count_due(deadlines.filter(due_at__lt=until), now, until)
     stored = DueCount.objects.filter(
         assignee=DueCount.ANYONE if assignee_id is None else assignee_id
     )
     if unit_id is not None:
         stored = stored.filter(unit_id=unit_id)
     whole = stored.order_by().aggregate(
-        overdue=Sum("deadlines", filter=Q(due_day__lt=today)),
-        soon=Sum("deadlines", filter=Q(due_day__gt=today, due_day__lt=last)),
+        before=Sum("deadlines", filter=Q(due_day__lt=today)),
+        today=Sum("deadlines", filter=Q(due_day=today)),
+        between=Sum("deadlines", filter=Q(due_day__gt=today, due_day__lt=last)),
     )
-    # Only cases whose nearest open deadline comes before `until` can have one due on those
-    # days (read along the cases' index by unit or assignee and nearest deadline).
-    edges = deadlines.filter(application__next_deadline_at__lt=until).filter(
-        Q(due_at__gte=start_of_day(today), due_at__lt=start_of_day(today + dt.timedelta(1)))
+    # Only cases whose nearest open deadline comes before `until` can have one due in those
+    # parts (read along the cases' index by unit or assignee and nearest deadline).
+    parts = deadlines.filter(application__next_deadline_at__lt=until).filter(
+        Q(due_at__gte=start_of_day(today), due_at__lt=now)
         | Q(due_at__gte=start_of_day(last), due_at__lt=until)
     )
-    overdue, soon = count_due(edges, now, until)
-    return overdue + (whole["overdue"] or 0), soon + (whole["soon"] or 0)
+    earlier_today, last_day = count_due(parts, now, until)
+    overdue = (whole["before"] or 0) + earlier_today
+    return overdue, (whole["today"] or 0) - earlier_today + (whole["between"] or 0) + last_day
 
 
 def missed_count(since: dt.date, *, unit_id: int | None) -> int:
