@@ -143,13 +143,15 @@ def test_counts_follow_random_workflow_activity(alice, dora, oscar, unit, other_
     assert_counts_right(users, units)
 
 
-def test_the_days_of_now_and_of_the_horizon_are_cut_at_the_moment(alice, dora):
+def test_the_days_of_now_and_of_the_horizon_are_cut_at_the_moment(alice, dora, oscar):
     """A limit counted in hours falls due within a day: before now it is overdue, at or after
     it still to come, whatever the day's stored count says (today's row is split at now, the
-    horizon's day at the horizon)."""
-    case = submit(alice, submitted_on=timezone.localdate())
-    workflow.assign(case, actor=dora, assignee=alice)
-    taken = Deadline.objects.filter(application=case, status="open").values("rule")
+    horizon's day at the horizon); the same moments on the cases of another assignee and of
+    another unit count only in their own figures."""
+    mine = submit(alice, submitted_on=timezone.localdate())
+    workflow.assign(mine, actor=dora, assignee=alice)
+    unassigned = submit(alice, family_name="Petrova", submitted_on=timezone.localdate())
+    elsewhere = submit(oscar, submitted_on=timezone.localdate())
     now = timezone.now()
     until = now + dt.timedelta(days=14)
     today = dt.datetime.combine(timezone.localdate(now), dt.time.min, tzinfo=VILNIUS)
@@ -163,21 +165,29 @@ def test_the_days_of_now_and_of_the_horizon_are_cut_at_the_moment(alice, dora):
         until,
         until + dt.timedelta(minutes=1),
     )
-    rules = DeadlineRule.objects.exclude(code__in=taken).order_by("code")[: len(moments)]
-    for rule, moment in zip(rules, moments, strict=True):
-        Deadline.objects.create(
-            application=case,
-            rule=rule,
-            starts_at=now - dt.timedelta(days=1),
-            due_on=timezone.localdate(moment),
-            due_at=moment,
-            legal_reference="Test",
-        )
+    for case in (mine, unassigned, elsewhere):
+        taken = Deadline.objects.filter(application=case, status="open").values("rule")
+        rules = DeadlineRule.objects.exclude(code__in=taken).order_by("code")[: len(moments)]
+        for rule, moment in zip(rules, moments, strict=True):
+            Deadline.objects.create(
+                application=case,
+                rule=rule,
+                starts_at=now - dt.timedelta(days=1),
+                due_on=timezone.localdate(moment),
+                due_at=moment,
+                legal_reference="Test",
+            )
     assert stored() == counted()
-    overdue, soon = by_hand(now, assignee_id=alice.pk)
-    assert due_counts(now, until, unit_id=alice.unit_id, assignee_id=alice.pk) == (overdue, soon)
-    assert overdue >= 2
-    assert soon >= 4
+    for scope in (
+        {"unit_id": alice.unit_id, "assignee_id": alice.pk},
+        {"unit_id": alice.unit_id, "assignee_id": None},
+        {"unit_id": oscar.unit_id, "assignee_id": None},
+        {"unit_id": None, "assignee_id": None},
+    ):
+        overdue, soon = by_hand(now, **scope)
+        assert due_counts(now, until, **scope) == (overdue, soon), scope
+        assert overdue >= 2
+        assert soon >= 4
 
 
 def test_the_dashboard_figures_equal_the_deadlines_due(client, alice, dora, oscar):
