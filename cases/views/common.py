@@ -196,6 +196,11 @@ def _rule_set_text(deadline: Deadline) -> str:
     }
 
 
+# What a deadline's row reads of its rule, for `only()` beside `select_related("rule")`: a
+# rule's description and legal text are most of its width, and no row shows them.
+RULE_FIELDS_SHOWN = ("rule__code", "rule__name", "rule__unit", "rule__kind", "rule__family")
+
+
 def _deadline_row(deadline: Deadline, now: dt.datetime, today: dt.date) -> dict[str, Any]:
     """A deadline as the pages show it. On a case recorded after the fact
     (`Application.recorded_as_of`) an open clock says what was due, not that it is overdue."""

@@ -19,7 +19,15 @@ from accounts import roles
 from .. import access
 from ..labels import label
 from ..models import Deadline, Notification, Status
-from .common import COUNT_CAP, _deadline_row, _may_use_cases, _no_access, _safe_link, case_url
+from .common import (
+    COUNT_CAP,
+    RULE_FIELDS_SHOWN,
+    _deadline_row,
+    _may_use_cases,
+    _no_access,
+    _safe_link,
+    case_url,
+)
 
 DASHBOARD_ROWS = 20
 # Deadlines listed as due soon or overdue, most urgent first.
@@ -27,8 +35,9 @@ URGENT_ROWS = 50
 # The decision-makers' count of limits missed looks back this far.
 MISSED_DAYS = 30
 # What the rows show of a case and its person (a case row has some eighty columns): the
-# deadline and its rule whole, of the case its reference and whether it is historical (and
-# its status, which the state machine's field reads as the case is built).
+# deadline whole and what its row shows of the rule, of the case its reference and whether
+# it is historical (and its status, which the state machine's field reads as the case is
+# built).
 MINE_FIELDS = (
     "reference",
     "status",
@@ -38,7 +47,7 @@ MINE_FIELDS = (
 )
 URGENT_FIELDS = (
     *(f.name for f in Deadline._meta.concrete_fields),
-    "rule",
+    *RULE_FIELDS_SHOWN,
     "application__reference",
     "application__status",
     "application__recorded_as_of",
