@@ -177,8 +177,10 @@ def main() -> None:
     )
     # Each page as `make bench` measures it: the decision-maker's dashboard as a
     # decision-maker of the same unit, every other page as its caseworker.
-    clients = {"caseworker": signed_in_client(caseworker)}
-    clients["decision_maker"] = signed_in_client(decision_maker)
+    clients = {
+        "caseworker": signed_in_client(caseworker),
+        "decision_maker": signed_in_client(decision_maker),
+    }
     urls = pages(int(meta["long_case_id"]))
     names = sys.argv[1:] or list(urls)
     unknown = [n for n in names if n not in urls]

@@ -2062,8 +2062,9 @@ def due_counts(
     of the two days that `now` and `until` cut only the part before each moment from the
     deadlines themselves: today's deadlines due before `now` (overdue; the rest of today's
     row is due soon) and the last day's due before `until`. A limit mostly falls due at the
-    end of its day, so both parts are a few rows whatever the number of cases. Elsewhere the
-    deadlines are counted."""
+    end of its day, so both parts are a few rows whatever the number of cases (at most the
+    day's deadlines of every unit, in a day's last minute). Elsewhere the deadlines are
+    counted."""
     today, last = timezone.localdate(now), timezone.localdate(until)
     if not kept_by_triggers() or last <= today:
         deadlines = Deadline.objects.live().filter(due_at__lt=until)
