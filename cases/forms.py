@@ -986,13 +986,17 @@ ACTION_LABELS = {
 }
 
 
-def action_form(name: str, case: Application, *args, **kwargs) -> forms.Form:
-    """The form of the record step `name` on `case` (a `CaseForm` takes its choices from
-    the case)."""
-    form_class = ACTION_FORMS[name]
+def build_form(form_class, *args, case: Application | None = None, case_rows=None, **kwargs):
+    """`form_class(*args, **kwargs)`; a `CaseForm`, which takes its choices from its case,
+    also with `case` and the case's rows already read (`case_rows`: interviews, documents)."""
     if issubclass(form_class, CaseForm):
-        return form_class(*args, case=case, **kwargs)
+        return form_class(*args, case=case, **(case_rows or {}), **kwargs)
     return form_class(*args, **kwargs)
+
+
+def action_form(name: str, case: Application, *args, **kwargs) -> forms.Form:
+    """The form of the record step `name` on `case`."""
+    return build_form(ACTION_FORMS[name], *args, case=case, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1118,12 +1122,8 @@ def empty_form_html(
     ):
         key = tuple(sorted(initial.items()))
         return _fixed_form_html(form_class, auto_id, language, key)
-    if issubclass(form_class, CaseForm):
-        form = form_class(
-            auto_id=auto_id, initial=initial, case=case, interviews=interviews, documents=documents
-        )
-    else:
-        form = form_class(auto_id=auto_id, initial=initial)
+    rows = {"interviews": interviews, "documents": documents}
+    form = build_form(form_class, auto_id=auto_id, initial=initial, case=case, case_rows=rows)
     return form.render()
 
 
