@@ -85,6 +85,17 @@ def visible_applications(user) -> QuerySet[Application]:
     return qs.filter(own_unit)
 
 
+def name_search_scope(user) -> dict:
+    """What a name search within `visible_applications(user)` narrows its count by
+    (`filters.NameSearch.counted`): the user's unit, whose cases the index of the unit's
+    trigrams holds, and the cases of other units they hold emergency access to (`also`);
+    nothing for a user of all units."""
+    scope = readable_unit(user)
+    if scope is None or scope == ALL_UNITS:
+        return {}
+    return {"unit": scope, "also": predicates.granted_case_ids(user)}
+
+
 def visible_current_placements(user) -> QuerySet[Placement]:
     """The current placements of the cases `user` may read.
 

@@ -9,6 +9,7 @@ subquery, and the sort orders use stored columns (`submitted_on`, `status_change
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 import django_filters
 from django import forms
@@ -20,8 +21,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from . import access
 from .forms import Form
-from .models import Applicant, Application, Placement, Status, kept_by_triggers
+from .models import Applicant, Application, Placement, Status, UnitTrigrams, kept_by_triggers
 from .names import fold_word
 from .reference import facility_names
 from .staff import staff_choices
@@ -76,13 +78,27 @@ class NameSearch:
     nothing is read beforehand and every match can be listed (the list's count stops at its
     cap like any other filter).
 
+    The count of a caseworker's search (`counted`) is narrowed, as well, to the cases the
+    index of their unit's trigrams holds (`application_unit_trigram_idx`, `unit_trigrams`):
+    it reads the unit's entries of the query's trigrams only, where the index of the unit and
+    the key intersects them with the unit's own entry, every case of the unit. The page's
+    rows are not narrowed so: PostgreSQL cannot tell how many cases hold all of a word's
+    trigrams (it multiplies their shares), and, counting on a handful, would read every match
+    of a common name to sort them instead of walking the unit's newest cases.
+
     Elsewhere (the embedded SQLite database, without the triggers) the matching applicants
     are looked up once: at most APPLICANT_MATCH_LIMIT, the most recently registered first;
     `truncated` says that more matched, so that the page can say so.
     """
 
-    def __init__(self, query: str | None) -> None:
+    def __init__(
+        self, query: str | None, *, unit: int | None = None, also: Iterable[int] = ()
+    ) -> None:
         self.query = clean_query(query)
+        # The unit whose trigrams narrow the count, and the other cases the user may read
+        # (`access.name_search_scope`).
+        self.unit = unit
+        self.also = list(also)
         self.words = fold_word(self.query).split()
         self.names = bool(self.words) and max(len(w) for w in self.words) >= MIN_SEARCH_CHARS
         self.on_cases = kept_by_triggers()
@@ -99,15 +115,17 @@ class NameSearch:
             self.truncated = len(ids) > APPLICANT_MATCH_LIMIT
             self.applicant_ids = ids[:APPLICANT_MATCH_LIMIT]
 
+    def _reference(self) -> Q:
+        reference = self.query.upper()
+        if len(reference) >= MIN_SEARCH_CHARS:
+            return Q(reference__contains=reference)
+        return Q(reference=reference)
+
     def filter(self, queryset: QuerySet[Application]) -> QuerySet[Application]:
         """Cases whose reference contains the query, or whose applicant's names match it."""
         if not self.query:
             return queryset
-        reference = self.query.upper()
-        if len(reference) >= MIN_SEARCH_CHARS:
-            matches = Q(reference__contains=reference)
-        else:
-            matches = Q(reference=reference)
+        matches = self._reference()
         if self.names and self.on_cases:
             names = Q()
             for word in self.words:
@@ -116,6 +134,25 @@ class NameSearch:
         elif self.applicant_ids:
             matches |= Q(applicant_id__in=self.applicant_ids)
         return queryset.filter(matches)
+
+    def counted(self, cases: QuerySet[Application]) -> QuerySet[Application]:
+        """`cases` (this search's, within the user's scope) as the list counts them: also
+        required to be a reference match, in the unit's trigram index, or one of the other
+        cases. Every match already is one of these, so the answer is the same; the
+        condition is what the trigram index answers without reading the rest of the unit."""
+        if not (self.names and self.on_cases and self.unit is not None):
+            return cases
+        found = self._reference() | Q(unit_trigrams__contains=unit_trigrams(self.unit, self.words))
+        if self.also:
+            found |= Q(pk__in=self.also)
+        return cases.alias(unit_trigrams=UnitTrigrams("unit_id", "search_key")).filter(found)
+
+
+def unit_trigrams(unit: int, words: list[str]) -> list[str]:
+    """What `application_unit_trigram_idx` holds of every case of `unit` whose key contains
+    all of `words`: each word's trigrams (any three characters in a row of it), after the
+    unit, as the database's `haven_unit_trigrams` writes them."""
+    return sorted({f"{unit}:{word[i : i + 3]}" for word in words for i in range(len(word) - 2)})
 
 
 def search_applications(queryset: QuerySet[Application], query: str) -> QuerySet[Application]:
@@ -246,8 +283,16 @@ class ApplicationFilter(django_filters.FilterSet):
     # -- filter methods -------------------------------------------------------------------
 
     def filter_search(self, queryset, name, value):
-        self.name_search = NameSearch(value)
+        user = getattr(self.request, "user", None)
+        self.name_search = NameSearch(value, **access.name_search_scope(user))
         return self.name_search.filter(queryset)
+
+    @property
+    def counted(self) -> QuerySet[Application]:
+        """The filtered cases as the list counts them (`NameSearch.counted`)."""
+        cases = self.qs  # (filtering is what makes the name search)
+        search = getattr(self, "name_search", None)
+        return cases if search is None else search.counted(cases)
 
     def filter_facility(self, queryset, name, value):
         if not value:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
@@ -607,6 +608,15 @@ def _state_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in model._meta.fields if isinstance(f, FSMFieldMixin))
 
 
+class UnitTrigrams(models.Func):
+    """`haven_unit_trigrams(unit_id, search_key)`: the trigrams of a case's search key, each
+    after the case's unit (`7:kor`), the expression `application_unit_trigram_idx` indexes
+    (PostgreSQL only: migration 0043 makes the function and the index)."""
+
+    function = "haven_unit_trigrams"
+    output_field = ArrayField(models.TextField())
+
+
 @pghistory.track(
     exclude=["next_deadline_at", "nationality", "search_key", "updated_at"],
     model_name="ApplicationHistory",
@@ -924,8 +934,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     nationality = models.CharField(_("nationality"), max_length=2, blank=True, editable=False)
     # The applicant's search key (`Applicant.search_key`), copied by triggers (PostgreSQL:
     # application_copies_search_key, applicant_sets_search_key) with a trigram index of its
-    # own, after the unit (`application_unit_search_trgm_idx`, made by PostgreSQL-only
-    # migration steps), so that
+    # own, after the unit (`application_unit_search_trgm_idx`; and its trigrams by unit,
+    # `UnitTrigrams`, for the search's count; made by PostgreSQL-only migration steps), so that
     # a name search reads one index of cases instead of looking up people first and then
     # their cases. Elsewhere it stays empty and the search goes through the applicant.
     search_key = models.TextField(editable=False, default="", blank=True)

@@ -56,13 +56,16 @@ class CappedPaginator(Paginator):
     """Counts at most `cap` + 1 rows (COUNT_CAP unless told): an exact count of a million rows
     costs more than the page itself, and nobody pages past ten thousand results."""
 
-    def __init__(self, *args, cap: int = COUNT_CAP, **kwargs) -> None:
+    def __init__(self, *args, cap: int = COUNT_CAP, counted=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.cap = cap
+        # The same rows as they are counted (`ApplicationFilter.counted`), when that differs.
+        self.counted = counted
 
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
+        counted = self.object_list if self.counted is None else self.counted
+        return counted.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -79,8 +82,8 @@ class IdsFirstPaginator(CappedPaginator):
     fetches what a row shows (select_related, prefetches).
     """
 
-    def __init__(self, object_list, per_page, *, rows, cap: int = COUNT_CAP) -> None:
-        super().__init__(object_list, per_page, cap=cap)
+    def __init__(self, object_list, per_page, *, rows, cap: int = COUNT_CAP, counted=None) -> None:
+        super().__init__(object_list, per_page, cap=cap, counted=counted)
         self.rows = rows
 
     def page(self, number):
@@ -166,7 +169,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
         per_page = PAGE_SIZES[0]
     query = clean_query(params.get("q"))
     cap = SEARCH_COUNT_CAP if query else COUNT_CAP
-    paginator = IdsFirstPaginator(filterset.qs, per_page, rows=rows_qs, cap=cap)
+    paginator = IdsFirstPaginator(
+        filterset.qs, per_page, rows=rows_qs, cap=cap, counted=filterset.counted
+    )
     page = paginator.get_page(_positive_int(params.get("page"), 1))
 
     now = timezone.now()

@@ -123,3 +123,93 @@ def test_a_search_can_walk_the_units_newest_cases_without_reading_the_table(alic
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using app_unit_submitted_idx" in plan, plan
+
+
+def counted_plan(user, query: str) -> str:
+    """The plan of the name condition of a search's count (`ApplicationFilter.counted`) by
+    `user`, over every case, found through indexes of matches (bitmaps) only and without
+    the index of unit and key (dropped inside the test's transaction): whether the trigram
+    index of units answers it, whatever a handful of test rows would cost read whole."""
+    from django.db import connection
+
+    from cases import access
+    from cases.filters import NameSearch
+
+    search = NameSearch(query, **access.name_search_scope(user))
+    cases = search.counted(search.filter(Application.objects.order_by()))
+    sql, params = cases.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        for path in ("seqscan", "indexscan", "indexonlyscan"):
+            cursor.execute(f"SET LOCAL enable_{path} = off")
+        cursor.execute("DROP INDEX application_unit_search_trgm_idx")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_caseworkers_search_is_counted_through_the_index_of_their_units_trigrams(alice):
+    """The count asks `application_unit_trigram_idx` for the unit's entries of the query's
+    trigrams (`7:hos`, ...): the query's expression is the index's own."""
+    submit(alice, family_name="Hosseini")
+    plan = counted_plan(alice, "hosseini")
+    assert "Bitmap Index Scan on application_unit_trigram_idx" in plan, plan
+    assert f"'{{{alice.unit_id}:ein,{alice.unit_id}:hos," in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+def test_an_administrators_search_is_counted_as_it_is_listed(alice, adam):
+    submit(alice, family_name="Hosseini")
+    assert "haven_unit_trigrams" not in counted_plan(adam, "hosseini")
+
+
+@pytest.mark.parametrize(
+    "family, given, query",
+    [
+        ("Hosseini", "Ali", "hoss"),
+        ("Hosseini", "Ali", "seini"),
+        ("Al-Tikriti", "Mohammad Reza", "reza tikri"),
+        ("Королёв", "Иван", "korolev iva"),
+        ("Ng", "Hosseini", "ng hosseini"),
+        ("Agent", "007", "t 007"),
+        ("Nguyễn", "Thị Minh", "nguen minh"),
+    ],
+)
+def test_the_unit_index_holds_every_trigram_a_search_for_part_of_a_name_asks_for(
+    alice, family, given, query
+):
+    """What the count asks of the index (`filters.unit_trigrams`, made in Python) the
+    database stored for a key that holds the query's words (`show_trgm`, made by pg_trgm):
+    words inside a name, across its parts, with digits, from other scripts."""
+    from django.db import connection
+
+    from cases.filters import unit_trigrams
+    from cases.names import fold_word
+
+    case = submit(alice, family_name=family, given_names=given, name_original="")
+    words = fold_word(query).split()
+    assert all(word in stored_key(case) for word in words), stored_key(case)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT haven_unit_trigrams(unit_id, search_key) FROM cases_application WHERE id = %s",
+            [case.pk],
+        )
+        (stored,) = cursor.fetchone()
+    asked = unit_trigrams(alice.unit_id, words)
+    assert asked and set(asked) <= set(stored), (asked, stored)
+
+
+def test_emergency_access_finds_and_counts_the_granted_case_by_name_and_no_other(
+    client, alice, oscar
+):
+    """Through emergency access a caseworker of another unit finds the case by name beside
+    their own unit's, and the list counts what it lists; the other cases of the granted
+    case's unit stay out."""
+    granted = submit(alice, family_name="Hosseini", given_names="Ali")
+    not_granted = submit(alice, family_name="Hosseini", given_names="Reza")
+    own = submit(oscar, family_name="Hosseini", given_names="Omid")
+    workflow.open_break_glass(granted, actor=oscar, reason="A transfer at the border tonight")
+    for user, expected in ((oscar, [granted, own]), (alice, [granted, not_granted])):
+        client.force_login(user)
+        response = client.get(LIST, {"q": "hoss"})
+        listed = sorted(row["reference"] for row in response.context["rows"])
+        assert listed == sorted(case.reference for case in expected), user
+        assert response.context["paginator"].count == len(expected), user
