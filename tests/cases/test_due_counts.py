@@ -190,6 +190,36 @@ def test_the_days_of_now_and_of_the_horizon_are_cut_at_the_moment(alice, dora, o
         assert soon >= 4
 
 
+def parallel_workers(cursor) -> str:
+    cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+    return cursor.fetchone()[0]
+
+
+def test_the_cut_days_are_read_without_parallel_workers(alice):
+    """The part of today before now is a handful of deadlines that the planner, spreading a
+    day's deadlines evenly over it, expects by the thousand by midday: it would start a
+    parallel worker (5 ms) for them. They are read with parallel plans off, and the
+    setting of the transaction around is put back afterwards."""
+    from django.db import connection
+
+    submit(alice, submitted_on=timezone.localdate())
+    seen: list[str] = []
+
+    def watch(execute, sql, params, many, context):
+        if '"cases_deadline"."due_at" AS "due_at"' in sql:
+            with context["connection"].cursor() as cursor:
+                seen.append(parallel_workers(cursor))
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 3")
+        now = timezone.now()
+        with connection.execute_wrapper(watch):
+            due_counts(now, now + dt.timedelta(days=14), unit_id=alice.unit_id, assignee_id=None)
+        assert seen == ["0"]
+        assert parallel_workers(cursor) == "3"
+
+
 def test_the_dashboard_figures_equal_the_deadlines_due(client, alice, dora, oscar):
     today = timezone.localdate()
     for n, days_ago in enumerate((0, 2, 30, 500)):
