@@ -2135,10 +2135,10 @@ def due_counts(
         .order_by()
         .values_list("due_at", "application__unit_id", "application__assigned_to_id")
     )
-    earlier_today = last_day = 0
     with without_parallel_workers():
-        parts = list(parts)
-    for due_at, unit, assignee in parts:
+        rows = list(parts)
+    earlier_today = last_day = 0
+    for due_at, unit, assignee in rows:
         if unit_id not in (None, unit) or assignee_id not in (None, assignee):
             continue
         if due_at < now:
