@@ -54,8 +54,9 @@ REASON_LIMIT = 5_000
 
 # What a form's empty HTML depends on, besides its ids, its initial choice codes and the
 # language (`empty_form_html` keeps it as long as that holds): nothing, the case's unit's
-# staff list, or the case itself (rendered on each page).
-FIXED, STAFF, CASE = "fixed", "staff", "case"
+# staff list, the facilities it offers with their places free now (its `facility` field), or
+# the case itself (rendered on each page).
+FIXED, STAFF, PLACES, CASE = "fixed", "staff", "places", "case"
 
 
 class Form(forms.Form):
@@ -188,12 +189,15 @@ class StartExaminationForm(TransitionForm):
 class ListedChoices(forms.models.ModelChoiceIterator):
     """The choices read by one plain query. Django's iterator reads them through
     `QuerySet.iterator()`, a server-side cursor on PostgreSQL (declared, fetched and closed:
-    three round trips), which is meant for long lists; a handful of facilities is not one."""
+    three round trips), which is meant for long lists; a handful of facilities is not one.
+    The rows already read, when the field's queryset was listed before (`empty_form_html`
+    keys a form's HTML by them)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset.all():
+        listed = self.queryset._result_cache is not None
+        for obj in self.queryset if listed else self.queryset.all():
             yield self.choice(obj)
 
 
@@ -615,6 +619,8 @@ class DetentionAppealResultForm(Form):
 class AlternativeForm(Form):
     """An alternative to detention; it carries the status the user saw, like a transition
     (applied to a detainee it is a release)."""
+
+    empty_html = PLACES  # the reception facilities with their places free now
 
     expected_status = forms.CharField(widget=forms.HiddenInput, max_length=20)
     measure = forms.ChoiceField(
@@ -1090,6 +1096,22 @@ def _fixed_form_html(form_class, auto_id: str, language: str, initial: tuple) ->
     return form_class(auto_id=auto_id, initial=dict(initial)).render()
 
 
+# Empty forms of kind PLACES as rendered, by (class, ids, language, initial codes, the
+# facilities listed with their places): a new key whenever a place is taken or freed.
+_PLACES_HTML: dict[tuple, SafeString] = {}
+_PLACES_KEPT = 256
+
+
+def _places_form_html(form: forms.Form, key: tuple) -> SafeString:
+    """The form's HTML, rendered once per `key` in this process."""
+    html = _PLACES_HTML.get(key)
+    if html is None:
+        if len(_PLACES_HTML) >= _PLACES_KEPT:
+            _PLACES_HTML.clear()
+        html = _PLACES_HTML[key] = form.render()
+    return html
+
+
 def empty_form_html(
     form_class,
     *,
@@ -1106,7 +1128,10 @@ def empty_form_html(
     A fixed form (`FIXED_FORMS`) whose initial values are choice codes only (no personal
     text: no cache holds anybody's facts) is rendered once per process and language; a form
     that shows its case's unit's staff only, empty, is kept beside that list
-    (`staff.staff_html`); any other (a `CaseForm` built with `case`) is rendered each time."""
+    (`staff.staff_html`); a form of facilities with their places free (`PLACES`), whose
+    initial values are codes, is kept in this process for the facilities as just read (one
+    query a page; rendering it was a twelfth of the case page); any other (a `CaseForm` built
+    with `case`) is rendered each time."""
     initial = initial or {}
     language = translation.get_language()
     if form_class.empty_html == STAFF and case is not None and not initial:
@@ -1124,6 +1149,12 @@ def empty_form_html(
         return _fixed_form_html(form_class, auto_id, language, key)
     rows = {"interviews": interviews, "documents": documents}
     form = build_form(form_class, auto_id=auto_id, initial=initial, case=case, case_rows=rows)
+    if form_class.empty_html == PLACES and all(isinstance(v, str) for v in initial.values()):
+        listed = tuple(
+            (f.pk, f.name, f.capacity, f.taken) for f in form.fields["facility"].queryset
+        )
+        key = (form_class, auto_id, language, tuple(sorted(initial.items())), listed)
+        return _places_form_html(form, key)
     return form.render()
 
 

@@ -5,13 +5,14 @@ only a decision-maker detains, each through its form to its workflow verb."""
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from cases import workflow
+from cases import forms, workflow
 from cases.models import Application, Facility, Placement
 from tests.api.conftest import Api, token_for
 from tests.conftest import submit
@@ -140,6 +141,39 @@ def test_an_alternative_through_the_form_releases_onto_it(client, alice, pabrade
     assert case.open_alternative().alternative == "designated_residence"
     assert "Residence in a designated place" in html
     assert action(case, "end_alternative") in html
+
+
+def test_the_alternative_form_shows_the_places_free_now_and_is_rendered_once_for_them(
+    client, alice, pabrade, rukla
+):
+    """The case page keeps the alternative's empty form while the facilities read the same,
+    and shows a place taken at once."""
+    with at(2023, 8, 11, 15, 0):
+        first, second = detained(alice, pabrade), detained(alice, pabrade)
+    client.force_login(alice)
+    rendered = mock.patch.object(
+        forms.AlternativeForm, "render", autospec=True, side_effect=forms.AlternativeForm.render
+    )
+    with at(2023, 8, 20, 10, 0), rendered as render:
+        before = page(client, first)
+        again = page(client, second)
+        # The whole form (its labels are rendered through the same method, with a template).
+        whole = [call for call in render.call_args_list if len(call.args) == 1]
+        assert len(whole) <= 1  # none when another test left the same form in the process
+        assert "Reception centre, Rukla — 5 of 5 places free" in before
+        assert "Reception centre, Rukla — 5 of 5 places free" in again
+        workflow.apply_alternative(
+            second,
+            actor=alice,
+            expected_status="detention",
+            measure="designated_residence",
+            facility=rukla,
+            legal_basis="Art. 115",
+            reason="Residence at Rukla",
+        )
+        after = page(client, first)
+    assert "Reception centre, Rukla — 4 of 5 places free" in after
+    assert "5 of 5 places free" not in after
 
 
 def test_a_stale_alternative_form_is_refused(client, alice, pabrade, rukla):
