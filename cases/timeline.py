@@ -114,10 +114,15 @@ class TimelineBuilder:
             for key in ("assignee", "holder", "interviewer")
             if isinstance(e.data, dict) and isinstance(e.data.get(key), int)
         }
-        # Always one query (the case's assignee rides along): skipping it when no shown event
-        # names a person would make the page's query count depend on which events are shown.
-        user_ids.add(case.assigned_to_id or 0)
-        self.users = User.objects.in_bulk(user_ids)
+        # The case's assignee, when the caller read it with the case (the case page does), is
+        # not read again: the events that name a person mostly name them (assigned, taken
+        # over). The others are read in one query, none when there are none.
+        self.users = {}
+        if case.assigned_to_id and Application.assigned_to.is_cached(case):
+            self.users[case.assigned_to_id] = case.assigned_to
+        missing = user_ids - self.users.keys()
+        if missing:
+            self.users.update(User.objects.in_bulk(missing))
         # Names only: the rows need nothing else of the rules and facilities.
         self.rule_names = rule_names()
         self.facility_names = facility_names()

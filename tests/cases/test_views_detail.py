@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import workflow
+from cases.labels import person
 from cases.models import CaseEvent, Document, Note
 from tests.conftest import submit
 
@@ -289,6 +291,32 @@ def test_it_refuses_an_assignee_of_another_unit(client, dora, oscar, case):
 
 
 # -- query counts -----------------------------------------------------------------------
+
+
+def _users_read(queries) -> list[set[int]]:
+    """The ids each query of accounts' users by id list (the timeline's `in_bulk`) asked for."""
+    asked = []
+    for query in queries:
+        found = re.search(r'"accounts_user"\."id" IN \(([\d, ]+)\)', query["sql"])
+        if found:
+            asked.append({int(pk) for pk in found.group(1).split(",")})
+    return asked
+
+
+def test_the_timeline_reads_only_the_people_not_read_with_the_case(client, alice, dora, case):
+    workflow.assign(case, actor=dora, assignee=alice)  # names alice, the case's assignee
+    client.force_login(dora)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(detail_url(case)).content.decode()
+    assert f"Assigned to {person(alice)}" in html
+    assert _users_read(ctx.captured_queries) == []
+
+    workflow.assign(case, actor=dora, assignee=dora)  # alice is no longer the assignee
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(detail_url(case)).content.decode()
+    assert f"Assigned to {person(alice)}" in html
+    assert f"Assigned to {person(dora)}" in html
+    assert _users_read(ctx.captured_queries) == [{alice.pk}]
 
 
 def count_queries(client, url) -> int:
