@@ -82,8 +82,9 @@ def event_hash(event: CaseEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _lock_chain(application_id: int, *, wait_for_disk: bool = True) -> None:
-    """Take the case's locks in the one order every writer of events uses (see LOCK ORDER).
+def _lock_chain(application_id: int, *, wait_for_disk: bool = True) -> str | None:
+    """Take the case's locks in the one order every writer of events uses (see LOCK ORDER),
+    then read the chain's last hash ("" for a case without events).
 
     1. The case row, `FOR KEY SHARE`: the lock the event's foreign key check takes at commit
        anyway, taken first instead of last. It waits only for a writer that holds the row
@@ -91,19 +92,39 @@ def _lock_chain(application_id: int, *, wait_for_disk: bool = True) -> None:
     2. The chain's advisory lock, for the rest of the transaction; with
        `wait_for_disk=False`, in the same statement, `synchronous_commit` off for the rest
        of the transaction (see `record_event`).
+    3. The last hash, in a statement of its own after the lock: its own snapshot (read
+       committed) sees the event of a writer the lock waited for. Sent with the lock in one
+       round trip (two statements, the second's rows read with `nextset`).
+
+    None where nothing is locked (SQLite, which writes one transaction at a time): the
+    caller reads the hash.
     """
     if connection.vendor != "postgresql":
-        return
-    # One statement, one round trip: the row is locked as the subquery reads it, before the
-    # outer select takes the advisory lock for that row.
+        return None
+    # The row is locked as the subquery reads it, before the outer select takes the
+    # advisory lock for that row.
     relax = "" if wait_for_disk else ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT pg_advisory_xact_lock(%s, %s){relax} FROM ("  # noqa: S608
             f"SELECT 1 FROM {Application._meta.db_table} WHERE id = %s FOR KEY SHARE"
-            ") AS case_row",
-            [_CHAIN_LOCK_CLASS, application_id, application_id],
+            ") AS case_row; "
+            f"SELECT hash FROM {CaseEvent._meta.db_table} WHERE application_id = %s "
+            "ORDER BY id DESC LIMIT 1",
+            [_CHAIN_LOCK_CLASS, application_id, application_id, application_id],
         )
+        cursor.nextset()
+        row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+def _last_hash(application_id: int) -> str:
+    return (
+        CaseEvent.objects.filter(application_id=application_id)
+        .order_by("-pk")
+        .values_list("hash", flat=True)
+        .first()
+    ) or ""
 
 
 # The person's action whose consequences are being written (deadlines opened, met, missed,
@@ -155,13 +176,9 @@ def record_event(
     if cause and kind == CaseEvent.Kind.DEADLINE and action != "waived":
         data = {**(data or {}), "cause": cause}
     with transaction.atomic():
-        _lock_chain(application.pk, wait_for_disk=not relaxed)
-        prev = (
-            CaseEvent.objects.filter(application_id=application.pk)
-            .order_by("-pk")
-            .values_list("hash", flat=True)
-            .first()
-        )
+        prev = _lock_chain(application.pk, wait_for_disk=not relaxed)
+        if prev is None:
+            prev = _last_hash(application.pk)
         event = CaseEvent(
             application_id=application.pk,
             kind=kind,
@@ -174,7 +191,7 @@ def record_event(
             reason=reason or "",
             reason_digest=text_digest(reason or ""),
             data=_jsonable(data or {}),
-            prev_hash=prev or "",
+            prev_hash=prev,
         )
         event.hash = event_hash(event)
         event.save(force_insert=True)

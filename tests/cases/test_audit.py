@@ -221,6 +221,23 @@ def test_the_event_queryset_refuses_update_delete_and_bulk_create(case):
     assert all(e.reason != "changed" for e in events)
 
 
+def test_an_event_is_two_statements_the_locks_with_the_last_hash_then_the_insert(case):
+    """One round trip takes the locks and reads the chain's end (in a second statement, after
+    the lock), one inserts: a view's record on every case page."""
+    last = chain(case)[-1]
+    with CaptureQueriesContext(connection) as ctx:
+        event = record_event(case, kind=CaseEvent.Kind.RECORD, action="checked")
+    sent = [
+        q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert len(sent) == 2
+    assert "pg_advisory_xact_lock" in sent[0]
+    assert sent[0].index("pg_advisory_xact_lock") < sent[0].index("SELECT hash")
+    assert sent[1].startswith("INSERT")
+    assert event.prev_hash == last.hash
+    assert verify_chain(case.pk).problem is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_leave_one_valid_chain(case, alice):
     threads_count, per_thread = 6, 5
