@@ -114,15 +114,21 @@ class TimelineBuilder:
             for key in ("assignee", "holder", "interviewer")
             if isinstance(e.data, dict) and isinstance(e.data.get(key), int)
         }
+        # Who did each event, when the caller read the events without their actors (the case
+        # page: joined to every account, the events' statement hashed the whole user table
+        # on each view), is read with the people the events name.
+        unread = [e for e in events if e.actor_id and not CaseEvent.actor.is_cached(e)]
+        user_ids.update(e.actor_id for e in unread)
         # The case's assignee, when the caller read it with the case (the case page does), is
-        # not read again: the events that name a person mostly name them (assigned, taken
-        # over). The others are read in one query, none when there are none.
+        # not read again. The others are read in one query, none when there are none.
         self.users = {}
         if case.assigned_to_id and Application.assigned_to.is_cached(case):
             self.users[case.assigned_to_id] = case.assigned_to
         missing = user_ids - self.users.keys()
         if missing:
             self.users.update(User.objects.in_bulk(missing))
+        for event in unread:
+            CaseEvent.actor.field.set_cached_value(event, self.users.get(event.actor_id))
         # Names only: the rows need nothing else of the rules and facilities.
         self.rule_names = rule_names()
         self.facility_names = facility_names()
