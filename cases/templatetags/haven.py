@@ -106,3 +106,30 @@ def timeline_row(row: dict) -> SafeString:
             f"{linebreaksbr(row['reason'], True)}</div>"
         )
     return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def _timeline_item(row: dict, system: bool, content: str) -> str:
+    modifier = " timeline__item--system" if system else ""
+    return (
+        f'<li class="timeline__item timeline__item--{conditional_escape(row["kind"])}'
+        f'{modifier}" id="event-{int(row["id"])}">{content}</li>'
+    )
+
+
+@register.simple_tag
+def timeline_items(rows: list[dict]) -> SafeString:
+    """The timeline's entries (`TimelineBuilder.grouped` rows), each with what Haven did as a
+    result listed under it.
+
+    The markup of the loop the case page's template held, written here: its per-entry nodes
+    (the item, its conditions, the nested list) cost more than the entries' content."""
+    label = conditional_escape(_("What Haven did as a result"))
+    items = []
+    for row in rows:
+        content = timeline_row(row)
+        nested = row.get("system_rows")
+        if nested:
+            inner = "\n".join(_timeline_item(r, True, timeline_row(r)) for r in nested)
+            content += f'\n<ul class="timeline__consequences" aria-label="{label}">\n{inner}\n</ul>'
+        items.append(_timeline_item(row, row["system"], content))
+    return mark_safe("\n".join(items))  # noqa: S308 - every value is escaped by timeline_row or here

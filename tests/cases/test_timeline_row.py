@@ -1,6 +1,7 @@
-"""A timeline entry written by `{% timeline_row %}` is what the template it replaced wrote,
-for every entry of a real case (each kind of event, a reason and a note with markup and line
-breaks), in both languages."""
+"""A timeline entry written by `{% timeline_row %}`, and the whole list written by
+`{% timeline_items %}`, are what the templates they replaced wrote, for every entry of a real
+case (each kind of event, a reason and a note with markup and line breaks, Haven's
+consequences under the action that caused them), in both languages."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ def test_each_entry_is_written_as_the_template_wrote_it(language, client, build_
     case = build_case("appealed")
     workflow.add_note(case, actor=alice, text=HOSTILE)
     client.force_login(alice)
+    response = client.get(reverse("cases:detail", args=[case.pk]), {"all": "1"})
+    # Rendered here in `language` (the request activated the user's own).
     with translation.override(language):
-        response = client.get(reverse("cases:detail", args=[case.pk]), {"all": "1"})
         rows = [
             r for row in response.context["timeline"] for r in (row, *row.get("system_rows", []))
         ]
@@ -37,3 +39,35 @@ def test_each_entry_is_written_as_the_template_wrote_it(language, client, build_
             assert parse_html(new) == parse_html(old), row["kind"]
     page = response.content.decode()
     assert "<script>alert" not in page and "line one<br>line two" in page
+
+
+# The case page's loop over the entries as it was (templates/cases/case_detail.html).
+OLD_ITEMS = """{% load i18n haven %}{% for row in timeline %}
+  <li class="timeline__item timeline__item--{{ row.kind }}{% if row.system %} timeline__item--system{% endif %}" id="event-{{ row.id }}">
+    {% timeline_row row %}
+    {% if row.system_rows %}
+    <ul class="timeline__consequences" aria-label="{% translate 'What Haven did as a result' %}">
+      {% for row in row.system_rows %}
+      <li class="timeline__item timeline__item--{{ row.kind }} timeline__item--system" id="event-{{ row.id }}">{% timeline_row row %}</li>
+      {% endfor %}
+    </ul>
+    {% endif %}
+  </li>
+{% endfor %}"""  # noqa: E501 - verbatim
+
+
+@pytest.mark.parametrize("language", ["en", "lt"])
+def test_the_entries_are_listed_as_the_template_listed_them(language, client, build_case, alice):
+    case = build_case("appealed")
+    workflow.add_note(case, actor=alice, text=HOSTILE)
+    client.force_login(alice)
+    response = client.get(reverse("cases:detail", args=[case.pk]), {"all": "1"})
+    with translation.override(language):
+        timeline = response.context["timeline"]
+        assert any(row["system_rows"] for row in timeline)
+        context = Context({"timeline": timeline})
+        old = Template(OLD_ITEMS).render(context)
+        new = Template("{% load haven %}{% timeline_items timeline %}").render(context)
+        assert parse_html(new) == parse_html(old)
+    label = {"en": "What Haven did as a result", "lt": "Ką Haven atliko dėl šio veiksmo"}
+    assert f'aria-label="{label[language]}"' in new
