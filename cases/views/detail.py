@@ -438,9 +438,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.get_application_for_user(
         user,
         pk,
-        queryset=Application.objects.select_related(
-            "applicant", "unit", "assigned_to", "age_assessed_by"
-        ),
+        # Not who assessed the age: few cases have an assessment, and the join cost every
+        # view of a case a fifth of this statement (read when shown, for those few).
+        queryset=Application.objects.select_related("applicant", "unit", "assigned_to"),
     )
     access.log_access(case, user, request, what="case")
     now = timezone.now()
