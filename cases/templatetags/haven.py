@@ -133,3 +133,35 @@ def timeline_items(rows: list[dict]) -> SafeString:
             content += f'\n<ul class="timeline__consequences" aria-label="{label}">\n{inner}\n</ul>'
         items.append(_timeline_item(row, row["system"], content))
     return mark_safe("\n".join(items))  # noqa: S308 - every value is escaped by timeline_row or here
+
+
+@register.simple_tag
+def urgent_deadline_rows(rows: list[dict]) -> SafeString:
+    """The dashboard's deadlines table body: one row per deadline (`_deadline_row` with the
+    case's `case_url`, `reference` and `applicant`), overdue ones marked.
+
+    The markup of the loop the dashboard's template held, written here: fifty rows of
+    template nodes were a sixth of the dashboard."""
+    lines = []
+    for row in rows:
+        if row["hours"]:
+            iso, shown = stamp(row["due_at"], "iso"), stamp(row["due_at"])
+        else:
+            iso = shown = stamp(row["due_on"], "day")
+        marked = ' class="row--overdue"' if row["overdue"] else ""
+        tag = "tag tag--danger" if row["overdue"] else "tag tag--warning"
+        source = (
+            f'<span class="source">{conditional_escape(row["legal_source"])}</span>'
+            if row["legal_source"]
+            else ""
+        )
+        lines.append(
+            f"<tr{marked}>"
+            f'<td class="nowrap"><time class="date" datetime="{iso}">{shown}</time></td>'
+            f'<td><span class="{tag}">{conditional_escape(row["days_text"])}</span></td>'
+            f'<td class="cell--wrap">{conditional_escape(row["name"])}{source}</td>'
+            f'<td class="cell--wrap"><a href="{conditional_escape(row["case_url"])}" class="ref">'
+            f"{conditional_escape(row['reference'])}</a>"
+            f'<span class="source">{conditional_escape(row["applicant"])}</span></td></tr>'
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped above

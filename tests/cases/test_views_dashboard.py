@@ -289,3 +289,42 @@ def test_the_most_urgent_deadlines_are_exactly_those_of_the_table(
     client.force_login(dora)  # the unit's list, through the unit's index
     listed = [r["pk"] for r in client.get(HOME).context["deadline_rows"]]
     assert listed == expected
+
+
+# The dashboard's loop over its deadlines as it was (templates/cases/dashboard.html).
+OLD_DEADLINE_ROWS = """{% load haven %}{% for row in deadline_rows %}
+  <tr{% if row.overdue %} class="row--overdue"{% endif %}>
+    <td class="nowrap"><time class="date" datetime="{% if row.hours %}{{ row.due_at|stamp:"iso" }}{% else %}{{ row.due_on|date:"Y-m-d" }}{% endif %}">{% if row.hours %}{{ row.due_at|stamp }}{% else %}{{ row.due_on|stamp:"day" }}{% endif %}</time></td>
+    <td><span class="{% if row.overdue %}tag tag--danger{% else %}tag tag--warning{% endif %}">{{ row.days_text }}</span></td>
+    <td class="cell--wrap">{{ row.name }}{% if row.legal_source %}<span class="source">{{ row.legal_source }}</span>{% endif %}</td>
+    <td class="cell--wrap"><a href="{{ row.case_url }}" class="ref">{{ row.reference }}</a><span class="source">{{ row.applicant }}</span></td>
+  </tr>
+{% endfor %}"""  # noqa: E501 - verbatim
+
+
+@pytest.mark.parametrize("language", ["en", "lt"])
+def test_the_deadlines_are_listed_as_the_template_listed_them(
+    language, client, alice, dora, pabrade
+):
+    from django.template import Context, Template
+    from django.test.html import parse_html
+    from django.utils import translation
+
+    from tests.cases.test_clocks import detain, examine
+
+    submit(alice, family_name='<b>Late</b> & "co"')  # overdue long since
+    submit(alice, family_name="Recent", submitted_on=timezone.localdate())  # due soon
+    detain(examine(alice, family_name="Held"), alice, pabrade)  # a limit in hours
+    client.force_login(dora)
+    response = client.get(HOME)
+    rows = response.context["deadline_rows"]
+    assert any(r["overdue"] for r in rows) and any(not r["overdue"] for r in rows)
+    assert any(r["hours"] for r in rows) and any(r["legal_source"] for r in rows)
+    with translation.override(language):
+        context = Context({"deadline_rows": rows})
+        old = Template(OLD_DEADLINE_ROWS).render(context)
+        new = Template("{% load haven %}{% urgent_deadline_rows deadline_rows %}").render(context)
+    assert parse_html(new) == parse_html(old)
+    page = response.content.decode().lower()  # family names are shown in capitals
+    assert "&lt;b&gt;late&lt;/b&gt; &amp; &quot;co&quot;" in new.lower()
+    assert "&lt;b&gt;late&lt;/b&gt;" in page and "<b>late" not in page
