@@ -105,6 +105,7 @@ class TimelineBuilder:
         self.events = events
         self.detention = detention if detention is not None else DetentionRecords.of(case)
         self.document_url = document_url
+        notes = list(notes)
         self.notes = {n.pk: n for n in notes}
         self.documents = {d.pk: d for d in documents}
         self.placements = {p.pk: p for p in placements}
@@ -114,11 +115,13 @@ class TimelineBuilder:
             for key in ("assignee", "holder", "interviewer")
             if isinstance(e.data, dict) and isinstance(e.data.get(key), int)
         }
-        # Who did each event, when the caller read the events without their actors (the case
-        # page: joined to every account, the events' statement hashed the whole user table
-        # on each view), is read with the people the events name.
+        # Who did each event and who wrote each note, when the caller read them without
+        # (the case page: joined to every account, the events' statement hashed the whole
+        # user table on each view), are read with the people the events name.
         unread = [e for e in events if e.actor_id and not CaseEvent.actor.is_cached(e)]
+        authors = [n for n in notes if n.author_id and not Note.author.is_cached(n)]
         user_ids.update(e.actor_id for e in unread)
+        user_ids.update(n.author_id for n in authors)
         # The case's assignee, when the caller read it with the case (the case page does), is
         # not read again. The others are read in one query, none when there are none.
         self.users = {}
@@ -129,6 +132,8 @@ class TimelineBuilder:
             self.users.update(User.objects.in_bulk(missing))
         for event in unread:
             CaseEvent.actor.field.set_cached_value(event, self.users.get(event.actor_id))
+        for note in authors:
+            Note.author.field.set_cached_value(note, self.users.get(note.author_id))
         # Names only: the rows need nothing else of the rules and facilities.
         self.rule_names = rule_names()
         self.facility_names = facility_names()

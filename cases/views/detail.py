@@ -485,7 +485,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    wanted = case.notes.select_related("author").annotate(notes_total=Subquery(counted))
+    # Their authors are read by the timeline's builder, with the events' actors.
+    wanted = case.notes.annotate(notes_total=Subquery(counted))
     if not all_notes:
         latest = case.notes.order_by("-created_at", "-id").values("pk")[:NOTES_SHOWN]
         wanted = wanted.filter(Q(pk__in=latest) | Q(pk__in=pointed))

@@ -306,18 +306,21 @@ def _users_read(queries) -> list[set[int]]:
 def test_the_timeline_reads_its_people_in_one_query_without_joining_every_account(
     client, alice, dora, case
 ):
-    """The events' statement joins no account (it hashed the whole user table on each view);
-    their actors and the people they name are read in one query, which leaves out the
-    case's assignee, read with the case."""
+    """The events' and the notes' statements join no account (the events' hashed the whole
+    user table on each view); their actors and authors and the people the events name are
+    read in one query, which leaves out the case's assignee, read with the case."""
     workflow.assign(case, actor=dora, assignee=alice)  # by dora; names alice, the assignee
+    workflow.add_note(case, actor=dora, text="Seen the file")
     client.force_login(dora)
     with CaptureQueriesContext(connection) as ctx:
         html = client.get(detail_url(case)).content.decode()
     assert f"Assigned to {person(alice)}" in html
     assert f'<span class="timeline__by">{person(dora)}' in html
-    timeline = [q["sql"] for q in ctx.captured_queries if "timeline_total" in q["sql"]]
-    assert len(timeline) == 1
-    assert '"accounts_user"' not in timeline[0]
+    assert '<p class="note__meta">' in html and f" · {dora.get_full_name()}</p>" in html
+    for marker in ("timeline_total", "notes_total"):
+        statements = [q["sql"] for q in ctx.captured_queries if marker in q["sql"]]
+        assert len(statements) == 1
+        assert '"accounts_user"' not in statements[0]
     read = _users_read(ctx.captured_queries)
     assert len(read) == 1
     assert dora.pk in read[0]
