@@ -578,19 +578,20 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The applicant's other cases, of those the user may read.
     other_cases = [
         {
-            "url": reverse("cases:detail", args=[other.pk]),
-            "reference": other.reference,
-            "submitted_on": other.submitted_on,
-            "status": other.status,
-            "status_label": label(Status, other.status),
-            "outcome": label(Application.Outcome, other.decision_outcome)
-            if other.decision_outcome
+            "url": reverse("cases:detail", args=[other["pk"]]),
+            "reference": other["reference"],
+            "submitted_on": other["submitted_on"],
+            "status": other["status"],
+            "status_label": label(Status, other["status"]),
+            "outcome": label(Application.Outcome, other["decision_outcome"])
+            if other["decision_outcome"]
             else "",
         }
         for other in access.visible_applications(user)
         .filter(applicant_id=case.applicant_id)
         .exclude(pk=case.pk)
-        .order_by("-submitted_on", "-pk")[:OTHER_CASES_SHOWN]
+        .order_by("-submitted_on", "-pk")
+        .values("pk", "reference", "submitted_on", "status", "decision_outcome")[:OTHER_CASES_SHOWN]
     ]
     # The earlier application of a subsequent one, through the one door: its reference only
     # when the user may read it (another unit's case is named as such, not by reference).
