@@ -189,15 +189,12 @@ class StartExaminationForm(TransitionForm):
 class ListedChoices(forms.models.ModelChoiceIterator):
     """The choices read by one plain query. Django's iterator reads them through
     `QuerySet.iterator()`, a server-side cursor on PostgreSQL (declared, fetched and closed:
-    three round trips), which is meant for long lists; a handful of facilities is not one.
-    The rows already read, when the field's queryset was listed before (`empty_form_html`
-    keys a form's HTML by them)."""
+    three round trips), which is meant for long lists; a handful of facilities is not one."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        listed = self.queryset._result_cache is not None
-        for obj in self.queryset if listed else self.queryset.all():
+        for obj in self.queryset.all():
             yield self.choice(obj)
 
 
@@ -1149,9 +1146,11 @@ def empty_form_html(
     rows = {"interviews": interviews, "documents": documents}
     form = build_form(form_class, auto_id=auto_id, initial=initial, case=case, case_rows=rows)
     if form_class.empty_html == PLACES and all(isinstance(v, str) for v in initial.values()):
-        listed = tuple(
-            (f.pk, f.name, f.capacity, f.taken) for f in form.fields["facility"].queryset
-        )
+        # The facilities with their places as listed (one query), kept as the field's
+        # choices: what the HTML shows is what it is kept by.
+        field = form.fields["facility"]
+        field.choices = choices = list(iter(field.choices))  # (a list would count them first)
+        listed = tuple((str(value), str(text)) for value, text in choices)
         key = (form_class, auto_id, language, tuple(sorted(initial.items())), listed)
         return _places_form_html(form, key)
     return form.render()

@@ -21,12 +21,17 @@ OLD = '{% load i18n haven %}<div class="timeline__meta"><time datetime="{{ row.a
 HOSTILE = '<script>alert("x")</script> & line one\nline two'
 
 
-@pytest.mark.parametrize("language", ["en", "lt"])
-def test_each_entry_is_written_as_the_template_wrote_it(language, client, build_case, alice):
+@pytest.fixture
+def response(client, build_case, alice):
+    """The whole timeline of an appealed case with a note of markup and line breaks."""
     case = build_case("appealed")
     workflow.add_note(case, actor=alice, text=HOSTILE)
     client.force_login(alice)
-    response = client.get(reverse("cases:detail", args=[case.pk]), {"all": "1"})
+    return client.get(reverse("cases:detail", args=[case.pk]), {"all": "1"})
+
+
+@pytest.mark.parametrize("language", ["en", "lt"])
+def test_each_entry_is_written_as_the_template_wrote_it(language, response):
     # Rendered here in `language` (the request activated the user's own).
     with translation.override(language):
         rows = [
@@ -57,11 +62,7 @@ OLD_ITEMS = """{% load i18n haven %}{% for row in timeline %}
 
 
 @pytest.mark.parametrize("language", ["en", "lt"])
-def test_the_entries_are_listed_as_the_template_listed_them(language, client, build_case, alice):
-    case = build_case("appealed")
-    workflow.add_note(case, actor=alice, text=HOSTILE)
-    client.force_login(alice)
-    response = client.get(reverse("cases:detail", args=[case.pk]), {"all": "1"})
+def test_the_entries_are_listed_as_the_template_listed_them(language, response):
     with translation.override(language):
         timeline = response.context["timeline"]
         assert any(row["system_rows"] for row in timeline)
